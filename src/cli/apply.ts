@@ -1,0 +1,46 @@
+import { Args, Flags } from '@oclif/core';
+import { jsonFlag, netnsFlag, NethostCommand, useColor } from './base.js';
+import type { Plan } from '../model.js';
+
+export default class Apply extends NethostCommand {
+  static summary = 'Make the live state match the file: all or nothing, verified afterwards.';
+  static description =
+    'Shows the plan and asks for confirmation on a terminal (without one it refuses unless --yes). If any operation fails, or the result does not verify, everything the plan touched is put back as it was, and the exit status is 1.';
+  static examples = ['<%= config.bin %> apply host.yaml', '<%= config.bin %> apply host.yaml --netns lab1 --yes'];
+  static args = { file: Args.string({ required: true, description: 'the nethost YAML file' }) };
+  static flags = {
+    netns: netnsFlag,
+    json: jsonFlag,
+    yes: Flags.boolean({ char: 'y', description: 'apply without asking' }),
+  };
+
+  async run() {
+    const { args, flags } = await this.parse(Apply);
+    this.json = flags.json;
+    const { applyFile } = await import('../core.js');
+    const { renderPlan } = await import('../render/human.js');
+    const info = (s: string) => (this.json ? process.stderr.write(s) : this.out(s));
+    const confirm = async (plan: Plan) => {
+      info(renderPlan(plan, { color: useColor(this.json ? process.stderr : process.stdout) }));
+      if (flags.yes) return true;
+      if (!process.stdin.isTTY) {
+        process.stderr.write('nethost: no terminal to confirm on; re-run with --yes to apply without asking\n');
+        this.exit(1);
+      }
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      const answer = await rl.question('\nApply these changes? Only "yes" is accepted: ');
+      rl.close();
+      return answer.trim() === 'yes';
+    };
+    const outcome = await applyFile(args.file, flags.netns, { confirm, log: (l) => process.stderr.write(`nethost: ${l}\n`) });
+    if (this.json) {
+      const { planJson } = await import('../render/json.js');
+      this.out(JSON.stringify({ applied: outcome.applied, verified: outcome.applied, plan: planJson(outcome.plan) }, null, 2) + '\n');
+      return;
+    }
+    if (!outcome.plan.changes.length) this.out(renderPlan(outcome.plan, { color: false }));
+    else if (!outcome.applied) this.out('Apply cancelled; nothing was changed.\n');
+    else this.out(`Applied and verified: ${outcome.plan.operations.length} operations; a fresh plan is empty.\n`);
+  }
+}

@@ -1,0 +1,32 @@
+import { Args, Flags } from '@oclif/core';
+import { jsonFlag, netnsFlag, NethostCommand, useColor } from './base.js';
+
+export default class PlanCommand extends NethostCommand {
+  static summary = 'Show the changes that would make the live state match the file.';
+  static description = 'Exit status: 0 nothing to do, 2 changes pending, 1 error (like terraform plan -detailed-exitcode).';
+  static examples = ['<%= config.bin %> plan host.yaml', '<%= config.bin %> plan host.yaml --netns lab1 --json', '<%= config.bin %> plan host.yaml --script > apply.sh'];
+  static args = { file: Args.string({ required: true, description: 'the nethost YAML file' }) };
+  static flags = {
+    netns: netnsFlag,
+    json: jsonFlag,
+    script: Flags.boolean({ description: 'print the exact ip / sysctl commands as a runnable sh script', exclusive: ['json'] }),
+  };
+
+  async run() {
+    const { args, flags } = await this.parse(PlanCommand);
+    this.json = flags.json;
+    const { planFile } = await import('../core.js');
+    const { plan } = await planFile(args.file, flags.netns);
+    if (flags.json) {
+      const { planJson } = await import('../render/json.js');
+      this.out(JSON.stringify(planJson(plan), null, 2) + '\n');
+    } else if (flags.script) {
+      const { renderScript } = await import('../render/script.js');
+      this.out(renderScript(plan));
+    } else {
+      const { renderPlan } = await import('../render/human.js');
+      this.out(renderPlan(plan, { color: useColor() }));
+    }
+    if (plan.changes.length) this.exit(2);
+  }
+}

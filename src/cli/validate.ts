@@ -1,0 +1,18 @@
+import { Args } from '@oclif/core';
+import { jsonFlag, NethostCommand } from './base.js';
+
+export default class Validate extends NethostCommand {
+  static summary = 'Check a nethost file offline: syntax, schema and references. Needs no root.';
+  static examples = ['<%= config.bin %> validate /etc/nethost.yaml'];
+  static args = { file: Args.string({ required: true, description: 'the nethost YAML file' }) };
+  static flags = { json: jsonFlag };
+
+  async run() {
+    const { args, flags } = await this.parse(Validate);
+    this.json = flags.json;
+    const { loadFile } = await import('../core.js');
+    const desired = await loadFile(args.file);
+    if (this.json) this.out(JSON.stringify({ valid: true, file: args.file, resources: desired.resources.size }, null, 2) + '\n');
+    else this.out(`${args.file}: valid (${desired.resources.size} resources)\n`);
+  }
+}

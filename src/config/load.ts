@@ -1,0 +1,291 @@
+// config: YAML text → DesiredState, with every error tied to file:line:col and a hint.
+// Pure: the caller reads the file and the host facts.
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { z } from 'zod';
+import type { Diagnostic, DesiredState, Resource, SourceRef } from '../model.js';
+import { LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
+import type { HostFacts, LinkKind } from '../kinds/types.js';
+import { linkId } from '../kinds/links/common.js';
+import { addressResource } from '../kinds/address.js';
+import { ifname } from './fields.js';
+import { canonicalIp, contains, parseCidr } from '../util/net.js';
+import { findCycle } from '../plan/graph.js';
+import { describe } from '../render/describe.js';
+
+const TOP_KEYS = ['version', 'interfaces', ...SECTION_KINDS.map((k) => k.section)];
+
+export interface LoadResult {
+  desired?: DesiredState;
+  diagnostics: Diagnostic[];
+}
+
+type Path = (string | number)[];
+
+/** Finds the YAML node at a path; `key` asks for the key of the last step rather than its value. */
+function locate(doc: Document, lc: LineCounter, file: string, path: Path, key = false): SourceRef | undefined {
+  let node: unknown = doc.contents;
+  let last: Node | undefined = node as Node;
+  for (let i = 0; i < path.length; i++) {
+    const step = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
+      if (!pair) break;
+      if (key && i === path.length - 1) {
+        last = pair.key as Node;
+        break;
+      }
+      node = pair.value;
+      last = (pair.value as Node) ?? (pair.key as Node);
+    } else if (isSeq(node) && typeof step === 'number') {
+      node = node.items[step];
+      if (!node) break;
+      last = node as Node;
+    } else break;
+  }
+  const off = last?.range?.[0];
+  if (off === undefined) return undefined;
+  const { line, col } = lc.linePos(off);
+  return { file, line, col };
+}
+
+function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+export function suggest(word: string, options: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let score = Infinity;
+  for (const o of options) {
+    const s = levenshtein(word, o);
+    if (s < score) [best, score] = [o, s];
+  }
+  return score <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function zodDiagnostics(err: z.ZodError, base: Path, allowed: readonly string[], at: (p: Path, key?: boolean) => SourceRef | undefined): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const issue of err.issues) {
+    const path = [...base, ...(issue.path as Path)];
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) {
+        const s = suggest(k, allowed);
+        out.push({
+          severity: 'error',
+          message: `unknown key "${k}"`,
+          hint: s ? `did you mean "${s}"?` : `allowed here: ${allowed.join(', ')}`,
+          path: [...path, k],
+          source: at([...path, k], true),
+        });
+      }
+      continue;
+    }
+    let message = issue.message.replace(/^Invalid input: /, '');
+    let hint: string | undefined;
+    if (issue.code === 'invalid_value' && 'values' in issue) hint = `write one of: ${(issue.values as unknown[]).join(', ')}`;
+    if (issue.code === 'invalid_type' && issue.input === undefined) {
+      message = `missing required key "${path[path.length - 1]}"`;
+      out.push({ severity: 'error', message, path, source: at(path.slice(0, -1)) });
+      continue;
+    }
+    if (issue.code === 'too_small' || issue.code === 'too_big') hint = 'see nethost.yaml(5) for the allowed range';
+    out.push({ severity: 'error', message, hint, path, source: at(path) ?? at(path.slice(0, -1)) });
+  }
+  return out;
+}
+
+const shapeKeys = (s: z.ZodType): string[] => ('shape' in s ? Object.keys((s as z.ZodObject).shape) : []);
+
+export function loadDesiredState(text: string, file: string, facts: HostFacts): LoadResult {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const diagnostics: Diagnostic[] = [];
+  const pos = (offset: number): SourceRef => ({ file, ...lc.linePos(offset) });
+  for (const e of doc.errors) {
+    diagnostics.push({ severity: 'error', message: `YAML: ${e.message.split('\n')[0]}`, hint: 'check indentation and quoting at this spot', source: pos(e.pos[0]) });
+  }
+  if (diagnostics.length) return { diagnostics };
+  const at = (p: Path, key = false) => locate(doc, lc, file, p, key);
+  const data = doc.toJS({ maxAliasCount: 100 }) as any;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    return { diagnostics: [{ severity: 'error', message: 'the file must be a mapping with "version: 1" at the top', hint: 'start the file with: version: 1', source: { file, line: 1, col: 1 } }] };
+  }
+
+  // Top level
+  for (const k of Object.keys(data)) {
+    if (!TOP_KEYS.includes(k)) {
+      const s = suggest(k, TOP_KEYS);
+      diagnostics.push({ severity: 'error', message: `unknown top-level key "${k}"`, hint: s ? `did you mean "${s}"?` : `allowed: ${TOP_KEYS.join(', ')}`, path: [k], source: at([k], true) });
+    }
+  }
+  if (data.version !== 1) {
+    diagnostics.push({ severity: 'error', message: data.version === undefined ? 'missing "version"' : `unsupported version ${JSON.stringify(data.version)}`, hint: 'write version: 1', path: ['version'], source: at(['version']) ?? { file, line: 1, col: 1 } });
+  }
+
+  const resources = new Map<string, Resource>();
+  const add = (r: Resource) => resources.set(r.id, r);
+
+  // Interfaces
+  const ifaces: Record<string, any> = data.interfaces ?? {};
+  if (typeof ifaces !== 'object' || Array.isArray(ifaces)) {
+    diagnostics.push({ severity: 'error', message: '"interfaces" must be a mapping keyed by interface name', hint: 'write interfaces:\n  br0: {kind: bridge}', source: at(['interfaces']) });
+    return { diagnostics };
+  }
+  const kindNames = LINK_KINDS.map((k) => k.configKind);
+  const valid = new Map<string, { kind: LinkKind; entry: any }>();
+  for (const [name, entry] of Object.entries(ifaces)) {
+    const nameCheck = ifname.safeParse(name);
+    if (!nameCheck.success) {
+      diagnostics.push({ severity: 'error', message: `interface name "${name}": ${nameCheck.error.issues[0].message}`, path: ['interfaces', name], source: at(['interfaces', name], true) });
+      continue;
+    }
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
+      diagnostics.push({ severity: 'error', message: `interface "${name}" must be a mapping with a kind`, hint: `write ${name}: {kind: bridge}`, path: ['interfaces', name], source: at(['interfaces', name]) });
+      continue;
+    }
+    const kind = LINK_KINDS.find((k) => k.configKind === entry.kind);
+    if (!kind) {
+      const s = typeof entry.kind === 'string' ? suggest(entry.kind, kindNames) : undefined;
+      diagnostics.push({
+        severity: 'error',
+        message: entry.kind === undefined ? `interface "${name}" has no kind` : `unknown kind "${entry.kind}" for interface "${name}"`,
+        hint: s ? `did you mean "${s}"?` : `write one of: ${kindNames.join(', ')}`,
+        path: ['interfaces', name, 'kind'],
+        source: at(['interfaces', name, 'kind']) ?? at(['interfaces', name]),
+      });
+      continue;
+    }
+    const parsed = kind.schema.safeParse(entry);
+    if (!parsed.success) {
+      diagnostics.push(...zodDiagnostics(parsed.error, ['interfaces', name], shapeKeys(kind.schema), at));
+      continue;
+    }
+    valid.set(name, { kind, entry: parsed.data });
+  }
+
+  // Membership: written once, as the master's `ports`.
+  const masterOf = new Map<string, string>();
+  for (const [name, { entry }] of valid) {
+    (entry.ports ?? []).forEach((port: string, i: number) => {
+      const where = { path: ['interfaces', name, 'ports', i], source: at(['interfaces', name, 'ports', i]) };
+      if (port === name) diagnostics.push({ severity: 'error', message: `${name} lists itself as a port`, hint: 'remove it from ports', ...where });
+      else if (!(port in ifaces)) diagnostics.push({ severity: 'error', message: `port "${port}" of ${name} is not declared`, hint: `declare it under interfaces (kind: ethernet for an existing device)`, ...where });
+      else if (masterOf.has(port)) diagnostics.push({ severity: 'error', message: `"${port}" is a port of both ${masterOf.get(port)} and ${name}`, hint: 'a link has one master: list it under one of them', ...where });
+      else masterOf.set(port, name);
+    });
+  }
+
+  const seenIps = new Map<string, string>();
+  for (const [name, { kind, entry }] of valid) {
+    const r = kind.fromConfig(name, entry, facts);
+    for (const d of r.diagnostics ?? []) diagnostics.push({ ...d, source: d.source ?? (d.path ? at(d.path) : undefined) });
+    const deps = [...r.deps];
+    const master = masterOf.get(name);
+    if (master) deps.push({ id: linkId(master), via: 'master', mode: 'attach' });
+    add({ id: linkId(name), kind: kind.name, attrs: { ...r.attrs, master: master ?? null }, owned: true, deps, source: at(['interfaces', name], true) });
+    (entry.addresses ?? []).forEach((text: string, i: number) => {
+      const a = addressResource(name, text)!;
+      const ip = canonicalIp(text.split('/')[0])!.ip;
+      const where = { path: ['interfaces', name, 'addresses', i], source: at(['interfaces', name, 'addresses', i]) };
+      if (seenIps.has(ip)) {
+        diagnostics.push({ severity: 'error', message: `address ${ip} is listed twice (also on ${seenIps.get(ip)})`, hint: 'an address belongs on one link once', ...where });
+        return;
+      }
+      seenIps.set(ip, name);
+      add({ ...a, source: where.source });
+    });
+  }
+
+  // Sections (routes need addresses, rules need routes)
+  for (const kind of SECTION_KINDS) {
+    const section = data[kind.section];
+    if (section === undefined) continue;
+    const parsed = kind.schema.safeParse(section);
+    if (!parsed.success) {
+      const entryShape = 'element' in kind.schema ? shapeKeys((kind.schema as z.ZodArray<z.ZodObject>).element) : [];
+      diagnostics.push(...zodDiagnostics(parsed.error, [kind.section], entryShape, at));
+      continue;
+    }
+    const r = kind.fromConfig(parsed.data, (p) => at(p), resources, facts);
+    diagnostics.push(...r.diagnostics);
+    r.resources.forEach(add);
+  }
+
+  // References to links must name declared links.
+  for (const r of resources.values()) {
+    for (const d of r.deps) {
+      if (!d.id.startsWith('link:') || resources.has(d.id)) continue;
+      if (d.via === 'peer' || d.via === 'iif') continue;
+      const target = d.id.slice(5);
+      const field = r.kind === 'address' ? 'addresses' : d.via;
+      diagnostics.push({
+        severity: 'error',
+        message: `${describe(r)} refers to link "${target}" (${field}), which the file does not declare`,
+        hint: `declare ${target} under interfaces (kind: ethernet for an existing device)`,
+        source: r.source,
+      });
+    }
+  }
+  // A veth whose peer is in the file must be named back by it; an undeclared peer is created with it.
+  for (const [name, { entry }] of valid) {
+    if (entry.kind !== 'veth' || entry.peer_netns) continue;
+    const other = valid.get(entry.peer);
+    if (other && (other.entry.kind !== 'veth' || other.entry.peer !== name))
+      diagnostics.push({ severity: 'error', message: `veth ${name} names ${entry.peer} as its peer, but ${entry.peer} is not a veth whose peer is ${name}`, hint: `write ${entry.peer}: {kind: veth, peer: ${name}}`, source: at(['interfaces', name, 'peer']) });
+    if (!other) {
+      const me = resources.get(linkId(name))!;
+      me.deps = me.deps.filter((d) => d.via !== 'peer');
+    }
+  }
+
+  // Gateways must be reachable through an address the file gives (or through an existing device's own).
+  const externallyAddressed = [...valid.values()].some(({ entry }) => entry.kind === 'ethernet');
+  for (const r of resources.values()) {
+    if (r.kind !== 'route' || !r.attrs.via || r.attrs.onlink) continue;
+    if (r.deps.some((d) => d.via === 'via')) continue;
+    if (externallyAddressed) continue; // decided at plan time, against the live addresses (DHCP …)
+    diagnostics.push({
+      severity: 'error',
+      message: `gateway ${r.attrs.via} is not in any prefix of an address in the file`,
+      hint: 'add an address on the gateway\'s subnet, or set onlink: true with dev',
+      source: r.source,
+    });
+  }
+
+  // Dependency cycles (a bridge that is a port of its own port, a vxlan over its own bridge …)
+  const cycle = findCycle([...resources.values()].map((r) => ({ id: r.id, after: r.deps.filter((d) => resources.has(d.id)).map((d) => d.id) })));
+  if (cycle) {
+    const first = resources.get(cycle[0]);
+    diagnostics.push({ severity: 'error', message: `dependency cycle: ${cycle.map((id) => id.replace(/^link:/, '')).join(' → ')}`, hint: 'break the loop: a link cannot sit under itself', source: first?.source });
+  }
+
+  diagnostics.sort((a, b) => (a.source?.line ?? 0) - (b.source?.line ?? 0) || (a.source?.col ?? 0) - (b.source?.col ?? 0));
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  return { desired: { file, resources }, diagnostics };
+}
+
+/** Checks only the live state can answer: a device the file says exists, a name taken by another kind. */
+export function checkAgainstLive(desired: DesiredState, live: { resources: Map<string, Resource>; addresses: string[] }): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const r of desired.resources.values()) {
+    if (!r.id.startsWith('link:')) continue;
+    const name = r.id.slice(5);
+    const l = live.resources.get(r.id);
+    if (r.kind === 'ethernet' && !l) {
+      out.push({ severity: 'error', message: `ethernet device "${name}" does not exist here`, hint: 'nethost never creates an ethernet device: check the name (ip link), or use another kind to create one', source: r.source });
+    } else if (l && !l.owned && r.kind !== 'ethernet' && l.kind !== r.kind) {
+      out.push({ severity: 'error', message: `"${name}" exists as a ${l.kind} that nethost did not create, but the file says ${r.kind}`, hint: `write kind: ethernet to manage it as it is, or choose another name`, source: r.source });
+    }
+  }
+  const have = [...live.addresses, ...[...desired.resources.values()].filter((r) => r.kind === 'address').map((r) => String(r.attrs.address))];
+  for (const r of desired.resources.values()) {
+    if (r.kind !== 'route' || !r.attrs.via || r.attrs.onlink) continue;
+    if (!have.some((a) => contains(parseCidr(a)!, String(r.attrs.via))))
+      out.push({ severity: 'error', message: `gateway ${r.attrs.via} is not reachable: no address here or in the file covers it`, hint: 'add an address on the gateway\'s subnet, or set onlink: true with dev', source: r.source });
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+// The pipeline, end to end: config → live → diff → plan → execute → verify. Commands call these.
+import { readFile } from 'node:fs/promises';
+import type { DesiredState, LiveState, Operation, Plan } from './model.js';
+import { NethostError } from './model.js';
+import { checkAgainstLive, loadDesiredState } from './config/load.js';
+import { readHostFacts, readRawLive } from './live/read.js';
+import { normaliseLive } from './live/normalise.js';
+import { diff } from './diff/diff.js';
+import { buildPlan } from './plan/plan.js';
+import { execute } from './exec/execute.js';
+import { acquireLock } from './exec/lock.js';
+import type { HostFacts } from './kinds/types.js';
+
+export async function loadFile(file: string, facts?: HostFacts): Promise<DesiredState> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e: any) {
+    throw new NethostError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
+  const r = loadDesiredState(text, file, facts ?? (await readHostFacts()));
+  if (!r.desired) throw new NethostError(`${file} is not valid`, r.diagnostics);
+  return r.desired;
+}
+
+const sysctlKeys = (...states: { resources: Map<string, { kind: string; attrs: Record<string, unknown> }> }[]) => [
+  ...new Set(states.flatMap((s) => [...s.resources.values()].filter((r) => r.kind === 'sysctl').map((r) => String(r.attrs.key)))),
+];
+
+export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts): Promise<LiveState> {
+  const [raw, f] = await Promise.all([readRawLive(netns, desired ? sysctlKeys(desired) : []), facts ?? readHostFacts()]);
+  return normaliseLive(raw, f, netns);
+}
+
+/** Desired vs live → an ordered plan; problems only the live state reveals stop it here. */
+export function makePlan(desired: DesiredState, live: LiveState): Plan {
+  const problems = checkAgainstLive(desired, live);
+  if (problems.length) throw new NethostError(`${desired.file} cannot be applied here`, problems);
+  return buildPlan(diff(desired, live), desired, live.netns);
+}
+
+export async function planFile(file: string, netns?: string) {
+  const facts = await readHostFacts();
+  const desired = await loadFile(file, facts);
+  const live = await readLive(netns, desired, facts);
+  return { desired, live, plan: makePlan(desired, live), facts };
+}
+
+export interface ApplyOutcome {
+  plan: Plan;
+  applied: boolean;
+}
+
+export interface ApplyHooks {
+  /** Shown the plan; resolves false to stop before anything changes. */
+  confirm?(plan: Plan): Promise<boolean>;
+  /** Progress lines for the operator. */
+  log?(line: string): void;
+}
+
+/** Puts back, for the resources a plan touched, what the snapshot had. Returns what still differs. */
+async function restore(snapshot: LiveState, touched: Set<string>, netns: string | undefined, desired: DesiredState, facts: HostFacts): Promise<string[]> {
+  const target: DesiredState = { file: '(snapshot)', resources: snapshot.resources };
+  const differences = async () => {
+    const now = await readLive(netns, desired, facts);
+    return buildPlan(diff(target, now, { scope: touched }), target, netns);
+  };
+  // A few rounds: an operation that fails (its object already gone with its link) does not stop the rest.
+  for (let round = 0; round < 3; round++) {
+    const back = await differences();
+    if (!back.changes.length) return [];
+    let ops = back.operations;
+    for (let failure = await execute(ops, netns); failure; failure = await execute(ops, netns)) ops = ops.slice(failure.done + 1);
+  }
+  return (await differences()).changes.map((c) => `${c.action} ${c.id}`);
+}
+
+export async function applyFile(file: string, netns: string | undefined, hooks: ApplyHooks = {}): Promise<ApplyOutcome> {
+  const facts = await readHostFacts();
+  const desired = await loadFile(file, facts);
+  const release = acquireLock(netns);
+  try {
+    const snapshot = await readLive(netns, desired, facts);
+    const plan = makePlan(desired, snapshot);
+    if (!plan.changes.length) return { plan, applied: false };
+    if (hooks.confirm && !(await hooks.confirm(plan))) return { plan, applied: false };
+    const touched = new Set(plan.changes.map((c) => c.id));
+
+    const rollback = async (what: string, cause: string): Promise<never> => {
+      hooks.log?.(`${what}; restoring the previous state…`);
+      const left = await restore(snapshot, touched, netns, desired, facts);
+      const status = left.length ? `NOT fully restored, still different: ${left.join(', ')}` : 'previous state restored and verified';
+      throw new NethostError(`${what}: ${cause}\n${status}`);
+    };
+
+    const failure = await execute(plan.operations, netns);
+    if (failure) await rollback(`operation ${failure.done + 1} of ${plan.operations.length} failed`, `${opText(failure.operation)}: ${failure.message}`);
+
+    // Verify: a fresh plan must be empty.
+    const after = await readLive(netns, desired, facts);
+    const again = buildPlan(diff(desired, after), desired, netns);
+    if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);
+    return { plan, applied: true };
+  } finally {
+    release();
+  }
+}
+
+export function opText(op: Operation): string {
+  return `${op.tool === 'ip' ? 'ip' : 'sysctl -w'} ${op.args.map((a) => (a === '' ? '""' : a)).join(' ')}`;
+}

@@ -1,0 +1,26 @@
+// The registry: one line per kind. Link kinds are tried in this order when classifying a live link,
+// so `ethernet` (the fallback for any existing device) stays last.
+import type { LinkKind, ResourceKind, SectionKind } from './types.js';
+import { bridge } from './links/bridge.js';
+import { vxlan } from './links/vxlan.js';
+import { veth } from './links/veth.js';
+import { macvlan, macvtap } from './links/macvlan.js';
+import { tap, tun } from './links/tuntap.js';
+import { ethernet } from './links/ethernet.js';
+import { address } from './address.js';
+import { route } from './route.js';
+import { rule } from './rule.js';
+import { neighbor } from './neighbor.js';
+import { sysctl } from './sysctl.js';
+
+export const LINK_KINDS: LinkKind[] = [bridge, vxlan, veth, macvlan, macvtap, tap, tun, ethernet];
+export const SECTION_KINDS: SectionKind[] = [route, rule, neighbor, sysctl];
+export const ALL_KINDS: ResourceKind[] = [...LINK_KINDS, address, ...SECTION_KINDS];
+
+const byName = new Map<string, ResourceKind>(ALL_KINDS.map((k) => [k.name, k]));
+export function kindOf(name: string): ResourceKind {
+  const k = byName.get(name);
+  if (!k) throw new Error(`internal: unknown resource kind ${name}`);
+  return k;
+}
+export const isLinkKind = (name: string) => LINK_KINDS.some((k) => k.name === name);

@@ -1,0 +1,180 @@
+// What every link kind shares: the common attributes (mtu, mac, state, master), ownership through the
+// ifalias, and the shape of the create / update / delete operations. A link kind only says what is
+// its own: how to recognise it in `ip -j -d link`, its attributes, and how to create it.
+import { z } from 'zod';
+import type { AttrChange, Attrs, Dependency, Diagnostic, Resource } from '../../model.js';
+import { NETHOST_ALIAS } from '../../model.js';
+import type { RawLink } from '../../live/raw.js';
+import type { HostFacts, LinkKind, OpSpec } from '../types.js';
+import { canonicalMac } from '../../util/net.js';
+import { ifname, macAddress, cidrList } from '../../config/fields.js';
+
+export const linkId = (name: string) => `link:${name}`;
+
+export const COMMON_ATTRS = ['mark', 'mtu', 'mac', 'state', 'master'] as const;
+
+/** Fields every `interfaces.NAME` entry may carry besides its kind's own. */
+export const commonLinkFields = {
+  mtu: z.number().int().min(68).max(65535).optional().describe('MTU in bytes'),
+  mac: macAddress.optional().describe('MAC address (any case, : or - separated)'),
+  state: z.enum(['up', 'down']).default('up').describe('administrative state; default up'),
+  addresses: cidrList.optional().describe('static addresses in CIDR form; IPv4 and IPv6'),
+};
+
+export const portsField = z
+  .array(ifname)
+  .optional()
+  .describe('links enslaved to this master; membership is written only here');
+
+export interface LinkSpec {
+  configKind: string;
+  rank?: number;
+  /** Kind-specific fields of the file entry. */
+  fields: Record<string, z.ZodType>;
+  matches(raw: RawLink): boolean;
+  immutable: readonly string[];
+  /** Kind-specific attributes from the file, with the kernel's defaults filled in where they are known. */
+  attrs(entry: any, name: string, facts: HostFacts): { attrs: Attrs; deps?: Dependency[]; diagnostics?: Diagnostic[] };
+  /** Kind-specific attributes from `ip -j -d link`. */
+  liveAttrs(raw: RawLink, facts: HostFacts): Attrs;
+  /** The `ip` argv that creates it (alias, mtu and mac are appended for `ip link add`). */
+  createArgs?(name: string, attrs: Attrs): string[];
+  /** Kinds not created with `ip link add` (tuntap) give the whole command. */
+  createCommand?(name: string, attrs: Attrs): string[];
+  /** `ip link set dev NAME type KIND …` arguments for mutable kind attributes. */
+  changeArgs?(changes: Record<string, unknown>, attrs: Attrs): string[];
+  creatable?: boolean;
+  /** Deleting this link also deletes another (a veth and its peer). */
+  alsoDeletes?(r: Resource): string[];
+  /** The link is created by another resource's operation (the second end of a veth pair). */
+  createdBy?(r: Resource): string | undefined;
+}
+
+function liveCommon(raw: RawLink): Attrs {
+  return {
+    mtu: raw.mtu,
+    mac: raw.address ? canonicalMac(raw.address) ?? raw.address : undefined,
+    state: raw.flags.includes('UP') ? 'up' : 'down',
+    master: raw.master ?? null,
+    mark: raw.ifalias ?? null,
+  };
+}
+
+/** What a live link hangs on, so deletions run dependents first. */
+function liveDeps(l: RawLink): Dependency[] {
+  const deps: Dependency[] = [];
+  if (l.master) deps.push({ id: linkId(l.master), via: 'master', mode: 'attach' });
+  const lower = l.linkinfo?.info_data?.link ?? (l.linkinfo?.info_kind !== 'veth' ? l.link : undefined);
+  if (typeof lower === 'string' && lower !== l.ifname) deps.push({ id: linkId(lower), via: 'link', mode: 'recreate' });
+  return deps;
+}
+
+function setArgs(name: string, a: Attrs): string[] {
+  const args = ['link', 'set', 'dev', name];
+  if (a.mark !== undefined) args.push('alias', a.mark === null ? '' : String(a.mark));
+  if (a.mtu !== undefined) args.push('mtu', String(a.mtu));
+  if (a.mac !== undefined) args.push('address', String(a.mac));
+  if (a.master !== undefined) a.master === null ? args.push('nomaster') : args.push('master', String(a.master));
+  if (a.state !== undefined) args.push(String(a.state));
+  return args;
+}
+
+export function defineLinkKind(spec: LinkSpec): LinkKind {
+  const creatable = spec.creatable ?? true;
+  return {
+    name: spec.configKind,
+    configKind: spec.configKind,
+    rank: spec.rank ?? 10,
+    creatable,
+    immutable: spec.immutable,
+    disruptive: ['mac'],
+    schema: z.object({ kind: z.literal(spec.configKind), ...commonLinkFields, ...spec.fields }).strict(),
+    matches: spec.matches,
+    fromConfig(name, entry, facts) {
+      const own = spec.attrs(entry, name, facts);
+      const attrs: Attrs = {
+        mark: NETHOST_ALIAS,
+        mtu: entry.mtu,
+        mac: entry.mac === undefined ? undefined : canonicalMac(entry.mac),
+        state: entry.state ?? 'up',
+        ...own.attrs,
+      };
+      return { attrs, deps: own.deps ?? [], diagnostics: own.diagnostics };
+    },
+    fromLive(raw, facts) {
+      const out: Resource[] = [];
+      for (const l of raw.links) {
+        if (!spec.matches(l)) continue;
+        out.push({
+          id: linkId(l.ifname),
+          kind: spec.configKind,
+          attrs: { ...liveCommon(l), ...spec.liveAttrs(l, facts) },
+          owned: l.ifalias === NETHOST_ALIAS,
+          deps: liveDeps(l),
+        });
+      }
+      return out;
+    },
+    create(r, ctx) {
+      const name = r.id.slice('link:'.length);
+      const ops: OpSpec[] = [];
+      const a = r.attrs;
+      const createdBy = spec.createdBy?.(r);
+      const onCreate: Attrs = { mark: a.mark, mtu: a.mtu, mac: a.mac, master: a.master ?? undefined, state: a.state === 'up' ? 'up' : undefined };
+      if (createdBy) {
+        // Made by its peer's command: only mark and configure it.
+        ops.push({ tool: 'ip', args: setArgs(name, onCreate), disruptive: false });
+        return ops;
+      }
+      if (spec.createCommand) {
+        ops.push({ tool: 'ip', args: spec.createCommand(name, a), disruptive: false });
+        ops.push({ tool: 'ip', args: setArgs(name, onCreate), disruptive: false });
+        return ops;
+      }
+      // The kernel ignores IFLA_IFALIAS on creation: the mark goes on with the following `link set`.
+      // MTU too: a bridge only keeps an MTU set by `link set` (else its ports' MTU wins).
+      const add = ['link', 'add', 'name', name];
+      if (a.mac !== undefined) add.push('address', String(a.mac));
+      add.push(...spec.createArgs!(name, a));
+      ops.push({ tool: 'ip', args: add, disruptive: false });
+      ops.push({ tool: 'ip', args: setArgs(name, { ...onCreate, mac: undefined }), disruptive: false });
+      void ctx;
+      return ops;
+    },
+    update(desired, live, changes: AttrChange[]) {
+      const name = desired.id.slice('link:'.length);
+      const common: Attrs = {};
+      const own: Record<string, unknown> = {};
+      for (const c of changes) {
+        if ((COMMON_ATTRS as readonly string[]).includes(c.name)) common[c.name] = c.after;
+        else own[c.name] = c.after;
+      }
+      const ops: OpSpec[] = [];
+      const downFirst = common.state === 'down';
+      if (Object.keys(own).length && spec.changeArgs) {
+        ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, ...spec.changeArgs(own, desired.attrs)], disruptive: false });
+      }
+      if (Object.keys(common).length) {
+        const op = { tool: 'ip' as const, args: setArgs(name, common), disruptive: downFirst || common.mac !== undefined };
+        downFirst ? ops.unshift(op) : ops.push(op);
+      }
+      void live;
+      return ops;
+    },
+    delete(live, ctx) {
+      const name = live.id.slice('link:'.length);
+      if (!creatable) {
+        // Never delete a device nethost did not create: only take its mark off.
+        return [{ tool: 'ip', args: ['link', 'set', 'dev', name, 'alias', ''], disruptive: false }];
+      }
+      // The peer of a veth pair goes with it: one delete is enough.
+      for (const other of spec.alsoDeletes?.(live) ?? []) {
+        if (ctx.deleting.has(linkId(other)) && other < name) return [];
+      }
+      return [{ tool: 'ip', args: ['link', 'del', 'dev', name], disruptive: true }];
+    },
+  };
+}
+
+/** Name of a link from its id. */
+export const linkName = (id: string) => id.slice('link:'.length);

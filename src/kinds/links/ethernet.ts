@@ -1,0 +1,14 @@
+import { defineLinkKind } from './common.js';
+
+// An existing device (a NIC, or a veth end handed to this namespace): configured, never created or deleted.
+// It is the fallback for any live link no other kind claims, and a file may call any device `ethernet`.
+export const ethernet = defineLinkKind({
+  configKind: 'ethernet',
+  rank: 0,
+  fields: {},
+  matches: () => true,
+  immutable: [],
+  creatable: false,
+  attrs: () => ({ attrs: {} }),
+  liveAttrs: () => ({}),
+});

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { ifname, token } from '../../config/fields.js';
+import { defineLinkKind, linkId } from './common.js';
+
+export const veth = defineLinkKind({
+  configKind: 'veth',
+  fields: {
+    peer: ifname.describe('name of the other end'),
+    peer_netns: token.optional().describe('named network namespace the other end is moved into'),
+  },
+  matches: (l) => l.linkinfo?.info_kind === 'veth',
+  immutable: ['peer', 'peer_netns'],
+  attrs: (e, name, _f) => ({
+    attrs: { peer: e.peer, peer_netns: e.peer_netns ?? null },
+    // When both ends are in the file, the lower name creates the pair and the other waits for it.
+    deps: !e.peer_netns && e.peer < name ? [{ id: linkId(e.peer), via: 'peer', mode: 'recreate' }] : [],
+  }),
+  // A peer in another namespace shows only as an index there: unknown here, so never compared.
+  liveAttrs: (l) =>
+    l.link_netnsid !== undefined
+      ? { peer: undefined, peer_netns: undefined }
+      : { peer: typeof l.link === 'string' ? l.link : undefined, peer_netns: null },
+  createArgs: (_n, a) => {
+    const out = ['type', 'veth', 'peer', 'name', String(a.peer)];
+    if (a.peer_netns) out.push('netns', String(a.peer_netns));
+    return out;
+  },
+  createdBy: (r) => (r.deps.some((d) => d.via === 'peer') ? linkId(String(r.attrs.peer)) : undefined),
+  alsoDeletes: (r) => (typeof r.attrs.peer === 'string' ? [r.attrs.peer] : []),
+});

@@ -1,0 +1,90 @@
+// Static neighbour entries (ARP / NDP), e.g. a fixed MAC for a gateway, or NBMA peers of a multicast GRE
+// tunnel whose link-layer address is an IP. Dynamic entries the kernel learns are never read.
+import { z } from 'zod';
+import type { Diagnostic, Resource } from '../model.js';
+import { NETHOST_PROTO } from '../model.js';
+import type { SectionKind } from './types.js';
+import { canonicalIp, canonicalMac } from '../util/net.js';
+import { ifname, ipAddress } from '../config/fields.js';
+import { linkId } from './links/common.js';
+
+const STATES = ['permanent', 'noarp', 'reachable', 'stale'] as const;
+
+const neighborEntry = z
+  .object({
+    dev: ifname,
+    to: ipAddress.describe('the neighbour\'s IP address'),
+    lladdr: z.string().describe('link-layer address: a MAC, or an IP for tunnels'),
+    state: z.enum(STATES).optional().describe('permanent (default) | noarp | reachable | stale'),
+  })
+  .strict();
+
+const canonicalLladdr = (s: string) => canonicalMac(s) ?? canonicalIp(s)?.ip;
+export const neighborId = (dev: string, ip: string) => `neighbor:${dev}:${ip}`;
+
+function neighArgs(r: Resource, verb: 'replace' | 'del'): string[] {
+  const a = r.attrs;
+  const args = ['neigh', verb, String(a.to)];
+  if (verb === 'replace') args.push('lladdr', String(a.lladdr));
+  args.push('dev', String(a.dev));
+  if (verb === 'replace') {
+    args.push('nud', String(a.state));
+    if (a.mark !== null) args.push('protocol', String(a.mark));
+  }
+  return args;
+}
+
+export const neighbor: SectionKind = {
+  name: 'neighbor',
+  section: 'neighbors',
+  rank: 25,
+  schema: z.array(neighborEntry),
+  immutable: [],
+  fromLive(raw) {
+    const out: Resource[] = [];
+    for (const n of raw.neighbors) {
+      const state = (n.state ?? []).map((s) => s.toLowerCase());
+      const owned = n.protocol === String(NETHOST_PROTO);
+      // Learnt entries come and go; only static ones (or ours) are state.
+      if (!owned && !state.includes('permanent') && !state.includes('noarp')) continue;
+      const ip = canonicalIp(n.dst)?.ip;
+      if (!ip || !n.lladdr) continue;
+      out.push({
+        id: neighborId(n.dev, ip),
+        kind: 'neighbor',
+        attrs: { dev: n.dev, to: ip, lladdr: canonicalLladdr(n.lladdr) ?? n.lladdr, state: STATES.find((s) => state.includes(s)) ?? state[0] ?? null, mark: n.protocol ?? null },
+        owned,
+        deps: [{ id: linkId(n.dev), via: 'dev', mode: 'recreate' }],
+      });
+    }
+    return out;
+  },
+  fromConfig(entries: z.infer<typeof neighborEntry>[], at) {
+    const resources: Resource[] = [];
+    const diagnostics: Diagnostic[] = [];
+    entries.forEach((e, i) => {
+      const lladdr = canonicalLladdr(e.lladdr);
+      if (!lladdr) {
+        diagnostics.push({ severity: 'error', message: `"${e.lladdr}" is neither a MAC nor an IP address`, hint: 'write e.g. 02:00:00:00:00:09 (or 198.51.100.2 for a GRE peer)', path: ['neighbors', i, 'lladdr'], source: at(['neighbors', i, 'lladdr']) });
+        return;
+      }
+      const ip = canonicalIp(e.to)!.ip;
+      const id = neighborId(e.dev, ip);
+      if (resources.some((r) => r.id === id)) {
+        diagnostics.push({ severity: 'error', message: `${ip} on ${e.dev} is already listed`, hint: 'keep one entry per address and link', path: ['neighbors', i, 'to'], source: at(['neighbors', i, 'to']) });
+        return;
+      }
+      resources.push({
+        id, kind: 'neighbor',
+        attrs: { dev: e.dev, to: ip, lladdr, state: e.state ?? 'permanent', mark: String(NETHOST_PROTO) },
+        owned: true,
+        deps: [{ id: linkId(e.dev), via: 'dev', mode: 'recreate' }],
+        source: at(['neighbors', i]),
+      });
+    });
+    return { resources, diagnostics };
+  },
+  create: (r) => [{ tool: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
+  update: (r) => [{ tool: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
+  delete: (r, ctx) => (ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ tool: 'ip', args: neighArgs(r, 'del'), disruptive: false }]),
+};

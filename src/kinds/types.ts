@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import type { AttrChange, AttrValue, Attrs, Dependency, DesiredState, Diagnostic, Operation, Resource, SourceRef } from '../model.js';
+import type { RawLink, RawLive } from '../live/raw.js';
+
+/** Facts from the edges that the pure core needs to canonicalise values (user and group ids). */
+export interface HostFacts {
+  users: Record<string, number>;
+  groups: Record<string, number>;
+  /** Routing table names from /etc/iproute2/rt_tables (main, default and local are always known). */
+  tables: Record<string, number>;
+}
+
+export const EMPTY_FACTS: HostFacts = { users: {}, groups: {}, tables: {} };
+
+export type OpSpec = Omit<Operation, 'resource' | 'action' | 'phase'> & { phase?: Operation['phase'] };
+
+/** What every resource kind implements: read, normalise, compare, and the operations for each action. */
+export interface ResourceKind {
+  name: string;
+  /** Tie-break order among resources the graph leaves unordered (links < addresses < routes < rules …). */
+  rank: number;
+  /** Attributes the kernel cannot change in place: changing one turns the change into a replace. */
+  immutable: readonly string[];
+  /** Attributes whose change takes the link down. */
+  disruptive?: readonly string[];
+  /** Pick this kind's objects out of the raw live dump, in canonical form. */
+  fromLive(raw: RawLive, facts: HostFacts): Resource[];
+  /** Compare one attribute; the default is deep equality of canonical values. */
+  equal?(name: string, desired: AttrValue | undefined, live: AttrValue | undefined): boolean;
+  create(r: Resource, ctx: OpContext): OpSpec[];
+  update(desired: Resource, live: Resource, changes: AttrChange[], ctx: OpContext): OpSpec[];
+  delete(live: Resource, ctx: OpContext): OpSpec[];
+  /** False for kinds without an ownership mark (addresses belong to their link, sysctls to nobody). */
+  marks?: boolean;
+  /** Is this live object, absent from the file, nethost's to delete? Default: it carries the mark.
+   *  Ownership is the `mark` attribute (ifalias, proto number): adopting is changing the mark. */
+  manages?(live: Resource, desired: DesiredState): boolean;
+  /** Can the object exist only because the file says so (false for `ethernet`: it is never created). */
+  creatable?: boolean;
+}
+
+export interface OpContext {
+  desired?: DesiredState;
+  /** Ids of resources being deleted in the same plan (so dependents can leave it to the kernel). */
+  deleting: Set<string>;
+}
+
+/** Link kinds add the part of the file they read (a zod schema for `interfaces.NAME` with this `kind`). */
+export interface LinkKind extends ResourceKind {
+  /** The value of `kind:` in the file. */
+  configKind: string;
+  schema: z.ZodObject;
+  /** Does this raw link belong to this kind? */
+  matches(raw: RawLink): boolean;
+  /** Kind-specific canonical attributes and dependencies from the file entry. */
+  fromConfig(name: string, entry: any, facts: HostFacts): { attrs: Attrs; deps: Dependency[]; diagnostics?: Diagnostic[] };
+}
+
+/** Section kinds read a list or map of their own at the top level of the file (`routes:`, `rules:` …). */
+export interface SectionKind extends ResourceKind {
+  section: string;
+  /** Schema of the whole section. */
+  schema: z.ZodType;
+  fromConfig(section: any, at: (path: (string | number)[]) => SourceRef | undefined, desired: Map<string, Resource>, facts: HostFacts): {
+    resources: Resource[];
+    diagnostics: Diagnostic[];
+  };
+}

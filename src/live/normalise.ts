@@ -1,0 +1,31 @@
+// live: raw iproute2 JSON → LiveState in canonical form. Pure.
+import type { LiveState, Resource } from '../model.js';
+import type { RawLive } from './raw.js';
+import type { HostFacts } from '../kinds/types.js';
+import { LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
+import { address } from '../kinds/address.js';
+import { canonicalIp } from '../util/net.js';
+
+export function normaliseLive(raw: RawLive, facts: HostFacts, netns?: string): LiveState {
+  const resources = new Map<string, Resource>();
+  // Each live link belongs to the first kind that claims it (the registry keeps `ethernet` last).
+  const byKind = new Map<string, RawLive['links']>();
+  for (const l of raw.links) {
+    const k = LINK_KINDS.find((kind) => kind.matches(l))!;
+    let list = byKind.get(k.name);
+    if (!list) byKind.set(k.name, (list = []));
+    list.push(l);
+  }
+  for (const k of LINK_KINDS) {
+    const links = byKind.get(k.name);
+    if (links) for (const r of k.fromLive({ ...raw, links }, facts)) resources.set(r.id, r);
+  }
+  for (const k of [address, ...SECTION_KINDS]) for (const r of k.fromLive(raw, facts)) resources.set(r.id, r);
+  const addresses: string[] = [];
+  for (const l of raw.links)
+    for (const a of l.addr_info ?? []) {
+      const ip = canonicalIp(a.local);
+      if (ip) addresses.push(`${ip.ip}/${a.prefixlen}`);
+    }
+  return { netns, resources, linkNames: new Set(raw.links.map((l) => l.ifname)), addresses };
+}

@@ -1,0 +1,115 @@
+// The data that flows through the pipeline: config → live → diff → plan → render/execute → verify.
+// Everything here is plain data (JSON-serialisable), so each stage is a pure function of the last.
+
+export type Scalar = string | number | boolean | null;
+export type AttrValue = Scalar | Scalar[];
+export type Attrs = Record<string, AttrValue | undefined>;
+
+/** Where a value came from in the user's file. */
+export interface SourceRef {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** `recreate`: the kernel destroys the dependent with its dependency (an address with its link);
+ *  `attach`: the dependent only refers to it and must be re-attached (a bridge port to its master). */
+export interface Dependency {
+  id: string;
+  via: string;
+  mode: 'recreate' | 'attach' | 'order';
+}
+
+/** One object nethost manages: a link, an address, a route, a rule, a neighbour, a sysctl. */
+export interface Resource {
+  id: string;
+  /** The registry kind: 'bridge', 'vxlan', 'address', 'route', … */
+  kind: string;
+  /** Canonical attributes. `undefined` means "not specified / unknown": never compared. */
+  attrs: Attrs;
+  /** Live: carries nethost's ownership mark. Desired: always true. */
+  owned: boolean;
+  deps: Dependency[];
+  source?: SourceRef;
+}
+
+export interface DesiredState {
+  file: string;
+  resources: Map<string, Resource>;
+}
+
+export interface LiveState {
+  netns?: string;
+  resources: Map<string, Resource>;
+  /** Names of every link present (managed or not), for reachability and existence checks. */
+  linkNames: Set<string>;
+  /** Every address present on any link, as CIDR, for gateway reachability checks. */
+  addresses: string[];
+}
+
+export type ChangeAction = 'create' | 'update' | 'replace' | 'delete' | 'adopt';
+
+export interface AttrChange {
+  name: string;
+  before: AttrValue | undefined;
+  after: AttrValue | undefined;
+  /** The kernel cannot change it in place: the resource is recreated. */
+  forcesReplace: boolean;
+}
+
+export interface Change {
+  id: string;
+  kind: string;
+  action: ChangeAction;
+  before?: Resource;
+  after?: Resource;
+  attrs: AttrChange[];
+  /** Why a replace or a cascade happened, in words. */
+  reasons: string[];
+  /** Takes a link down or recreates it (traffic is interrupted). */
+  disruptive: boolean;
+  /** Done by the kernel as a side effect of another change (e.g. addresses vanish with their link). */
+  implicit?: boolean;
+}
+
+export type Tool = 'ip' | 'sysctl';
+
+/** One kernel-level step. `args` are argv for the tool (for `ip`, without the leading `ip`). */
+export interface Operation {
+  resource: string;
+  action: ChangeAction;
+  phase: 'delete' | 'put';
+  tool: Tool;
+  args: string[];
+  disruptive: boolean;
+}
+
+export interface Plan {
+  netns?: string;
+  changes: Change[];
+  operations: Operation[];
+}
+
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  message: string;
+  hint?: string;
+  path?: (string | number)[];
+  source?: SourceRef;
+}
+
+export class NethostError extends Error {
+  constructor(
+    message: string,
+    readonly diagnostics: Diagnostic[] = [],
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'NethostError';
+  }
+}
+
+/** The number nethost writes as `proto`/`protocol` on the routes, rules and neighbours it owns. */
+export const NETHOST_PROTO = 232;
+/** The ifalias nethost writes on the links it owns. */
+export const NETHOST_ALIAS = 'nethost';

@@ -1,0 +1,58 @@
+// plan: Change[] → ordered Operation[]. Deletions run first, dependents before what they hang on;
+// then creations and updates, dependencies first. One graph orders every kind.
+import type { Change, DesiredState, Operation, Plan } from '../model.js';
+import { kindOf } from '../kinds/index.js';
+import type { OpContext, OpSpec } from '../kinds/types.js';
+import { topoSort, type GraphNode } from './graph.js';
+
+interface Node extends GraphNode {
+  ops: Operation[];
+  rank: number;
+  resource: string;
+}
+
+const pad = (n: number) => String(n).padStart(3, '0');
+
+export function buildPlan(changes: Change[], desired: DesiredState | undefined, netns?: string): Plan {
+  const deleting = new Set(changes.filter((c) => c.action === 'delete' || c.action === 'replace').map((c) => c.id));
+  const ctx: OpContext = { desired, deleting };
+  const dels: Node[] = [];
+  const puts: Node[] = [];
+  const delAfter = new Map<string, string[]>();
+  const changed = new Set(changes.map((c) => c.id));
+
+  const mk = (c: Change, phase: Operation['phase'], specs: OpSpec[]): Operation[] =>
+    specs.map((s) => ({ resource: c.id, action: c.action, phase: s.phase ?? phase, tool: s.tool, args: s.args, disruptive: s.disruptive || c.disruptive }));
+
+  for (const c of changes) {
+    const k = kindOf((c.after ?? c.before)!.kind);
+    const rank = k.rank;
+    if (c.action === 'delete' || c.action === 'replace') {
+      const before = c.before!;
+      const ops = c.implicit ? [] : mk(c, 'delete', kindOf(before.kind).delete(before, ctx));
+      dels.push({ id: c.id, after: [], ops, rank, resource: c.id });
+      // A dependent goes before what it depends on.
+      for (const d of before.deps) {
+        if (!changed.has(d.id)) continue;
+        let list = delAfter.get(d.id);
+        if (!list) delAfter.set(d.id, (list = []));
+        list.push(c.id);
+      }
+    }
+    if (c.action !== 'delete') {
+      const after = c.after!;
+      let specs: OpSpec[];
+      if (c.action === 'create' || c.action === 'replace') specs = k.create(after, ctx);
+      else specs = k.update(after, c.before!, c.attrs, ctx);
+      puts.push({ id: c.id, after: after.deps.map((d) => d.id).filter((id) => changed.has(id)), ops: mk(c, 'put', specs), rank, resource: c.id });
+    }
+  }
+  for (const n of dels) n.after = delAfter.get(n.id) ?? [];
+
+  const orderedDels = topoSort(dels, (n) => pad(999 - n.rank) + n.id);
+  const orderedPuts = topoSort(puts, (n) => pad(n.rank) + n.id);
+  const operations = [...orderedDels, ...orderedPuts].flatMap((n) => n.ops);
+  const order = new Map([...orderedDels, ...orderedPuts].map((n, i) => [n.resource, i]));
+  const sorted = [...changes].sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+  return { netns, changes: sorted, operations };
+}

@@ -1,0 +1,20 @@
+import type { Resource } from '../model.js';
+
+/** How a person names a resource: "bridge br0", "route to 0.0.0.0/0 (table 254)". */
+export function describe(r: Resource): string {
+  switch (r.kind) {
+    case 'address':
+      return `address ${r.attrs.address} on ${r.attrs.dev}`;
+    case 'route':
+      return `route to ${r.attrs.dst} (table ${r.attrs.table})`;
+    case 'rule':
+      return `rule ${r.attrs.priority}`;
+    case 'neighbor':
+      return `neighbour ${r.attrs.to} on ${r.attrs.dev}`;
+    case 'sysctl':
+      return `sysctl ${r.attrs.key}`;
+    default:
+      return `${r.kind} ${r.id.replace(/^link:/, '')}`;
+  }
+}
+

@@ -1,0 +1,33 @@
+// The JSON form of a plan. Its shape is documented in nethost(1) and versioned by format_version:
+// fields are only ever added within a version.
+import type { Plan } from '../model.js';
+import { describe } from './describe.js';
+import { summarize } from './human.js';
+import { commandLine } from '../exec/execute.js';
+
+export const PLAN_FORMAT_VERSION = '1';
+
+export function planJson(plan: Plan) {
+  return {
+    format_version: PLAN_FORMAT_VERSION,
+    netns: plan.netns ?? null,
+    summary: summarize(plan),
+    changes: plan.changes.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      name: describe((c.after ?? c.before)!),
+      action: c.action,
+      disruptive: c.disruptive,
+      implicit: !!c.implicit,
+      reasons: c.reasons,
+      attributes: c.attrs.map((a) => ({ name: a.name, before: a.before ?? null, after: a.after ?? null, forces_replace: a.forcesReplace })),
+    })),
+    operations: plan.operations.map((o) => ({
+      resource: o.resource,
+      action: o.action,
+      phase: o.phase,
+      disruptive: o.disruptive,
+      command: commandLine(o, plan.netns),
+    })),
+  };
+}
