@@ -84,26 +84,32 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
     const plan = makePlan(desired, snapshot);
     if (!plan.changes.length) return { plan, applied: false };
     if (hooks.confirm && !(await hooks.confirm(plan))) return { plan, applied: false };
-    const touched = new Set(plan.changes.map((c) => c.id));
-
-    const rollback = async (what: string, cause: string): Promise<never> => {
-      hooks.log?.(`${what}; restoring the previous state…`);
-      const left = await restore(snapshot, touched, netns, desired, facts);
-      const status = left.length ? `NOT fully restored, still different: ${left.join(', ')}` : 'previous state restored and verified';
-      throw new NethostError(`${what}: ${cause}\n${status}`);
-    };
-
-    const failure = await execute(plan.operations, netns);
-    if (failure) await rollback(`operation ${failure.done + 1} of ${plan.operations.length} failed`, `${opText(failure.operation)}: ${failure.message}`);
-
-    // Verify: a fresh plan must be empty.
-    const after = await readLive(netns, desired, facts);
-    const again = buildPlan(diff(desired, after), desired, netns);
-    if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);
+    await applyPlan(plan, desired, snapshot, facts, hooks);
     return { plan, applied: true };
   } finally {
     release();
   }
+}
+
+/**
+ * Executes a plan made against `snapshot`, then verifies that a fresh plan is empty. On any failure,
+ * everything the plan touched is put back as the snapshot had it, that is verified, and the error says
+ * which operation failed, what the kernel said, and whether the restore is complete.
+ */
+export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: LiveState, facts: HostFacts, hooks: ApplyHooks = {}): Promise<void> {
+  const netns = plan.netns;
+  const touched = new Set(plan.changes.map((c) => c.id));
+  const rollback = async (what: string, cause: string): Promise<never> => {
+    hooks.log?.(`${what}; restoring the previous state…`);
+    const left = await restore(snapshot, touched, netns, desired, facts);
+    const status = left.length ? `NOT fully restored, still different: ${left.join(', ')}` : 'previous state restored and verified';
+    throw new NethostError(`${what}: ${cause}\n${status}`);
+  };
+  const failure = await execute(plan.operations, netns);
+  if (failure) await rollback(`operation ${failure.done + 1} of ${plan.operations.length} failed`, `${opText(failure.operation)}: ${failure.message}`);
+  const after = await readLive(netns, desired, facts);
+  const again = buildPlan(diff(desired, after), desired, netns);
+  if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);
 }
 
 export function opText(op: Operation): string {
