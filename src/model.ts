@@ -111,5 +111,8 @@ export class NethostError extends Error {
 
 /** The number nethost writes as `proto`/`protocol` on the routes, rules and neighbours it owns. */
 export const NETHOST_PROTO = 232;
-/** The ifalias nethost writes on the links it owns. */
+/** The ifalias nethost writes on the links it creates. */
 export const NETHOST_ALIAS = 'nethost';
+/** The ifalias on existing devices it manages but never created (`kind: ethernet`): only released, never deleted. */
+export const NETHOST_ALIAS_EXISTING = 'nethost:existing';
+export const isNethostAlias = (a: unknown) => a === NETHOST_ALIAS || a === NETHOST_ALIAS_EXISTING;

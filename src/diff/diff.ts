@@ -1,6 +1,7 @@
 // diff: DesiredState × LiveState → Change[]. Pure. Attributes the file leaves unset (undefined) and
 // attributes the kernel does not report are never compared, so silence is never drift.
 import type { AttrChange, AttrValue, Change, DesiredState, LiveState, Resource } from '../model.js';
+import { NETHOST_ALIAS_EXISTING } from '../model.js';
 import { isLinkKind, kindOf } from '../kinds/index.js';
 
 export interface DiffOptions {
@@ -68,7 +69,7 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
     if (!managed) continue;
     changes.set(l.id, {
       id: l.id, kind: l.kind, action: 'delete', before: l, attrs: allAttrs(l, 'before'), reasons: [],
-      disruptive: isLinkKind(l.kind) && kind.creatable !== false,
+      disruptive: isLinkKind(l.kind) && kind.creatable !== false && l.attrs.mark !== NETHOST_ALIAS_EXISTING,
     });
   }
 

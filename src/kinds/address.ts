@@ -1,6 +1,7 @@
 // Addresses belong to their link: on a link the file names, the file's list is the whole list
 // (bar what the kernel or DHCP/SLAAC put there); on other links nethost never touches them.
 import type { Resource } from '../model.js';
+import { isNethostAlias } from '../model.js';
 import type { ResourceKind } from './types.js';
 import { canonicalIp, formatCidr, parseCidr } from '../util/net.js';
 import { linkId } from './links/common.js';
@@ -36,7 +37,7 @@ export const address: ResourceKind = {
         const ip = canonicalIp(a.local);
         if (!ip) continue;
         const r = addressResource(l.ifname, `${ip.ip}/${a.prefixlen}`);
-        if (r) out.push({ ...r, owned: l.ifalias === 'nethost' });
+        if (r) out.push({ ...r, owned: isNethostAlias(l.ifalias) });
       }
     }
     return out;

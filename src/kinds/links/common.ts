@@ -3,7 +3,7 @@
 // its own: how to recognise it in `ip -j -d link`, its attributes, and how to create it.
 import { z } from 'zod';
 import type { AttrChange, Attrs, Dependency, Diagnostic, Resource } from '../../model.js';
-import { NETHOST_ALIAS } from '../../model.js';
+import { isNethostAlias, NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../../model.js';
 import type { RawLink } from '../../live/raw.js';
 import type { HostFacts, LinkKind, OpSpec } from '../types.js';
 import { canonicalMac } from '../../util/net.js';
@@ -93,7 +93,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
     fromConfig(name, entry, facts) {
       const own = spec.attrs(entry, name, facts);
       const attrs: Attrs = {
-        mark: NETHOST_ALIAS,
+        mark: creatable ? NETHOST_ALIAS : NETHOST_ALIAS_EXISTING,
         mtu: entry.mtu,
         mac: entry.mac === undefined ? undefined : canonicalMac(entry.mac),
         state: entry.state ?? 'up',
@@ -109,7 +109,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
           id: linkId(l.ifname),
           kind: spec.configKind,
           attrs: { ...liveCommon(l), ...spec.liveAttrs(l, facts) },
-          owned: l.ifalias === NETHOST_ALIAS,
+          owned: isNethostAlias(l.ifalias),
           deps: liveDeps(l),
         });
       }
@@ -163,7 +163,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
     },
     delete(live, ctx) {
       const name = live.id.slice('link:'.length);
-      if (!creatable) {
+      if (!creatable || live.attrs.mark === NETHOST_ALIAS_EXISTING) {
         // Never delete a device nethost did not create: only take its mark off.
         return [{ tool: 'ip', args: ['link', 'set', 'dev', name, 'alias', ''], disruptive: false }];
       }

@@ -1,0 +1,3 @@
+import { afterAll } from 'vitest';
+import { deleteAllNetns } from '../helpers/netns.js';
+afterAll(() => deleteAllNetns());
