@@ -65,7 +65,8 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
   for (const l of live.resources.values()) {
     if (desired.resources.has(l.id) || !inScope(l.id)) continue;
     const kind = kindOf(l.kind);
-    const managed = opts.scope ? kind.marks !== false || kind.name === 'address' : kind.manages ? kind.manages(l, desired) : l.owned;
+    // Restoring a snapshot deletes only what carries nethost's mark: never what appeared behind its back.
+    const managed = opts.scope ? l.owned : kind.manages ? kind.manages(l, desired) : l.owned;
     if (!managed) continue;
     changes.set(l.id, {
       id: l.id, kind: l.kind, action: 'delete', before: l, attrs: allAttrs(l, 'before'), reasons: [],
