@@ -2,7 +2,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { commands: 'src/cli/index.ts' },
+  entryPoints: { commands: 'src/cli/index.ts', schema: 'src/config/schema.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -13,3 +13,9 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+// The published JSON Schema is generated from the same zod schemas that validate files.
+const { jsonSchema } = await import('./dist/schema.js');
+const { mkdirSync, writeFileSync } = await import('node:fs');
+mkdirSync('schema', { recursive: true });
+writeFileSync('schema/nethost.schema.json', JSON.stringify(jsonSchema(), null, 2) + '\n');

@@ -78,7 +78,8 @@ export type Tool = 'ip' | 'sysctl';
 export interface Operation {
   resource: string;
   action: ChangeAction;
-  phase: 'delete' | 'put';
+  /** `late` runs after every other put: settings the kernel would undo while links still join (a bridge's MTU). */
+  phase: 'delete' | 'put' | 'late';
   tool: Tool;
   args: string[];
   disruptive: boolean;

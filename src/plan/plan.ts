@@ -57,7 +57,8 @@ export function buildPlan(changes: Change[], desired: DesiredState | undefined, 
 
   const orderedDels = topoSort(dels, (n) => pad(999 - n.rank) + n.id);
   const orderedPuts = topoSort(puts, (n) => pad(n.rank) + n.id);
-  const operations = [...orderedDels, ...orderedPuts].flatMap((n) => n.ops);
+  const ordered = [...orderedDels, ...orderedPuts].flatMap((n) => n.ops);
+  const operations = [...ordered.filter((o) => o.phase !== 'late'), ...ordered.filter((o) => o.phase === 'late')];
   const order = new Map([...orderedDels, ...orderedPuts].map((n, i) => [n.resource, i]));
   const sorted = [...changes].sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
   return { netns, changes: sorted, operations };

@@ -38,6 +38,7 @@ export function renderChange(c: Change, style: Style): string[] {
   if (c.action === 'adopt') notes.push('exists, not created by nethost: will be marked as managed');
   if (c.reasons.length) notes.push(c.reasons.join('; '));
   if (c.implicit) notes.push('removed by the kernel with its link');
+  if (c.action === 'delete' && c.before?.attrs.mark === 'nethost:existing') notes.push('existing device: released, never deleted');
   if (notes.length) head += `  (${notes.join('; ')})`;
   if (c.disruptive) head += ' ' + paint(style, 31, `${WARN} ${c.action === 'delete' || c.action === 'replace' ? 'link removed or recreated' : 'link interrupted'}`);
   lines.push(head);

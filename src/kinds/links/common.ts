@@ -81,6 +81,9 @@ function setArgs(name: string, a: Attrs): string[] {
 
 export function defineLinkKind(spec: LinkSpec): LinkKind {
   const creatable = spec.creatable ?? true;
+  // A master's MTU follows its ports unless set after they joined (the kernel then keeps the user's value).
+  const isMaster = 'ports' in spec.fields;
+  const lateMtu = (name: string, mtu: unknown): OpSpec => ({ tool: 'ip', args: ['link', 'set', 'dev', name, 'mtu', String(mtu)], disruptive: false, phase: 'late' });
   return {
     name: spec.configKind,
     configKind: spec.configKind,
@@ -137,7 +140,8 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       if (a.mac !== undefined) add.push('address', String(a.mac));
       add.push(...spec.createArgs!(name, a));
       ops.push({ tool: 'ip', args: add, disruptive: false });
-      ops.push({ tool: 'ip', args: setArgs(name, { ...onCreate, mac: undefined }), disruptive: false });
+      ops.push({ tool: 'ip', args: setArgs(name, { ...onCreate, mac: undefined, mtu: isMaster ? undefined : onCreate.mtu }), disruptive: false });
+      if (isMaster && onCreate.mtu !== undefined) ops.push(lateMtu(name, onCreate.mtu));
       void ctx;
       return ops;
     },
@@ -153,6 +157,10 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       const downFirst = common.state === 'down';
       if (Object.keys(own).length && spec.changeArgs) {
         ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, ...spec.changeArgs(own, desired.attrs)], disruptive: false });
+      }
+      if (isMaster && common.mtu !== undefined) {
+        ops.push(lateMtu(name, common.mtu));
+        delete common.mtu;
       }
       if (Object.keys(common).length) {
         const op = { tool: 'ip' as const, args: setArgs(name, common), disruptive: downFirst || common.mac !== undefined };
