@@ -36,7 +36,7 @@ export async function readLive(netns: string | undefined, desired: DesiredState 
 export function makePlan(desired: DesiredState, live: LiveState): Plan {
   const problems = checkAgainstLive(desired, live);
   if (problems.length) throw new NethostError(`${desired.file} cannot be applied here`, problems);
-  return buildPlan(diff(desired, live), desired, live.netns);
+  return buildPlan(diff(desired, live), desired, live.netns, live);
 }
 
 export async function planFile(file: string, netns?: string) {

@@ -58,7 +58,8 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
     const link = isLinkKind(d.kind);
     changes.set(d.id, {
       id: d.id, kind: d.kind, action, before: l, after: d, attrs, reasons,
-      disruptive: link && (replace || attrs.some((a) => DISRUPTIVE_ATTRS.has(a.name) || (a.name === 'state' && a.after === 'down'))),
+      disruptive:
+        link && (replace || attrs.some((a) => DISRUPTIVE_ATTRS.has(a.name) || kindOf(d.kind).disruptive?.includes(a.name) || (a.name === 'state' && a.after === 'down'))),
     });
   }
 

@@ -7,13 +7,17 @@ import { veth } from './links/veth.js';
 import { macvlan, macvtap } from './links/macvlan.js';
 import { tap, tun } from './links/tuntap.js';
 import { ethernet } from './links/ethernet.js';
+import { bond } from './links/bond.js';
+import { vlan } from './links/vlan.js';
+import { dummy } from './links/dummy.js';
+import { gre, gretap, ip6gre, ip6gretap } from './links/gre.js';
 import { address } from './address.js';
 import { route } from './route.js';
 import { rule } from './rule.js';
 import { neighbor } from './neighbor.js';
 import { sysctl } from './sysctl.js';
 
-export const LINK_KINDS: LinkKind[] = [bridge, vxlan, veth, macvlan, macvtap, tap, tun, ethernet];
+export const LINK_KINDS: LinkKind[] = [bridge, bond, vlan, vxlan, veth, macvlan, macvtap, tap, tun, dummy, gre, gretap, ip6gre, ip6gretap, ethernet];
 export const SECTION_KINDS: SectionKind[] = [route, rule, neighbor, sysctl];
 export const ALL_KINDS: ResourceKind[] = [...LINK_KINDS, address, ...SECTION_KINDS];
 

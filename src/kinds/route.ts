@@ -41,14 +41,16 @@ function routeArgs(r: Resource, verb: 'replace' | 'del'): string[] {
   const a = r.attrs;
   const args = ['route', verb];
   if (a.type !== 'unicast') args.push(String(a.type));
-  args.push(String(a.dst));
+  // Written as a person would: "default", and no table/metric where they are the defaults.
+  args.push(a.dst === '0.0.0.0/0' ? 'default' : String(a.dst));
   if (verb === 'replace') {
     if (a.via) args.push('via', String(a.via));
     if (a.dev) args.push('dev', String(a.dev));
     if (a.onlink) args.push('onlink');
     if (a.src) args.push('src', String(a.src));
   }
-  args.push('table', String(a.table), 'metric', String(a.metric));
+  if (a.table !== 254) args.push('table', String(a.table));
+  if (a.metric !== (String(a.dst).includes(':') ? 1024 : 0)) args.push('metric', String(a.metric));
   if (verb === 'replace') args.push('proto', String(a.mark ?? 'boot'));
   return args;
 }

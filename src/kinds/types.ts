@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AttrChange, AttrValue, Attrs, Dependency, DesiredState, Diagnostic, Operation, Resource, SourceRef } from '../model.js';
+import type { AttrChange, AttrValue, Attrs, Dependency, DesiredState, Diagnostic, LiveState, Operation, Resource, SourceRef } from '../model.js';
 import type { RawLink, RawLive } from '../live/raw.js';
 
 /** Facts from the edges that the pure core needs to canonicalise values (user and group ids). */
@@ -41,6 +41,7 @@ export interface ResourceKind {
 
 export interface OpContext {
   desired?: DesiredState;
+  live?: LiveState;
   /** Ids of resources being deleted in the same plan (so dependents can leave it to the kernel). */
   deleting: Set<string>;
 }

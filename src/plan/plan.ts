@@ -1,6 +1,6 @@
 // plan: Change[] → ordered Operation[]. Deletions run first, dependents before what they hang on;
 // then creations and updates, dependencies first. One graph orders every kind.
-import type { Change, DesiredState, Operation, Plan } from '../model.js';
+import type { Change, DesiredState, LiveState, Operation, Plan } from '../model.js';
 import { NETHOST_ALIAS_EXISTING } from '../model.js';
 import { kindOf } from '../kinds/index.js';
 import type { OpContext, OpSpec } from '../kinds/types.js';
@@ -14,14 +14,14 @@ interface Node extends GraphNode {
 
 const pad = (n: number) => String(n).padStart(3, '0');
 
-export function buildPlan(changes: Change[], desired: DesiredState | undefined, netns?: string): Plan {
+export function buildPlan(changes: Change[], desired: DesiredState | undefined, netns?: string, live?: LiveState): Plan {
   // Links that really go away (an `ethernet` is only released, so what hangs on it must be removed explicitly).
   const deleting = new Set(
     changes
       .filter((c) => (c.action === 'delete' || c.action === 'replace') && kindOf(c.before!.kind).creatable !== false && c.before!.attrs.mark !== NETHOST_ALIAS_EXISTING)
       .map((c) => c.id),
   );
-  const ctx: OpContext = { desired, deleting };
+  const ctx: OpContext = { desired, live, deleting };
   const dels: Node[] = [];
   const puts: Node[] = [];
   const delAfter = new Map<string, string[]>();

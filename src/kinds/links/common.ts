@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AttrChange, Attrs, Dependency, Diagnostic, Resource } from '../../model.js';
 import { isNethostAlias, NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../../model.js';
 import type { RawLink } from '../../live/raw.js';
-import type { HostFacts, LinkKind, OpSpec } from '../types.js';
+import type { HostFacts, LinkKind, OpContext, OpSpec } from '../types.js';
 import { canonicalMac } from '../../util/net.js';
 import { ifname, macAddress, cidrList } from '../../config/fields.js';
 
@@ -46,6 +46,10 @@ export interface LinkSpec {
   creatable?: boolean;
   /** Deleting this link also deletes another (a veth and its peer). */
   alsoDeletes?(r: Resource): string[];
+  /** Attributes whose change interrupts traffic (besides the MAC). */
+  disruptive?: readonly string[];
+  /** A change of `mode` the kernel only accepts with the ports released and the link down (bonds). */
+  modeChange?(name: string, desired: Resource, ctx: OpContext): OpSpec[] | undefined;
   /** The link is created by another resource's operation (the second end of a veth pair). */
   createdBy?(r: Resource): string | undefined;
 }
@@ -90,7 +94,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
     rank: spec.rank ?? 10,
     creatable,
     immutable: spec.immutable,
-    disruptive: ['mac'],
+    disruptive: ['mac', ...(spec.disruptive ?? [])],
     schema: z.object({ kind: z.literal(spec.configKind), ...commonLinkFields, ...spec.fields }).strict(),
     matches: spec.matches,
     fromConfig(name, entry, facts) {
@@ -124,6 +128,10 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       const a = r.attrs;
       const createdBy = spec.createdBy?.(r);
       const onCreate: Attrs = { mark: a.mark, mtu: a.mtu, mac: a.mac, master: a.master ?? undefined, state: a.state === 'up' ? 'up' : undefined };
+      if (a.master && enslavesDown(String(a.master), ctx)) {
+        // Bonds take ports that are down: create, mark and enslave it down, then bring it up.
+        onCreate.state = undefined;
+      }
       if (createdBy) {
         // Made by its peer's command: only mark and configure it.
         ops.push({ tool: 'ip', args: setArgs(name, onCreate), disruptive: false });
@@ -132,6 +140,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       if (spec.createCommand) {
         ops.push({ tool: 'ip', args: spec.createCommand(name, a), disruptive: false });
         ops.push({ tool: 'ip', args: setArgs(name, onCreate), disruptive: false });
+        if (a.state === 'up' && onCreate.state === undefined) ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
         return ops;
       }
       // The kernel ignores IFLA_IFALIAS on creation: the mark goes on with the following `link set`.
@@ -141,11 +150,12 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       add.push(...spec.createArgs!(name, a));
       ops.push({ tool: 'ip', args: add, disruptive: false });
       ops.push({ tool: 'ip', args: setArgs(name, { ...onCreate, mac: undefined, mtu: isMaster ? undefined : onCreate.mtu }), disruptive: false });
+      if (a.state === 'up' && onCreate.state === undefined) ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
       if (isMaster && onCreate.mtu !== undefined) ops.push(lateMtu(name, onCreate.mtu));
       void ctx;
       return ops;
     },
-    update(desired, live, changes: AttrChange[]) {
+    update(desired, live, changes: AttrChange[], ctx) {
       const name = desired.id.slice('link:'.length);
       const common: Attrs = {};
       const own: Record<string, unknown> = {};
@@ -155,6 +165,14 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       }
       const ops: OpSpec[] = [];
       const downFirst = common.state === 'down';
+      if ('mode' in own && spec.modeChange) {
+        const special = spec.modeChange(name, desired, ctx);
+        if (special) {
+          ops.push(...special);
+          delete own.mode;
+        }
+      }
+      if (common.master && enslavesDown(String(common.master), ctx)) ops.push(portDown(name));
       if (Object.keys(own).length && spec.changeArgs) {
         ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, ...spec.changeArgs(own, desired.attrs)], disruptive: false });
       }
@@ -165,6 +183,8 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       if (Object.keys(common).length) {
         const op = { tool: 'ip' as const, args: setArgs(name, common), disruptive: downFirst || common.mac !== undefined };
         downFirst ? ops.unshift(op) : ops.push(op);
+        if (common.master && enslavesDown(String(common.master), ctx) && desired.attrs.state === 'up' && common.state === undefined)
+          ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
       }
       void live;
       return ops;
@@ -183,6 +203,12 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
     },
   };
 }
+
+/** Masters whose kernel driver wants a port down while it is enslaved (bonding). */
+function enslavesDown(master: string, ctx: OpContext): boolean {
+  return ctx.desired?.resources.get(linkId(master))?.kind === 'bond';
+}
+const portDown = (name: string): OpSpec => ({ tool: 'ip', args: ['link', 'set', 'dev', name, 'down'], disruptive: true });
 
 /** Name of a link from its id. */
 export const linkName = (id: string) => id.slice('link:'.length);

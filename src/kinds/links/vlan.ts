@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { ifname } from '../../config/fields.js';
+import { defineLinkKind, linkId } from './common.js';
+
+export const vlan = defineLinkKind({
+  configKind: 'vlan',
+  fields: {
+    link: ifname.describe('parent link (ethernet, bond, bridge …)'),
+    id: z.number().int().min(1).max(4094).describe('VLAN id, 1–4094'),
+    protocol: z.enum(['802.1q', '802.1ad']).optional().describe('802.1q (default) or 802.1ad (QinQ)'),
+  },
+  matches: (l) => l.linkinfo?.info_kind === 'vlan',
+  immutable: ['link', 'id', 'protocol'],
+  attrs: (e) => ({
+    attrs: { link: e.link, id: e.id, protocol: e.protocol ?? '802.1q' },
+    deps: [{ id: linkId(e.link), via: 'link', mode: 'recreate' }],
+  }),
+  liveAttrs: (l) => {
+    const d = l.linkinfo?.info_data ?? {};
+    return { link: typeof l.link === 'string' ? l.link : undefined, id: d.id, protocol: typeof d.protocol === 'string' ? d.protocol.toLowerCase() : undefined };
+  },
+  createArgs: (_n, a) => ['link', String(a.link), 'type', 'vlan', 'protocol', String(a.protocol), 'id', String(a.id)],
+});
