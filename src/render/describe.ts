@@ -6,7 +6,7 @@ export function describe(r: Resource): string {
     case 'address':
       return `address ${r.attrs.address} on ${r.attrs.dev}`;
     case 'route':
-      return `route to ${r.attrs.dst} (table ${r.attrs.table})`;
+      return `route ${r.attrs.dst === '0.0.0.0/0' || r.attrs.dst === '::/0' ? 'default' : r.attrs.dst}${r.attrs.table === 254 ? '' : ` table ${r.attrs.table}`}${String(r.attrs.dst).includes(':') ? ' (IPv6)' : ''}`;
     case 'rule':
       return `rule ${r.attrs.priority}`;
     case 'neighbor':

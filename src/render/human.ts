@@ -52,7 +52,11 @@ function attrLines(c: Change, style: Style): string[] {
   for (const a of c.attrs) {
     if (HIDDEN.has(a.name)) continue;
     const name = a.name.padEnd(width);
-    if (c.action === 'create') out.push(`      ${name} = ${show(a.after)}`);
+    if (c.action === 'create') {
+      // The title already names it; false flags are the kernel's defaults.
+      if (a.after === false || (c.kind === 'address' && (a.name === 'dev' || a.name === 'address'))) continue;
+      out.push(`      ${name} = ${show(a.after)}`);
+    }
     else if (c.action === 'delete') continue;
     else out.push(`      ${name} ${show(a.before)} → ${show(a.after)}${a.forcesReplace ? paint(style, 35, '   # forces replacement') : ''}`);
   }
