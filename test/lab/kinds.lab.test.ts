@@ -146,11 +146,11 @@ describe('traffic', () => {
     const s2 = newNetns('s2');
     const s3 = newNetns('s3');
     const sw = newNetns('gsw');
-    ip('-n', sw, 'link', 'add', 'br', 'type', 'bridge');
-    ip('-n', sw, 'link', 'set', 'br', 'up');
+    ip('-n', sw, 'link', 'add', 'name', 'swbr', 'type', 'bridge');
+    ip('-n', sw, 'link', 'set', 'dev', 'swbr', 'up');
     const cable = (ns: string, name: string, i: number) => {
       ip('-n', ns, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `sw${i}`, 'netns', sw);
-      ip('-n', sw, 'link', 'set', `sw${i}`, 'master', 'br', 'up');
+      ip('-n', sw, 'link', 'set', 'dev', `sw${i}`, 'master', 'swbr', 'up');
     };
     cable(hub, 'uplink', 1);
     cable(s2, 'u', 2);

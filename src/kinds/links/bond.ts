@@ -48,7 +48,10 @@ export const bond = defineLinkKind({
       downdelay: d.downdelay,
     };
   },
-  createArgs: (_n, a) => ['type', 'bond', ...bondArgs(a)],
+  // At creation only what differs from the kernel's defaults: some options are refused in some modes
+  // (updelay without miimon: EPERM), even when set to their default.
+  createArgs: (_n, a) =>
+    ['type', 'bond', ...bondArgs({ ...a, xmit_hash_policy: a.xmit_hash_policy === 'layer2' ? undefined : a.xmit_hash_policy, updelay: a.updelay || undefined, downdelay: a.downdelay || undefined })],
   changeArgs: (c) => ['type', 'bond', ...bondArgs(c)],
   // The kernel changes a bond's mode only with no ports and the bond down: release, change, re-add.
   modeChange(name, desired, ctx): OpSpec[] | undefined {

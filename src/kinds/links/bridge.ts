@@ -33,7 +33,9 @@ export const bridge = defineLinkKind({
       vlan_filtering: d.vlan_filtering === undefined ? undefined : d.vlan_filtering !== 0,
     };
   },
-  createArgs: (_n, a) => ['type', 'bridge', ...bridgeArgs(a, false)],
+  // At creation only what differs from the kernel's defaults, as a person would write it.
+  createArgs: (_n, a) =>
+    ['type', 'bridge', ...bridgeArgs({ ...a, forward_delay: a.forward_delay === 15 ? undefined : a.forward_delay, ageing: a.ageing === 300 ? undefined : a.ageing, stp: a.stp || undefined }, false)],
   changeArgs: (c) => ['type', 'bridge', ...bridgeArgs(c, true)],
 });
 

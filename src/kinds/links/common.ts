@@ -172,7 +172,12 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
           delete own.mode;
         }
       }
-      if (common.master && enslavesDown(String(common.master), ctx)) ops.push(portDown(name));
+      const downForMaster = !!common.master && enslavesDown(String(common.master), ctx);
+      if (downForMaster) {
+        // The bonding driver refuses ports that are up ("Device can not be enslaved while up").
+        ops.push(portDown(name));
+        delete common.state;
+      }
       if (Object.keys(own).length && spec.changeArgs) {
         ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, ...spec.changeArgs(own, desired.attrs)], disruptive: false });
       }
@@ -183,7 +188,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       if (Object.keys(common).length) {
         const op = { tool: 'ip' as const, args: setArgs(name, common), disruptive: downFirst || common.mac !== undefined };
         downFirst ? ops.unshift(op) : ops.push(op);
-        if (common.master && enslavesDown(String(common.master), ctx) && desired.attrs.state === 'up' && common.state === undefined)
+        if (downForMaster && desired.attrs.state === 'up')
           ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
       }
       void live;
