@@ -3,12 +3,16 @@
 // path, and real traffic over a keyed GRE tunnel, a bridged gretap, multicast GRE with permanent
 // neighbours, and a VLAN on a bond that survives losing a port.
 import { spawnSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireLab } from './guard.js';
 import { deleteAllNetns, ip, ipJson, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
 import { applyFile, planFile } from '../../src/core.js';
 
 requireLab();
+// The guest boots without udev: load tun so that /dev/net/tun exists for the VMs' taps.
+beforeAll(() => {
+  spawnSync('modprobe', ['tun']);
+});
 afterAll(() => deleteAllNetns());
 
 const ping = (ns: string, to: string) =>
