@@ -81,6 +81,8 @@ export interface Operation {
   /** `late` runs after every other put: settings the kernel would undo while links still join (a bridge's MTU). */
   phase: 'delete' | 'put' | 'late';
   tool: Tool;
+  /** Options before the object, for what a batch line cannot say (`-6` for IPv6 rules). */
+  ipFlags?: string[];
   args: string[];
   disruptive: boolean;
 }

@@ -10,13 +10,13 @@ export const RESERVED_NAMES = new Set([
 export const ifname = z
   .string()
   .refine((s) => Buffer.byteLength(s) >= 1 && Buffer.byteLength(s) <= 15, {
-    message: 'interface names are 1 to 15 bytes long (the kernel IFNAMSIZ limit)',
+    message: 'interface names are 1 to 15 bytes long (the kernel IFNAMSIZ limit); choose a shorter name',
   })
   .refine((s) => !/[\s/:'"#\\]/.test(s) && s !== '.' && s !== '..', {
-    message: "interface names cannot contain whitespace, '/', ':', quotes, '#' or be '.' or '..'",
+    message: "interface names cannot contain whitespace, '/', ':', quotes, '#' or be '.' or '..'; use letters, digits, '-', '_' or '.', e.g. br-lan",
   })
   .refine((s) => !RESERVED_NAMES.has(s), {
-    message: 'this name is reserved: the kernel creates it as a tunnel fallback device; choose another name',
+    message: 'this name is reserved: the kernel creates it as a tunnel fallback device; choose another name, e.g. gre1',
   });
 
 export const ipAddress = z.string().refine((s) => canonicalIp(s) !== undefined, {

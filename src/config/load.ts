@@ -3,6 +3,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import type { Diagnostic, DesiredState, Resource, SourceRef } from '../model.js';
+import { NETHOST_ALIAS_EXISTING } from '../model.js';
 import { LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
 import type { HostFacts, LinkKind } from '../kinds/types.js';
 import { linkId } from '../kinds/links/common.js';
@@ -86,12 +87,17 @@ function zodDiagnostics(err: z.ZodError, base: Path, allowed: readonly string[],
     }
     let message = issue.message.replace(/^Invalid input: /, '');
     let hint: string | undefined;
+    // Refinements say "problem; what to write instead".
+    const semi = message.indexOf('; ');
+    if (issue.code === 'custom' && semi > 0) [message, hint] = [message.slice(0, semi), message.slice(semi + 2)];
     if (issue.code === 'invalid_value' && 'values' in issue) hint = `write one of: ${(issue.values as unknown[]).join(', ')}`;
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
-      message = `missing required key "${path[path.length - 1]}"`;
-      out.push({ severity: 'error', message, path, source: at(path.slice(0, -1)) });
+    if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
+      const key = path[path.length - 1];
+      out.push({ severity: 'error', message: `missing required key "${key}"`, hint: `add ${key}: (see nethost.yaml(5))`, path, source: at(path.slice(0, -1)) });
       continue;
     }
+    if (issue.code === 'invalid_type') hint = `write a ${issue.expected} here`;
+    if (issue.code === 'invalid_union') hint = 'see nethost.yaml(5) for the forms this field takes';
     if (issue.code === 'too_small' || issue.code === 'too_big') hint = 'see nethost.yaml(5) for the allowed range';
     out.push({ severity: 'error', message, hint, path, source: at(path) ?? at(path.slice(0, -1)) });
   }
@@ -140,7 +146,8 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
   for (const [name, entry] of Object.entries(ifaces)) {
     const nameCheck = ifname.safeParse(name);
     if (!nameCheck.success) {
-      diagnostics.push({ severity: 'error', message: `interface name "${name}": ${nameCheck.error.issues[0].message}`, path: ['interfaces', name], source: at(['interfaces', name], true) });
+      const [problem, hint] = nameCheck.error.issues[0].message.split('; ');
+      diagnostics.push({ severity: 'error', message: `interface name "${name}": ${problem}`, hint, path: ['interfaces', name], source: at(['interfaces', name], true) });
       continue;
     }
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -277,7 +284,7 @@ export function checkAgainstLive(desired: DesiredState, live: { resources: Map<s
     const l = live.resources.get(r.id);
     if (r.kind === 'ethernet' && !l) {
       out.push({ severity: 'error', message: `ethernet device "${name}" does not exist here`, hint: 'nethost never creates an ethernet device: check the name (ip link), or use another kind to create one', source: r.source });
-    } else if (l && !l.owned && r.kind !== 'ethernet' && l.kind !== r.kind) {
+    } else if (l && (!l.owned || l.attrs.mark === NETHOST_ALIAS_EXISTING) && r.kind !== 'ethernet' && l.kind !== r.kind) {
       out.push({ severity: 'error', message: `"${name}" exists as a ${l.kind} that nethost did not create, but the file says ${r.kind}`, hint: `write kind: ethernet to manage it as it is, or choose another name`, source: r.source });
     }
   }

@@ -24,7 +24,7 @@ function compare(d: Resource, l: Resource): AttrChange[] {
     const have = l.attrs[name];
     if (have === undefined) continue;
     const same = kind.equal ? kind.equal(name, want, have) : equal(want, have);
-    if (!same) out.push({ name, before: have, after: want, forcesReplace: kind.immutable.includes(name) });
+    if (!same) out.push({ name, before: have, after: want, forcesReplace: kind.immutable.includes(name) || !!kind.replaceWhen?.(name, have, want) });
   }
   return out;
 }

@@ -25,15 +25,24 @@ export function batchLine(args: string[]): string {
 
 /** The exact command a person would run for one operation. */
 export function commandLine(op: Operation, netns: string | undefined): string[] {
-  return op.tool === 'ip' ? ipArgv(netns, ...op.args) : inNetns(netns, ['sysctl', '-q', '-w', ...op.args]);
+  return op.tool === 'ip' ? ipArgv(netns, ...(op.ipFlags ?? []), ...op.args) : inNetns(netns, ['sysctl', '-q', '-w', ...op.args]);
 }
 
-function groups(ops: Operation[]): { tool: Operation['tool']; start: number; ops: Operation[] }[] {
-  const out: { tool: Operation['tool']; start: number; ops: Operation[] }[] = [];
+interface Group {
+  tool: Operation['tool'];
+  flags: string[];
+  start: number;
+  ops: Operation[];
+}
+
+/** Consecutive operations that one process can run: same tool, same options. */
+function groups(ops: Operation[]): Group[] {
+  const out: Group[] = [];
   ops.forEach((op, i) => {
     const last = out[out.length - 1];
-    if (last && last.tool === op.tool) last.ops.push(op);
-    else out.push({ tool: op.tool, start: i, ops: [op] });
+    const flags = op.ipFlags ?? [];
+    if (last && last.tool === op.tool && last.flags.join(' ') === flags.join(' ')) last.ops.push(op);
+    else out.push({ tool: op.tool, flags, start: i, ops: [op] });
   });
   return out;
 }
@@ -41,7 +50,7 @@ function groups(ops: Operation[]): { tool: Operation['tool']; start: number; ops
 export async function execute(ops: Operation[], netns: string | undefined): Promise<ExecFailure | undefined> {
   for (const g of groups(ops)) {
     if (g.tool === 'ip') {
-      const r = await run(ipArgv(netns, '-batch', '-'), g.ops.map((o) => batchLine(o.args)).join('\n') + '\n');
+      const r = await run(ipArgv(netns, ...g.flags, '-batch', '-'), g.ops.map((o) => batchLine(o.args)).join('\n') + '\n');
       if (r.code === 0) continue;
       // Without -force, ip stops at the first failing line and names it: "Command failed -:N".
       const m = /Command failed -:(\d+)/.exec(r.stderr);

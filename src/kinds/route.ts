@@ -119,7 +119,8 @@ export const route: SectionKind = {
       if (e.via && !e.onlink) {
         for (const a of addresses) {
           const c = parseCidr(String(a.attrs.address))!;
-          if (contains(c, e.via)) deps.push({ id: a.id, via: 'via', mode: 'order' });
+          // The kernel drops a route whose gateway it reached through an address that goes away.
+          if (contains(c, e.via)) deps.push({ id: a.id, via: 'via', mode: 'recreate' });
         }
       }
       const id = routeId(table, dst, metric);

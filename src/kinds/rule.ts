@@ -35,9 +35,7 @@ function selectorId(fam: Family, a: Record<string, unknown>) {
 function ruleArgs(r: Resource, verb: 'add' | 'del'): string[] {
   const a = r.attrs;
   const args = ['rule', verb, 'priority', String(a.priority)];
-  // `ip -batch` has no per-line -6: an all-covering IPv6 source selects the family instead.
   if (a.from) args.push('from', String(a.from));
-  else if (a.family === 6) args.push('from', '::/0');
   if (a.to) args.push('to', String(a.to));
   if (a.fwmark) args.push('fwmark', String(a.fwmark));
   if (a.iif) args.push('iif', String(a.iif));
@@ -47,6 +45,14 @@ function ruleArgs(r: Resource, verb: 'add' | 'del'): string[] {
   if (verb === 'add' && a.mark !== null) args.push('protocol', String(a.mark));
   return args;
 }
+
+// A batch line cannot carry -6, and `ip rule` takes IPv4 unless told: IPv6 rules go in an `ip -6` batch.
+const ruleOp = (r: Resource, verb: 'add' | 'del') => ({
+  tool: 'ip' as const,
+  ...(r.attrs.family === 6 ? { ipFlags: ['-6'] } : {}),
+  args: ruleArgs(r, verb),
+  disruptive: false,
+});
 
 function fromRaw(r: RawRule, family: Family): Resource | undefined {
   if (r.not !== undefined) return undefined; // inverted selectors are not in the file format
@@ -129,10 +135,7 @@ export const rule: SectionKind = {
     });
     return { resources, diagnostics };
   },
-  create: (r) => [{ tool: 'ip', args: ruleArgs(r, 'add'), disruptive: false }],
-  update: (r, live) => [
-    { tool: 'ip', args: ruleArgs(live, 'del'), disruptive: false },
-    { tool: 'ip', args: ruleArgs(r, 'add'), disruptive: false },
-  ],
-  delete: (r) => [{ tool: 'ip', args: ruleArgs(r, 'del'), disruptive: false }],
+  create: (r) => [ruleOp(r, 'add')],
+  update: (r, live) => [ruleOp(live, 'del'), ruleOp(r, 'add')],
+  delete: (r) => [ruleOp(r, 'del')],
 };

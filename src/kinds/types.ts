@@ -21,6 +21,8 @@ export interface ResourceKind {
   rank: number;
   /** Attributes the kernel cannot change in place: changing one turns the change into a replace. */
   immutable: readonly string[];
+  /** A change the kernel refuses in place only for some values (macvlan into or out of passthru). */
+  replaceWhen?(name: string, before: AttrValue | undefined, after: AttrValue | undefined): boolean;
   /** Attributes whose change takes the link down. */
   disruptive?: readonly string[];
   /** Pick this kind's objects out of the raw live dump, in canonical form. */

@@ -56,7 +56,8 @@ export async function readSysctls(netns: string | undefined, paths: string[]): P
 
 export async function readRawLive(netns: string | undefined, sysctlPaths: string[]): Promise<RawLive> {
   const [[links, neighbors], [routes4, rules4], [routes6, rules6], sysctls] = await Promise.all([
-    ipBatch(netns, ['-d'], ['address show', 'neigh show']),
+    // `nud all`: a plain `neigh show` hides NOARP entries.
+    ipBatch(netns, ['-d'], ['address show', 'neigh show nud all']),
     ipBatch(netns, ['-4'], ['route show table all', 'rule show']),
     ipBatch(netns, ['-6'], ['route show table all', 'rule show']),
     readSysctls(netns, sysctlPaths),

@@ -28,7 +28,7 @@ export function buildPlan(changes: Change[], desired: DesiredState | undefined, 
   const changed = new Set(changes.map((c) => c.id));
 
   const mk = (c: Change, phase: Operation['phase'], specs: OpSpec[]): Operation[] =>
-    specs.map((s) => ({ resource: c.id, action: c.action, phase: s.phase ?? phase, tool: s.tool, args: s.args, disruptive: s.disruptive || c.disruptive }));
+    specs.map((s) => ({ resource: c.id, action: c.action, phase: s.phase ?? phase, tool: s.tool, ...(s.ipFlags ? { ipFlags: s.ipFlags } : {}), args: s.args, disruptive: s.disruptive || c.disruptive }));
 
   for (const c of changes) {
     const k = kindOf((c.after ?? c.before)!.kind);

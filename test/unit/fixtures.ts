@@ -32,7 +32,8 @@ export function raw(s: Scenario): RawLive {
   const sys = join(dir, 'sysctl.txt');
   return {
     links: json(join(dir, 'address.json')),
-    neighbors: json(join(dir, 'neigh.json')),
+    // read.ts runs `neigh show nud all`; scenarios captured with both keep the plain dump beside it.
+    neighbors: json(join(dir, existsSync(join(dir, 'neigh-all.json')) ? 'neigh-all.json' : 'neigh.json')),
     routes4: json(join(dir, 'route4.json')),
     rules4: json(join(dir, 'rule4.json')),
     routes6: json(join(dir, 'route6.json')),

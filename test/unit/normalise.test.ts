@@ -89,7 +89,7 @@ describe('links: canonical kind attributes', () => {
   // BUG (src/kinds/links/vxlan.ts, liveAttrs): iproute2 prints IPv6 endpoints as "remote6",
   // "local6" (and "group6"), see test/fixtures/host/rich/address.json, vx6; liveAttrs reads only
   // "remote", "local" and "group", so a vxlan with IPv6 endpoints reads as having none.
-  it.fails('vxlan: IPv6 remote and local (iproute2 prints them as remote6/local6)', () => {
+  it('vxlan: IPv6 remote and local (iproute2 prints them as remote6/local6)', () => {
     const d = rawLink('rich', 'vx6').linkinfo!.info_data!;
     expect(d.remote6).toBe('2001:db8:100::7'); // the fixture's shape
     expect(get('link:vx6').attrs).toMatchObject({ vni: 300, remote: '2001:db8:100::7', local: '2001:db8:100::2', ttl: 64 });

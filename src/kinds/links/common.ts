@@ -46,6 +46,7 @@ export interface LinkSpec {
   creatable?: boolean;
   /** Deleting this link also deletes another (a veth and its peer). */
   alsoDeletes?(r: Resource): string[];
+  replaceWhen?(name: string, before: unknown, after: unknown): boolean;
   /** Attributes whose change interrupts traffic (besides the MAC). */
   disruptive?: readonly string[];
   /** A change of `mode` the kernel only accepts with the ports released and the link down (bonds). */
@@ -95,6 +96,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
     creatable,
     immutable: spec.immutable,
     disruptive: ['mac', ...(spec.disruptive ?? [])],
+    replaceWhen: spec.replaceWhen,
     schema: z.object({ kind: z.literal(spec.configKind), ...commonLinkFields, ...spec.fields }).strict(),
     matches: spec.matches,
     fromConfig(name, entry, facts) {

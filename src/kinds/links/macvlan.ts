@@ -13,6 +13,8 @@ function macvlanLike(kind: 'macvlan' | 'macvtap'): LinkSpec {
     },
     matches: (l) => l.linkinfo?.info_kind === kind,
     immutable: ['link'],
+    // The kernel changes bridge/vepa/private in place but refuses passthru either way (EINVAL).
+    replaceWhen: (name, before, after) => name === 'mode' && (before === 'passthru' || after === 'passthru'),
     attrs: (e) => ({
       attrs: { link: e.link, mode: e.mode ?? 'vepa' },
       deps: [{ id: linkId(e.link), via: 'link', mode: 'recreate' }],

@@ -20,7 +20,7 @@ export const vxlan = defineLinkKind({
   matches: (l) => l.linkinfo?.info_kind === 'vxlan',
   // The kernel refuses to change VNI and port in place; the underlay and endpoints we recreate too.
   immutable: ['vni', 'dstport', 'dev', 'local', 'group', 'remote'],
-  attrs: (e) => ({
+  attrs: (e, _name) => ({
     attrs: {
       vni: e.vni,
       group: ip(e.group) ?? null,
@@ -32,15 +32,20 @@ export const vxlan = defineLinkKind({
       learning: e.learning ?? true,
     },
     deps: e.dev ? [{ id: linkId(e.dev), via: 'dev', mode: 'recreate' }] : [],
+    diagnostics:
+      e.group && e.remote
+        ? [{ severity: 'error', message: 'group and remote exclude each other', hint: 'keep group (multicast, with dev) or remote (unicast), not both', path: ['interfaces', _name, 'remote'] }]
+        : [],
   }),
   liveAttrs: (l) => {
     const d = l.linkinfo?.info_data ?? {};
     const ttl = d.ttl === undefined || d.ttl === 'auto' || d.ttl === 'inherit' ? 0 : Number(d.ttl);
     return {
       vni: d.id,
-      group: ip(d.group) ?? null,
-      remote: ip(d.remote) ?? null,
-      local: ip(d.local) ?? null,
+      // iproute2 names IPv6 endpoints group6 / remote6 / local6.
+      group: ip(d.group ?? d.group6) ?? null,
+      remote: ip(d.remote ?? d.remote6) ?? null,
+      local: ip(d.local ?? d.local6) ?? null,
       dev: d.link ?? null,
       dstport: d.port,
       ttl,
