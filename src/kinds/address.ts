@@ -33,6 +33,7 @@ export const address: ResourceKind = {
     for (const l of raw.links) {
       for (const a of l.addr_info ?? []) {
         if (a.family === 'inet6' && a.scope === 'link') continue; // kernel's link-local
+        if (a.scope === 'host') continue; // loopback's 127.0.0.1/8 and ::1
         if (a.dynamic || (a.valid_life_time !== undefined && a.valid_life_time !== FOREVER)) continue; // DHCP, SLAAC
         const ip = canonicalIp(a.local);
         if (!ip) continue;

@@ -138,12 +138,12 @@ describe('links: canonical kind attributes', () => {
 });
 
 describe('kernel-chosen objects are not state', () => {
-  it('IPv6 link-local and dynamic (finite lifetime) addresses are not read; static ones are', () => {
+  it('IPv6 link-local, host-scope (loopback) and dynamic (finite lifetime) addresses are not read; static ones are', () => {
     const read = [...rich.resources.values()].filter((r) => r.kind === 'address').map((r) => r.id);
     for (const l of raw('rich').links)
       for (const a of l.addr_info ?? []) {
         const id = `address:${l.ifname}:${canonicalIp(a.local)!.ip}/${a.prefixlen}`;
-        const kernelChosen = (a.family === 'inet6' && a.scope === 'link') || a.valid_life_time !== 4294967295;
+        const kernelChosen = (a.family === 'inet6' && a.scope === 'link') || a.scope === 'host' || a.valid_life_time !== 4294967295;
         expect(read.includes(id), id).toBe(!kernelChosen);
       }
     expect(read).not.toContain('address:uplink0:198.51.100.10/24');
