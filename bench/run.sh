@@ -70,7 +70,7 @@ pid=$!
 cleanup() {
   ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^nhb-$pid-" | while read -r ns; do
     ip netns del "$ns" 2>/dev/null || true
-  done
+  done || true  # no namespace left: grep finds nothing, which is fine (pipefail)
 }
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; cleanup; exit 130' INT TERM
 status=0

@@ -9,7 +9,7 @@ import type { HostFacts, LinkKind } from '../kinds/types.js';
 import { linkId } from '../kinds/links/common.js';
 import { addressResource } from '../kinds/address.js';
 import { ifname } from './fields.js';
-import { canonicalIp, contains, parseCidr } from '../util/net.js';
+import { canonicalIp, coverageIndex } from '../util/net.js';
 import { findCycle } from '../plan/graph.js';
 import { describe } from '../render/describe.js';
 
@@ -289,9 +289,10 @@ export function checkAgainstLive(desired: DesiredState, live: { resources: Map<s
     }
   }
   const have = [...live.addresses, ...[...desired.resources.values()].filter((r) => r.kind === 'address').map((r) => String(r.attrs.address))];
+  const covering = coverageIndex(have.map((cidr) => ({ cidr, value: true })));
   for (const r of desired.resources.values()) {
     if (r.kind !== 'route' || !r.attrs.via || r.attrs.onlink) continue;
-    if (!have.some((a) => contains(parseCidr(a)!, String(r.attrs.via))))
+    if (!covering(String(r.attrs.via)).length)
       out.push({ severity: 'error', message: `gateway ${r.attrs.via} is not reachable: no address here or in the file covers it`, hint: 'add an address on the gateway\'s subnet, or set onlink: true with dev', source: r.source });
   }
   return out;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Diagnostic, Resource } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
 import type { HostFacts, SectionKind } from './types.js';
-import { canonicalDestination, canonicalIp, contains, familyOfDestination, parseCidr, type Family } from '../util/net.js';
+import { canonicalDestination, canonicalIp, coverageIndex, familyOfDestination, parseCidr, type Family } from '../util/net.js';
 import { ifname, ipAddress, table as tableField } from '../config/fields.js';
 import { linkId } from './links/common.js';
 import type { RawRoute } from '../live/raw.js';
@@ -98,7 +98,7 @@ export const route: SectionKind = {
   fromConfig(entries: z.infer<typeof routeEntry>[], at, desired, facts) {
     const resources: Resource[] = [];
     const diagnostics: Diagnostic[] = [];
-    const addresses = [...desired.values()].filter((r) => r.kind === 'address');
+    const covering = coverageIndex([...desired.values()].filter((r) => r.kind === 'address').map((a) => ({ cidr: String(a.attrs.address), value: a.id })));
     entries.forEach((e, i) => {
       const err = (field: string, message: string, hint: string) =>
         diagnostics.push({ severity: 'error', message, hint, path: ['routes', i, field], source: at(['routes', i, field]) ?? at(['routes', i]) });
@@ -117,11 +117,8 @@ export const route: SectionKind = {
       const deps: Resource['deps'] = [];
       if (e.dev) deps.push({ id: linkId(e.dev), via: 'dev', mode: 'recreate' });
       if (e.via && !e.onlink) {
-        for (const a of addresses) {
-          const c = parseCidr(String(a.attrs.address))!;
-          // The kernel drops a route whose gateway it reached through an address that goes away.
-          if (contains(c, e.via)) deps.push({ id: a.id, via: 'via', mode: 'recreate' });
-        }
+        // The kernel drops a route whose gateway it reached through an address that goes away.
+        for (const id of covering(e.via)) deps.push({ id, via: 'via', mode: 'recreate' });
       }
       const id = routeId(table, dst, metric);
       if (resources.some((r) => r.id === id))

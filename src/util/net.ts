@@ -161,3 +161,33 @@ export function canonicalMark(s: string | number): string | undefined {
   if (value === undefined || mask === undefined || value > 0xffffffff || mask > 0xffffffff) return undefined;
   return `0x${value.toString(16)}/0x${mask.toString(16)}`;
 }
+
+/**
+ * Which prefixes cover an address, answered by hashing: one network computation per distinct prefix
+ * length instead of one per (address, prefix) pair, so reachability checks stay linear on big hosts.
+ */
+export function coverageIndex<T>(entries: { cidr: string; value: T }[]): (ip: string) => T[] {
+  const byLen = new Map<string, Map<string, T[]>>();
+  for (const e of entries) {
+    const c = parseCidr(e.cidr);
+    if (!c) continue;
+    const key = `${c.family}/${c.prefix}`;
+    let nets = byLen.get(key);
+    if (!nets) byLen.set(key, (nets = new Map()));
+    const net = networkOf(c).ip;
+    const list = nets.get(net);
+    list ? list.push(e.value) : nets.set(net, [e.value]);
+  }
+  const lens = [...byLen.keys()].map((k) => k.split('/').map(Number) as [Family, number]);
+  return (ip: string) => {
+    const a = canonicalIp(ip);
+    if (!a) return [];
+    const out: T[] = [];
+    for (const [fam, prefix] of lens) {
+      if (fam !== a.family) continue;
+      const hit = byLen.get(`${fam}/${prefix}`)!.get(networkOf({ ...a, prefix }).ip);
+      if (hit) out.push(...hit);
+    }
+    return out;
+  };
+}
