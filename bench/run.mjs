@@ -70,7 +70,7 @@ function reps(n, tool) {
   return reps1(n, tool);
 }
 function reps1(n, tool) {
-  const t = { floor: [5, 5, 3], nethost: [5, 3, 1], ifupdown2: [3, 1, 1] }[tool];
+  const t = { floor: [5, 5, 2], nethost: [5, 3, 1], ifupdown2: [3, 1, 1] }[tool];
   return n <= 50 ? t[0] : n <= 200 ? t[1] : t[2];
 }
 // How many chains at a size also run the delete step (the rest are torn down by deleting the namespace).
@@ -262,7 +262,12 @@ function expectState(ns, n, phase) {
 const started = Date.now();
 // Other work on the machine skews every figure: the 1-minute load average is sampled at each step.
 const loadSamples = [];
-const sampleLoad = () => loadSamples.push(+os.loadavg()[0].toFixed(2));
+const loadByStep = [];
+const sampleLoad = (what) => {
+  const l = +os.loadavg()[0].toFixed(2);
+  loadSamples.push(l);
+  if (what) loadByStep.push({ what, load: l, at: new Date().toISOString().slice(11, 19) });
+};
 const cells = new Map();
 const failures = [];
 const checks = [];
@@ -340,6 +345,7 @@ async function runCmds(cmds) {
 function recordRun(scenario, n, tool, r, rep) {
   const c = cell(scenario, n, tool);
   c.runs = (c.runs ?? 0) + 1;
+  (c.loads ??= []).push(+os.loadavg()[0].toFixed(2));
   if (r.timedOut) {
     c.status = 'timeout';
     c.timeoutMs = TIMEOUT_MS;
@@ -370,7 +376,7 @@ async function chain(toolName, n, rep, files, { withDelete, doNoop }) {
   const nsi = nsCreate();
   const st = path.join(OUT, 'ifupdown2-state', nsi.ns);
   log(`N=${n} ${toolName} rep ${rep + 1} in ${nsi.ns} (load ${os.loadavg()[0].toFixed(2)})`);
-  sampleLoad();
+  sampleLoad(`N=${n} ${toolName} rep ${rep + 1}`);
   try {
     const phases = { apply: 'created', noop: 'created', change: 'changed', delete: 'deleted' };
     for (const step of ['apply', 'noop', 'change', 'delete']) {
@@ -507,7 +513,7 @@ async function readOnly(n) {
           // Slow commands: fewer repetitions.
           if (rep > 0 && (median(c.samples) ?? 0) > 20_000) continue;
           log(`N=${n} no-op ${v.tool} rep ${rep + 1}`);
-          sampleLoad();
+          sampleLoad(`N=${n} no-op ${v.tool} rep ${rep + 1}`);
           const r = await runCmds(v.cmds);
           recordRun('noop', n, v.tool, r, rep + 1);
         }
@@ -521,6 +527,7 @@ async function readOnly(n) {
 
 async function startup() {
   const R = QUICK ? 2 : 20;
+  sampleLoad('start-up');
   const cmds = Object.entries({ 'node -e 0': ['node', '-e', '0'], 'nethost --version': nethost('--version') });
   for (let i = 0; i < R; i++)
     for (const [tool, args] of i % 2 ? [...cmds].reverse() : cmds) {
@@ -530,7 +537,7 @@ async function startup() {
 }
 
 const planner = { runs: [] };
-const PLANNER_TIMEOUT_MS = 60_000;
+const PLANNER_TIMEOUT_MS = 45_000;
 async function plannerBench() {
   const bridges = QUICK ? 250 : 2500;
   const bundle = path.join(OUT, 'planner.mjs');
@@ -555,6 +562,7 @@ async function plannerBench() {
     let spent = 0;
     for (let i = 0; i < R && spent < 30_000; i++) {
       log(`planner ${kase} (${4 * bridges} resources) process ${i + 1}`);
+      sampleLoad(`planner ${kase} ${i + 1}`);
       const r = await timed([process.execPath, bundle, '--bridges', String(bridges), '--template', templatePath, '--case', kase, '--warm', QUICK ? '1' : '3'], { timeoutMs: PLANNER_TIMEOUT_MS });
       spent += r.ms;
       if (r.timedOut) {
@@ -764,6 +772,7 @@ function report() {
     checks,
     failures,
     loadAverage1m: { samples: loadSamples, median: median(loadSamples), max: Math.max(0, ...loadSamples) },
+    loadByStep,
     targets: tg,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -775,7 +784,7 @@ function report() {
   L.push('| machine | |', '| --- | --- |');
   L.push(`| CPU | ${m.nproc} × ${m.cpu ?? '?'} |`, `| memory | ${m.memoryGiB} GiB |`, `| kernel | ${m.kernel} |`, `| node | ${m.node} |`);
   L.push(`| iproute2 | ${m.iproute2} |`, `| ifupdown2 | ${m.ifupdown2} (Debian) |`);
-  if (loadSamples.length) L.push(`| load average (1 min) during the run | median ${median(loadSamples)}, max ${Math.max(...loadSamples)} over ${loadSamples.length} samples (${m.nproc} CPUs; the harness itself keeps about one busy, so ≈ 1 is a quiet machine and well above it something else ran) |`);
+  if (loadSamples.length) L.push(`| load average (1 min) during the run | median ${median(loadSamples).toFixed(2)}, max ${Math.max(...loadSamples).toFixed(2)} over ${loadSamples.length} samples (${m.nproc} CPUs; the harness itself keeps about one busy, so ≈ 1 is a quiet machine and well above it something else ran) |`);
   L.push(`| nethost | ${m.nethost.version} — commit ${m.nethost.commit ?? '?'}${Number(m.nethost.dirty) ? ` + ${m.nethost.dirty} uncommitted file(s) in ${m.nethost.src}` : ''}${m.nethost.src && m.nethost.src !== 'src' ? ` (tree: ${m.nethost.src})` : ''} |`, '');
   if (failures.length) {
     L.push('## Failures', '');
@@ -797,14 +806,14 @@ function report() {
     const rows = [...cells.values()].filter((c) => c.scenario === sc).sort((a, b) => a.n - b.n || Object.keys(TOOL_LABEL).indexOf(a.tool) - Object.keys(TOOL_LABEL).indexOf(b.tool));
     if (!rows.length) continue;
     L.push(`## ${titles[sc]}`, '');
-    L.push('| N (interfaces) | tool | command | median | min – max | runs | × floor | peak RSS | kernel ops | notes |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    L.push('| N (interfaces) | tool | command | median | min – max | runs | × floor | peak RSS | kernel ops | load | notes |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const c of rows) {
       const st = stats(c);
       const f = figure(c);
       const floor = figure(cells.get(`${sc}|${c.n}|floor`));
       const x = c.tool !== 'floor' && f.ms !== undefined && floor.exact ? `${f.exact ? '' : '≥ '}${(f.ms / floor.ms).toFixed(1)}×` : '';
       const ops = c.operations.length ? String(median(c.operations)) : c.tool === 'floor' ? String(sc === 'change' ? 2 : '') : '';
-      L.push(`| ${c.n} (${c.interfaces}) | ${TOOL_LABEL[c.tool] ?? c.tool} | ${COMMAND[sc]?.[c.tool] ?? ''} | ${f.text} | ${st.n > 1 ? `${fmtMs(st.min)} – ${fmtMs(st.max)}` : ''} | ${st.n}${c.status === 'timeout' ? ' + timeout' : ''} | ${x} | ${fmtMb(Math.max(0, ...c.rssKb))} | ${ops} | ${c.notes.join('; ')} |`);
+      L.push(`| ${c.n} (${c.interfaces}) | ${TOOL_LABEL[c.tool] ?? c.tool} | ${COMMAND[sc]?.[c.tool] ?? ''} | ${f.text} | ${st.n > 1 ? `${fmtMs(st.min)} – ${fmtMs(st.max)}` : ''} | ${st.n}${c.status === 'timeout' ? ' + timeout' : ''} | ${x} | ${fmtMb(Math.max(0, ...c.rssKb))} | ${ops} | ${c.loads?.length ? Math.max(...c.loads).toFixed(1) : ''} | ${c.notes.join('; ')} |`);
     }
     L.push('');
   }
@@ -840,11 +849,12 @@ function report() {
   }
   L.push('## How to read this', '');
   L.push(
+    `- "load" is the highest 1-minute load average seen when that row's runs ended: the harness keeps about one CPU busy, so ≈ 1 is a quiet machine; clearly above, something else was running and the row is pessimistic.`,
     `- Times are wall-clock, from spawn to exit, of the whole command as an operator runs it (GNU time wraps every command, for its peak RSS; it adds ~1 ms). "min – max" is the spread over the runs; one run means one sample.`,
     `- One fresh namespace per tool and repetition; tools take turns. A command running over ${TIMEOUT_MS / 1000} s is killed and shown as "> ${TIMEOUT_MS / 1000} s (timeout)"; its peak RSS is then what it had reached.`,
     `- The floor is what the kernel needs: the same operations nethost's plan holds (${probeInfo.floorOps ?? '?'} lines at N=2; nethost's plan had ${probeInfo.nethostOps ?? '?'}) in one \`ip -batch\` process, plus one state read (\`ip -j -d -batch\`: address show; route show table all). Before timing, the floor's state is checked to be in sync for \`nethost drift-check\`.`,
     `- ifupdown2 runs with Debian's configuration except \`addon_scripts_support=0\` (the if-*.d hooks on this machine belong to bridge-utils and openvswitch), inside \`ip netns exec\` with its lock, state and config bind-mounted per run (bench/lib/in-ns-ifupdown2.sh). Routes are \`up ip -6 route replace …\` lines, ifupdown2's way.`,
-    `- Repetitions: N=50 floor/nethost 5, ifupdown2 3; N=200 floor 5, nethost 3, ifupdown2 1; N=1000 floor 3, nethost 1, ifupdown2 1 (slow: one run, as the table's "runs" column says). Read-only commands repeat inside each chain (×${noopInner(200)} at N ≤ 200). The 4000-interface rows are read-only, on one namespace set up by the floor.`,
+    `- Repetitions: N=50 floor/nethost 5, ifupdown2 3; N=200 floor 5, nethost 3, ifupdown2 1; N=1000 floor 2, nethost 1, ifupdown2 1 (slow: one run, as the table's "runs" column says). Read-only commands repeat inside each chain (×${noopInner(200)} at N ≤ 200). The 4000-interface rows are read-only, on one namespace set up by the floor.`,
     '',
   );
   const analysis = path.join(HERE, 'ANALYSIS.md');

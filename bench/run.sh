@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -d node_modules/@oclif/core ] || npm ci --no-audit --no-fund
-snap=bench/out/nethost
+snap=bench/out/nethost; [ "$src" = src ] || snap=bench/out/nethost-alt
 rm -rf "$snap"
 mkdir -p "$snap"
 cp -r "$src" "$snap/src"

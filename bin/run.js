@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// nethost entry point: oclif with an explicit command map, bundled in dist/.
-import { execute } from '@oclif/core';
-
-await execute({ dir: import.meta.url });
+// nethost entry point: oclif and every dependency are bundled in dist/nethost.js (see build.mjs).
+const { main } = await import('../dist/nethost.js');
+await main(import.meta.url);
