@@ -1,6 +1,5 @@
 // config: YAML text → DesiredState, with every error tied to file:line:col and a hint.
 // Pure: the caller reads the file and the host facts.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import type { Diagnostic, DesiredState, Resource, SourceRef } from '../model.js';
 import { NETHOST_ALIAS_EXISTING } from '../model.js';
@@ -12,41 +11,13 @@ import { ifname } from './fields.js';
 import { canonicalIp, coverageIndex } from '../util/net.js';
 import { findCycle } from '../plan/graph.js';
 import { describe } from '../render/describe.js';
+import { parseYaml, type Path } from './yaml.js';
 
 const TOP_KEYS = ['version', 'interfaces', ...SECTION_KINDS.map((k) => k.section)];
 
 export interface LoadResult {
   desired?: DesiredState;
   diagnostics: Diagnostic[];
-}
-
-type Path = (string | number)[];
-
-/** Finds the YAML node at a path; `key` asks for the key of the last step rather than its value. */
-function locate(doc: Document, lc: LineCounter, file: string, path: Path, key = false): SourceRef | undefined {
-  let node: unknown = doc.contents;
-  let last: Node | undefined = node as Node;
-  for (let i = 0; i < path.length; i++) {
-    const step = path[i];
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
-      if (!pair) break;
-      if (key && i === path.length - 1) {
-        last = pair.key as Node;
-        break;
-      }
-      node = pair.value;
-      last = (pair.value as Node) ?? (pair.key as Node);
-    } else if (isSeq(node) && typeof step === 'number') {
-      node = node.items[step];
-      if (!node) break;
-      last = node as Node;
-    } else break;
-  }
-  const off = last?.range?.[0];
-  if (off === undefined) return undefined;
-  const { line, col } = lc.linePos(off);
-  return { file, line, col };
 }
 
 function levenshtein(a: string, b: string): number {
@@ -107,16 +78,13 @@ function zodDiagnostics(err: z.ZodError, base: Path, allowed: readonly string[],
 const shapeKeys = (s: z.ZodType): string[] => ('shape' in s ? Object.keys((s as z.ZodObject).shape) : []);
 
 export function loadDesiredState(text: string, file: string, facts: HostFacts): LoadResult {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const diagnostics: Diagnostic[] = [];
-  const pos = (offset: number): SourceRef => ({ file, ...lc.linePos(offset) });
-  for (const e of doc.errors) {
-    diagnostics.push({ severity: 'error', message: `YAML: ${e.message.split('\n')[0]}`, hint: 'check indentation and quoting at this spot', source: pos(e.pos[0]) });
+  const parsed = parseYaml(text, file);
+  if (!parsed.ok) {
+    return { diagnostics: [{ severity: 'error', message: `YAML: ${parsed.error.message}`, hint: 'check indentation and quoting at this spot', source: parsed.error.source }] };
   }
-  if (diagnostics.length) return { diagnostics };
-  const at = (p: Path, key = false) => locate(doc, lc, file, p, key);
-  const data = doc.toJS({ maxAliasCount: 100 }) as any;
+  const diagnostics: Diagnostic[] = [];
+  const at = parsed.at;
+  const data = parsed.data as any;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { diagnostics: [{ severity: 'error', message: 'the file must be a mapping with "version: 1" at the top', hint: 'start the file with: version: 1', source: { file, line: 1, col: 1 } }] };
   }

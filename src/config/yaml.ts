@@ -1,0 +1,135 @@
+// YAML text → plain data, plus a way to find where any path of it was written.
+// js-yaml's event stream carries source offsets, so one parse gives both the data and the
+// positions (a path → node index built in one linear pass). YAML 1.2 core schema: no timestamps,
+// no merge keys, `yes`/`no` are strings, as in the YAML spec and in netplan's reading.
+import { constructFromEvents, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, YAMLException, type Event } from 'js-yaml';
+import type { SourceRef } from '../model.js';
+
+export type Path = (string | number)[];
+
+interface PosNode {
+  start: number;
+  /** Mapping children by key text (the first occurrence: duplicates are a parse error anyway). */
+  keys?: Map<string, { keyStart: number; value: PosNode }>;
+  items?: PosNode[];
+}
+
+export type ParsedYaml =
+  | { ok: true; data: unknown; at: (path: Path, key?: boolean) => SourceRef | undefined }
+  | { ok: false; error: { message: string; source: SourceRef } };
+
+/** Aliases are kept (one object shared), but a file that leans on them this hard is an attack. */
+const MAX_ALIASES = 100;
+
+export function parseYaml(text: string, file: string): ParsedYaml {
+  const lines = lineStarts(text);
+  const pos = (offset: number): SourceRef => {
+    let lo = 0;
+    let hi = lines.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lines[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file, line: lo + 1, col: offset - lines[lo] + 1 };
+  };
+  let events: Event[];
+  let docs: unknown[];
+  try {
+    events = parseEvents(text, { filename: file });
+    docs = constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES });
+  } catch (e) {
+    if (!(e instanceof YAMLException)) throw e;
+    const source = e.mark ? { file, line: e.mark.line + 1, col: e.mark.column + 1 } : { file, line: 1, col: 1 };
+    return { ok: false, error: { message: e.reason, source } };
+  }
+  if (docs.length > 1) {
+    const second = events.findIndex((ev, i) => i > 0 && ev.type === EVENT_ID.DOCUMENT);
+    const next = events.slice(second).find((ev) => 'start' in ev || 'valueStart' in ev) as { start?: number; valueStart?: number } | undefined;
+    return { ok: false, error: { message: 'more than one YAML document (---) in the file', source: pos(next?.start ?? next?.valueStart ?? 0) } };
+  }
+  const root = positions(text, events);
+  const at = (path: Path, key = false): SourceRef | undefined => {
+    let node = root;
+    let last = root?.start;
+    for (let i = 0; i < path.length && node; i++) {
+      const step = path[i];
+      if (node.keys) {
+        const pair = node.keys.get(String(step));
+        if (!pair) break;
+        if (key && i === path.length - 1) {
+          last = pair.keyStart;
+          break;
+        }
+        node = pair.value;
+        last = node.start;
+      } else if (node.items && typeof step === 'number') {
+        node = node.items[step];
+        if (!node) break;
+        last = node.start;
+      } else break;
+    }
+    return last === undefined || last < 0 ? undefined : pos(last);
+  };
+  return { ok: true, data: docs[0] ?? null, at };
+}
+
+function lineStarts(text: string): number[] {
+  const out = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) out.push(i + 1);
+  return out;
+}
+
+/** Where each event's node starts: its anchor or tag if written before it, else its value. */
+function startOf(ev: Event): number {
+  const s = ev as Partial<Record<'start' | 'valueStart' | 'anchorStart' | 'tagStart', number>>;
+  // A quoted scalar's value starts after its opening quote; the node starts at the quote.
+  const quoted = ev.type === EVENT_ID.SCALAR && (ev.style === SCALAR_STYLE.SINGLE_QUOTED || ev.style === SCALAR_STYLE.DOUBLE_QUOTED);
+  const own = ev.type === EVENT_ID.ALIAS ? (s.anchorStart ?? 0) - 1 : ev.type === EVENT_ID.SCALAR ? s.valueStart! - (quoted ? 1 : 0) : s.start!;
+  // anchorStart is past the '&'; tagStart is at the '!'.
+  const props = ev.type === EVENT_ID.ALIAS ? [] : [(s.anchorStart ?? -1) >= 0 ? s.anchorStart! - 1 : -1, s.tagStart ?? -1];
+  return Math.min(own, ...props.filter((x) => x >= 0 && x < own));
+}
+
+/** One pass over the first document's events: a tree of node starts addressed like the data. */
+function positions(text: string, events: Event[]): PosNode | undefined {
+  let root: PosNode | undefined;
+  // Open collections; a mapping alternates key, value (`pendingKey` holds the key awaiting its value).
+  const stack: { node: PosNode; pendingKey?: { text: string | undefined; start: number } }[] = [];
+  const attach = (node: PosNode, ev: Event) => {
+    const top = stack[stack.length - 1];
+    if (!top) {
+      root ??= node;
+      return;
+    }
+    if (top.node.items) top.node.items.push(node);
+    else if (!top.pendingKey) top.pendingKey = { text: ev.type === EVENT_ID.SCALAR ? getScalarValue(text, ev) : undefined, start: node.start };
+    else {
+      const k = top.pendingKey;
+      top.pendingKey = undefined;
+      if (k.text !== undefined && !top.node.keys!.has(k.text)) top.node.keys!.set(k.text, { keyStart: k.start, value: node });
+    }
+  };
+  for (const ev of events) {
+    switch (ev.type) {
+      case EVENT_ID.DOCUMENT:
+        if (root) return root;
+        break;
+      case EVENT_ID.MAPPING:
+      case EVENT_ID.SEQUENCE: {
+        const node: PosNode = ev.type === EVENT_ID.MAPPING ? { start: startOf(ev), keys: new Map() } : { start: startOf(ev), items: [] };
+        attach(node, ev);
+        stack.push({ node });
+        break;
+      }
+      case EVENT_ID.SCALAR:
+      case EVENT_ID.ALIAS:
+        attach({ start: startOf(ev) }, ev);
+        break;
+      case EVENT_ID.POP:
+        stack.pop();
+        break;
+    }
+  }
+  return root;
+}
