@@ -19,35 +19,50 @@ export function parseIPv4(s: string): number[] | undefined {
   return parts;
 }
 
-/** Parses an IPv6 address into 8 16-bit groups (accepts an embedded dotted IPv4 tail). */
+/** Parses an IPv6 address into 8 16-bit groups (accepts an embedded dotted IPv4 tail).
+ *  One pass over the characters: this runs for every address read or written on a big host. */
 export function parseIPv6(s: string): number[] | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(s) || s.length > 45) return undefined;
-  let head = s;
-  let tail4: number[] | undefined;
-  const lastColon = s.lastIndexOf(':');
-  if (s.includes('.')) {
-    tail4 = parseIPv4(s.slice(lastColon + 1));
-    if (!tail4) return undefined;
-    head = s.slice(0, lastColon + 1) + '0:0';
+  const n = s.length;
+  if (n < 2 || n > 45) return undefined;
+  const groups: number[] = [];
+  let gap = -1; // where '::' stands, as an index into groups
+  let i = 0;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return undefined;
+    gap = 0;
+    i = 2;
   }
-  const dbl = head.split('::');
-  if (dbl.length > 2) return undefined;
-  const toGroups = (p: string) => (p === '' ? [] : p.split(':'));
-  const left = toGroups(dbl[0]);
-  const right = dbl.length === 2 ? toGroups(dbl[1]) : [];
-  const missing = 8 - left.length - right.length;
-  if (dbl.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const groups = [...left, ...Array(dbl.length === 2 ? missing : 0).fill('0'), ...right];
-  if (groups.length !== 8) return undefined;
-  const out: number[] = [];
-  for (const g of groups) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-    out.push(parseInt(g, 16));
+  while (i < n) {
+    let v = 0;
+    let j = i;
+    for (; j < n; j++) {
+      const c = s.charCodeAt(j);
+      const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (h < 0) break;
+      v = v * 16 + h;
+    }
+    if (j < n && s.charCodeAt(j) === 46) {
+      const v4 = groups.length <= 6 ? parseIPv4(s.slice(i)) : undefined;
+      if (!v4) return undefined;
+      groups.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      break;
+    }
+    if (j === i || j - i > 4 || groups.length === 8) return undefined;
+    groups.push(v);
+    if (j === n) break;
+    if (s.charCodeAt(j) !== 58 || j + 1 === n) return undefined;
+    if (s.charCodeAt(j + 1) === 58) {
+      if (gap >= 0) return undefined;
+      gap = groups.length;
+      j++;
+    }
+    i = j + 1;
   }
-  if (tail4) {
-    out[6] = (tail4[0] << 8) | tail4[1];
-    out[7] = (tail4[2] << 8) | tail4[3];
-  }
+  if (gap < 0) return groups.length === 8 ? groups : undefined;
+  if (groups.length > 7) return undefined;
+  const out = groups.slice(0, gap);
+  for (let k = groups.length; k < 8; k++) out.push(0);
+  for (let k = gap; k < groups.length; k++) out.push(groups[k]);
   return out;
 }
 
@@ -73,15 +88,38 @@ export function formatIPv6(g: number[]): string {
   return hex.slice(0, bestStart).join(':') + '::' + hex.slice(bestStart + bestLen).join(':');
 }
 
-export function canonicalIp(s: string): { family: Family; ip: string } | undefined {
-  const v4 = parseIPv4(s);
-  if (v4) return { family: 4, ip: v4.join('.') };
-  const v6 = parseIPv6(s);
-  if (v6) return { family: 6, ip: formatIPv6(v6) };
-  return undefined;
+// Canonical forms are asked for the same texts again and again (file, live state, checks): memoised.
+// Results are frozen, as they are shared.
+const MEMO_LIMIT = 100_000;
+function memo<R>(fn: (s: string) => R): (s: string) => R {
+  const cache = new Map<string, R>();
+  return (s: string) => {
+    let r = cache.get(s);
+    if (r === undefined && !cache.has(s)) {
+      r = fn(s);
+      if (r && typeof r === 'object') Object.freeze(r);
+      if (cache.size >= MEMO_LIMIT) cache.clear();
+      cache.set(s, r);
+    }
+    return r as R;
+  };
 }
 
-export function parseCidr(s: string, requirePrefix = true): Cidr | undefined {
+export const canonicalIp: (s: string) => Readonly<{ family: Family; ip: string }> | undefined = memo((s) => {
+  const v4 = parseIPv4(s);
+  if (v4) return { family: 4 as Family, ip: v4.join('.') };
+  const v6 = parseIPv6(s);
+  if (v6) return { family: 6 as Family, ip: formatIPv6(v6) };
+  return undefined;
+});
+
+const parseCidrStrict = memo((s) => parseCidrText(s, true));
+const parseCidrLoose = memo((s) => parseCidrText(s, false));
+export function parseCidr(s: string, requirePrefix = true): Readonly<Cidr> | undefined {
+  return requirePrefix ? parseCidrStrict(s) : parseCidrLoose(s);
+}
+
+function parseCidrText(s: string, requirePrefix: boolean): Cidr | undefined {
   const slash = s.indexOf('/');
   const addr = slash < 0 ? s : s.slice(0, slash);
   const ip = canonicalIp(addr);
@@ -97,24 +135,24 @@ export function formatCidr(c: Cidr): string {
   return `${c.ip}/${c.prefix}`;
 }
 
-function bits(ip: string): number[] {
+const networkMemo = memo((key: string): Cidr | undefined => {
+  const slash = key.lastIndexOf('/');
+  const ip = key.slice(0, slash);
+  const prefix = Number(key.slice(slash + 1));
   const v4 = parseIPv4(ip);
-  if (v4) return v4;
-  return (parseIPv6(ip) ?? []).flatMap((g) => [g >> 8, g & 0xff]);
-}
+  if (v4) {
+    const out = v4.map((b, i) => b & (0xff << (8 - Math.max(0, Math.min(8, prefix - i * 8)))) & 0xff);
+    return { family: 4, ip: out.join('.'), prefix };
+  }
+  const g = parseIPv6(ip);
+  if (!g) return undefined;
+  for (let i = 0; i < 8; i++) g[i] &= (0xffff << (16 - Math.max(0, Math.min(16, prefix - i * 16)))) & 0xffff;
+  return { family: 6, ip: formatIPv6(g), prefix };
+});
 
 /** The network part of a prefix (host bits zeroed), as the kernel stores route destinations. */
-export function networkOf(c: Cidr): Cidr {
-  const bytes = bits(c.ip);
-  const out = bytes.map((b, i) => {
-    const keep = Math.max(0, Math.min(8, c.prefix - i * 8));
-    return b & (0xff << (8 - keep)) & 0xff;
-  });
-  const ip =
-    c.family === 4
-      ? out.join('.')
-      : formatIPv6(Array.from({ length: 8 }, (_, i) => (out[2 * i] << 8) | out[2 * i + 1]));
-  return { family: c.family, ip, prefix: c.prefix };
+export function networkOf(c: Cidr): Readonly<Cidr> {
+  return networkMemo(`${c.ip}/${c.prefix}`) ?? c;
 }
 
 export function contains(net: Cidr, ip: string): boolean {

@@ -17,6 +17,7 @@ import {
   parseIntLoose,
 } from '../../src/util/net.js';
 import { raw } from './fixtures.js';
+import { isIPv6 } from 'node:net';
 
 describe('IPv4', () => {
   it.each([
@@ -171,6 +172,40 @@ describe('IPv6 canonical text (RFC 5952)', () => {
         expect(once.split('::').length).toBeLessThanOrEqual(2);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('property: accepts exactly what node accepts as IPv6, and canonicalises as the WHATWG URL parser does', () => {
+    // Arbitrary strings over the address alphabet: mostly invalid, which is the point.
+    const text = fc.oneof(
+      fc.stringMatching(/^[0-9a-fA-F:.]{0,24}$/),
+      fc.array(fc.oneof(fc.constant(''), fc.stringMatching(/^[0-9a-fA-F]{1,5}$/), fc.constant('192.0.2.1')), { minLength: 1, maxLength: 10 }).map((p) => p.join(':')),
+    );
+    fc.assert(
+      fc.property(text, (s) => {
+        const ours = parseIPv6(s);
+        expect(ours !== undefined).toBe(isIPv6(s));
+        if (ours) {
+          // URL prints an embedded IPv4 tail in hex too; its host is the RFC 5952 form in brackets.
+          expect(formatIPv6(ours)).toBe(new URL(`http://[${s}]/`).hostname.slice(1, -1));
+          expect(canonicalIp(s)?.ip).toBe(formatIPv6(ours));
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('property: networkOf zeroes exactly the host bits', () => {
+    fc.assert(
+      fc.property(groups, fc.integer({ min: 0, max: 128 }), (g, prefix) => {
+        const net = parseIPv6(networkOf({ family: 6, ip: formatIPv6(g), prefix }).ip)!;
+        for (let bit = 0; bit < 128; bit++) {
+          const was = (g[bit >> 4] >> (15 - (bit & 15))) & 1;
+          const now = (net[bit >> 4] >> (15 - (bit & 15))) & 1;
+          expect(now).toBe(bit < prefix ? was : 0);
+        }
+      }),
+      { numRuns: 1000 },
     );
   });
 
