@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-// nethost entry point: oclif and every dependency are bundled in dist/nethost.js (see build.mjs).
-const { main } = await import('../dist/nethost.js');
-await main(import.meta.url);
+// nethost entry point: oclif and every dependency are bundled in dist/nethost.cjs (see build.mjs).
+import { loadBundle } from './bundle.js';
+
+const { exports } = loadBundle();
+await exports.main(import.meta.url);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { DesiredState, LiveState, Operation, Plan } from './model.js';
 import { NethostError } from './model.js';
 import { checkAgainstLive, loadDesiredState } from './config/load.js';
-import { readHostFacts, readRawLive } from './live/read.js';
+import { readHostFacts, readIpState, readRawLive, readSysctls } from './live/read.js';
 import { normaliseLive } from './live/normalise.js';
 import { diff } from './diff/diff.js';
 import { buildPlan } from './plan/plan.js';
@@ -39,10 +39,24 @@ export function makePlan(desired: DesiredState, live: LiveState): Plan {
   return buildPlan(diff(desired, live), desired, live.netns, live);
 }
 
+/**
+ * Starts reading the kernel's state at once, so that it overlaps loading the file; the sysctls, which
+ * the file names, are read once it is loaded.
+ */
+function beginLiveRead(netns: string | undefined, facts: HostFacts): (desired: DesiredState) => Promise<LiveState> {
+  const ip = readIpState(netns);
+  ip.catch(() => {}); // awaited below: a failure while the file is still loading is reported then
+  return async (desired) => {
+    const [state, sysctls] = await Promise.all([ip, readSysctls(netns, sysctlKeys(desired))]);
+    return normaliseLive({ ...state, sysctls }, facts, netns);
+  };
+}
+
 export async function planFile(file: string, netns?: string) {
   const facts = await readHostFacts();
+  const finishRead = beginLiveRead(netns, facts);
   const desired = await loadFile(file, facts);
-  const live = await readLive(netns, desired, facts);
+  const live = await finishRead(desired);
   return { desired, live, plan: makePlan(desired, live), facts };
 }
 
@@ -77,10 +91,12 @@ async function restore(snapshot: LiveState, touched: Set<string>, netns: string 
 
 export async function applyFile(file: string, netns: string | undefined, hooks: ApplyHooks = {}): Promise<ApplyOutcome> {
   const facts = await readHostFacts();
-  const desired = await loadFile(file, facts);
+  // The lock comes first: the snapshot, read while the file loads, must be taken under it.
   const release = acquireLock(netns);
   try {
-    const snapshot = await readLive(netns, desired, facts);
+    const finishRead = beginLiveRead(netns, facts);
+    const desired = await loadFile(file, facts);
+    const snapshot = await finishRead(desired);
     const plan = makePlan(desired, snapshot);
     if (!plan.changes.length) return { plan, applied: false };
     if (hooks.confirm && !(await hooks.confirm(plan))) return { plan, applied: false };

@@ -62,6 +62,7 @@ export const neighbor: SectionKind = {
   fromConfig(entries: z.infer<typeof neighborEntry>[], at) {
     const resources: Resource[] = [];
     const diagnostics: Diagnostic[] = [];
+    const seen = new Set<string>(); // ids listed so far: a Set, as files list thousands
     entries.forEach((e, i) => {
       const lladdr = canonicalLladdr(e.lladdr);
       if (!lladdr) {
@@ -70,10 +71,11 @@ export const neighbor: SectionKind = {
       }
       const ip = canonicalIp(e.to)!.ip;
       const id = neighborId(e.dev, ip);
-      if (resources.some((r) => r.id === id)) {
+      if (seen.has(id)) {
         diagnostics.push({ severity: 'error', message: `${ip} on ${e.dev} is already listed`, hint: 'keep one entry per address and link', path: ['neighbors', i, 'to'], source: at(['neighbors', i, 'to']) });
         return;
       }
+      seen.add(id);
       resources.push({
         id, kind: 'neighbor',
         attrs: { dev: e.dev, to: ip, lladdr, state: e.state ?? 'permanent', mark: String(NETHOST_PROTO) },

@@ -98,6 +98,7 @@ export const route: SectionKind = {
   fromConfig(entries: z.infer<typeof routeEntry>[], at, desired, facts) {
     const resources: Resource[] = [];
     const diagnostics: Diagnostic[] = [];
+    const seen = new Set<string>(); // ids listed so far: a Set, as files list thousands
     const covering = coverageIndex([...desired.values()].filter((r) => r.kind === 'address').map((a) => ({ cidr: String(a.attrs.address), value: a.id })));
     entries.forEach((e, i) => {
       const err = (field: string, message: string, hint: string) =>
@@ -121,8 +122,9 @@ export const route: SectionKind = {
         for (const id of covering(e.via)) deps.push({ id, via: 'via', mode: 'recreate' });
       }
       const id = routeId(table, dst, metric);
-      if (resources.some((r) => r.id === id))
+      if (seen.has(id))
         return err('to', `a route to ${dst} with metric ${metric} in table ${table} is already listed`, 'give one of them another metric or remove it');
+      seen.add(id);
       resources.push({
         id,
         kind: 'route',

@@ -97,6 +97,9 @@ export const rule: SectionKind = {
   fromConfig(entries: z.infer<typeof ruleEntry>[], at, desired, facts) {
     const resources: Resource[] = [];
     const diagnostics: Diagnostic[] = [];
+    const seen = new Set<string>(); // ids listed so far: a Set, as files list thousands
+    const routesByTable = new Map<unknown, string[]>();
+    for (const r of desired.values()) if (r.kind === 'route') (routesByTable.get(r.attrs.table) ?? routesByTable.set(r.attrs.table, []).get(r.attrs.table)!).push(r.id);
     entries.forEach((e, i) => {
       const err = (field: string, message: string, hint: string) =>
         diagnostics.push({ severity: 'error', message, hint, path: ['rules', i, field], source: at(['rules', i, field]) ?? at(['rules', i]) });
@@ -126,11 +129,12 @@ export const rule: SectionKind = {
         mark: String(NETHOST_PROTO),
       };
       const id = selectorId(family, attrs);
-      if (resources.some((r) => r.id === id)) return err('priority', `a rule with priority ${e.priority} and the same selector is already listed`, 'merge them or change the priority');
+      if (seen.has(id)) return err('priority', `a rule with priority ${e.priority} and the same selector is already listed`, 'merge them or change the priority');
+      seen.add(id);
       const deps: Resource['deps'] = [];
       for (const d of [e.iif, e.oif]) if (d && desired.has(linkId(d))) deps.push({ id: linkId(d), via: 'iif', mode: 'order' });
       // Steer traffic into a table only once the table is filled.
-      for (const r of desired.values()) if (r.kind === 'route' && r.attrs.table === table) deps.push({ id: r.id, via: 'table', mode: 'order' });
+      for (const id of routesByTable.get(table) ?? []) deps.push({ id, via: 'table', mode: 'order' });
       resources.push({ id, kind: 'rule', attrs, owned: true, deps, source: at(['rules', i]) });
     });
     return { resources, diagnostics };

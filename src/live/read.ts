@@ -54,15 +54,20 @@ export async function readSysctls(netns: string | undefined, paths: string[]): P
   return out;
 }
 
-export async function readRawLive(netns: string | undefined, sysctlPaths: string[]): Promise<RawLive> {
-  const [[links, neighbors], [routes4, rules4], [routes6, rules6], sysctls] = await Promise.all([
+/** Everything but sysctls: three `ip -j -batch` processes at once. */
+export async function readIpState(netns: string | undefined): Promise<Omit<RawLive, 'sysctls'>> {
+  const [[links, neighbors], [routes4, rules4], [routes6, rules6]] = await Promise.all([
     // `nud all`: a plain `neigh show` hides NOARP entries.
     ipBatch(netns, ['-d'], ['address show', 'neigh show nud all']),
     ipBatch(netns, ['-4'], ['route show table all', 'rule show']),
     ipBatch(netns, ['-6'], ['route show table all', 'rule show']),
-    readSysctls(netns, sysctlPaths),
   ]);
-  return { links, neighbors, routes4, rules4, routes6, rules6, sysctls } as RawLive;
+  return { links, neighbors, routes4, rules4, routes6, rules6 } as Omit<RawLive, 'sysctls'>;
+}
+
+export async function readRawLive(netns: string | undefined, sysctlPaths: string[]): Promise<RawLive> {
+  const [state, sysctls] = await Promise.all([readIpState(netns), readSysctls(netns, sysctlPaths)]);
+  return { ...state, sysctls };
 }
 
 function parseIdFile(text: string): Record<string, number> {

@@ -1,0 +1,34 @@
+// Loads the CLI bundle (dist/nethost.cjs) through V8's code cache (dist/nethost.cjs.cache).
+// Node 20 has no compile cache of its own, and compiling a 1 MB bundle, then each function as it
+// first runs, costs more than most commands' own work. The cache is written at build time
+// (build.mjs); V8 checks it against the source and silently compiles afresh if it does not match.
+import { readFileSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+
+export const bundleFile = fileURLToPath(new URL('../dist/nethost.cjs', import.meta.url));
+const cacheFile = `${bundleFile}.cache`;
+
+/** Returns the bundle's exports; `keep` returns the compiled script too, for writing the cache. */
+export function loadBundle({ useCache = true } = {}) {
+  const source = readFileSync(bundleFile, 'utf8');
+  let cachedData;
+  if (useCache) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      // No cache: compile from source.
+    }
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundleFile, cachedData });
+  const require = createRequire(bundleFile);
+  const mod = new Module(bundleFile);
+  mod.filename = bundleFile;
+  // oclif require()s its command map from this same file: it must get this instance, not a second one.
+  require.cache[bundleFile] = mod;
+  script.runInThisContext()(mod.exports, require, mod, bundleFile, dirname(bundleFile));
+  mod.loaded = true;
+  return { exports: mod.exports, writeCache: () => writeFileSync(cacheFile, script.createCachedData()), cacheRejected: cachedData ? script.cachedDataRejected : undefined };
+}
