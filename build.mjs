@@ -28,7 +28,7 @@ writeFileSync('schema/nethost.schema.json', JSON.stringify(jsonSchema(), null, 2
 // (oclif, `validate` of each example) and the pure pipeline over captured live states first.
 const { loadBundle } = await import('./bin/bundle.js');
 const bundle = loadBundle({ useCache: false });
-const examples = readdirSync('examples').filter((f) => f.endsWith('.yaml')).map((f) => join('examples', f));
+const examples = existsSync('examples') ? readdirSync('examples').filter((f) => f.endsWith('.yaml')).map((f) => join('examples', f)) : [];
 const fixtures = 'test/fixtures/host';
 const lives = existsSync(fixtures)
   ? readdirSync(fixtures, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => {
