@@ -33,7 +33,8 @@ const fixtures = 'test/fixtures/host';
 const lives = existsSync(fixtures)
   ? readdirSync(fixtures, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => {
       const j = (f) => JSON.parse(readFileSync(join(fixtures, d.name, f), 'utf8'));
-      return { links: j('address.json'), neighbors: j('neigh.json'), routes4: j('route4.json'), rules4: j('rule4.json'), routes6: j('route6.json'), rules6: j('rule6.json'), sysctls: {} };
+      const neigh = existsSync(join(fixtures, d.name, 'neigh-all.json')) ? 'neigh-all.json' : 'neigh.json';
+      return { links: j('address.json'), neighbors: j(neigh), routes4: j('route4.json'), rules4: j('rule4.json'), routes6: j('route6.json'), rules6: j('rule6.json'), sysctls: {} };
     })
   : [];
 const facts = { users: { root: 0 }, groups: { root: 0 }, tables: { main: 254, local: 255, default: 253 } };

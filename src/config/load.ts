@@ -185,7 +185,7 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
       diagnostics.push(...zodDiagnostics(parsed.error, [kind.section], entryShape, at));
       continue;
     }
-    const r = kind.fromConfig(parsed.data, (p) => at(p), resources, facts);
+    const r = kind.fromConfig(parsed.data, at, resources, facts);
     diagnostics.push(...r.diagnostics);
     r.resources.forEach(add);
   }
@@ -215,6 +215,21 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
       const me = resources.get(linkId(name))!;
       me.deps = me.deps.filter((d) => d.via !== 'peer');
     }
+  }
+
+  // The kernel gives a passthru macvlan/macvtap its lower device alone: any second one is refused.
+  const uppers = new Map<string, string[]>();
+  for (const [name, { entry }] of valid) if (entry.kind === 'macvlan' || entry.kind === 'macvtap') (uppers.get(entry.link) ?? uppers.set(entry.link, []).get(entry.link)!).push(name);
+  for (const [lower, names] of uppers) {
+    const passthru = names.filter((n) => valid.get(n)!.entry.mode === 'passthru');
+    if (!passthru.length || names.length < 2) continue;
+    for (const n of passthru)
+      diagnostics.push({
+        severity: 'error',
+        message: `${n} is in passthru mode on ${lower}, which also carries ${names.filter((x) => x !== n).join(', ')}`,
+        hint: `a passthru ${valid.get(n)!.entry.kind} must be alone on its lower device: use mode bridge (or vepa, private) for all of them, or move the others`,
+        source: at(['interfaces', n, 'mode']),
+      });
   }
 
   // Gateways must be reachable through an address the file gives (or through an existing device's own).

@@ -29,7 +29,7 @@ export const sysctl: SectionKind = {
     for (const [key, value] of Object.entries(map ?? {})) {
       const path = sysctlPath(key);
       if (!/^net\/[A-Za-z0-9_./-]+$/.test(path) || path.includes('..')) {
-        diagnostics.push({ severity: 'error', message: `"${key}" is not a per-namespace network sysctl`, hint: 'only net.* keys belong to a network namespace, e.g. net.ipv4.ip_forward', path: ['sysctls', key], source: at(['sysctls', key]) });
+        diagnostics.push({ severity: 'error', message: `"${key}" is not a per-namespace network sysctl`, hint: 'only net.* keys belong to a network namespace, e.g. net.ipv4.ip_forward', path: ['sysctls', key], source: at(['sysctls', key], true) });
         continue;
       }
       const deps: Resource['deps'] = [];

@@ -64,7 +64,8 @@ export interface SectionKind extends ResourceKind {
   section: string;
   /** Schema of the whole section. */
   schema: z.ZodType;
-  fromConfig(section: any, at: (path: (string | number)[]) => SourceRef | undefined, desired: Map<string, Resource>, facts: HostFacts): {
+  /** `at(path, true)` locates the key of the last step rather than its value. */
+  fromConfig(section: any, at: (path: (string | number)[], key?: boolean) => SourceRef | undefined, desired: Map<string, Resource>, facts: HostFacts): {
     resources: Resource[];
     diagnostics: Diagnostic[];
   };

@@ -236,9 +236,15 @@ const BAD: Record<string, Bad> = {
     line: 3, cols: [5],
     message: /priority/,
   },
+  'passthru macvtap sharing its lower device': {
+    text: 'version: 1\ninterfaces:\n  eth0: {kind: ethernet}\n  mv0: {kind: macvlan, link: eth0, mode: bridge}\n  mvt0: {kind: macvtap, link: eth0, mode: passthru}\n',
+    line: 5, cols: [43],
+    message: /mvt0 is in passthru mode on eth0, which also carries mv0/,
+    hint: /must be alone on its lower device/,
+  },
   'sysctl key outside net.*': {
     text: 'version: 1\nsysctls:\n  net.ipv4.ip_forward: 1\n  kernel.hostname: x\n',
-    line: 4, cols: [3, 20],
+    line: 4, cols: [3],
     message: /"kernel\.hostname" is not a per-namespace network sysctl/,
   },
 };
