@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Diagnostic, Resource } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
 import type { SectionKind } from './types.js';
-import { canonicalIp, canonicalMac } from '../util/net.js';
+import { canonicalIp, canonicalMac, isMulticast } from '../util/net.js';
 import { ifname, ipAddress } from '../config/fields.js';
 import { linkId } from './links/common.js';
 
@@ -49,6 +49,8 @@ export const neighbor: SectionKind = {
       if (!owned && !state.includes('permanent') && !state.includes('noarp')) continue;
       const ip = canonicalIp(n.dst)?.ip;
       if (!ip || !n.lladdr) continue;
+      // The kernel keeps a NOARP entry for each multicast group a link joins (33:33:…, 01:00:5e:…).
+      if (!owned && !state.includes('permanent') && isMulticast(ip)) continue;
       out.push({
         id: neighborId(n.dev, ip),
         kind: 'neighbor',

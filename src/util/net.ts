@@ -161,6 +161,14 @@ export function contains(net: Cidr, ip: string): boolean {
   return networkOf({ ...a, prefix: net.prefix }).ip === networkOf(net).ip;
 }
 
+/** 224.0.0.0/4 or ff00::/8, for a canonical address. */
+export function isMulticast(ip: string): boolean {
+  // The first group, as written without leading zeros: ff02:: is multicast, ff:: (00ff::) is not.
+  if (ip.includes(':')) return parseInt(ip.slice(0, ip.indexOf(':')) || '0', 16) >= 0xff00;
+  const first = Number(ip.slice(0, ip.indexOf('.')));
+  return first >= 224 && first <= 239;
+}
+
 const MAC = /^([0-9a-fA-F]{1,2})([:-])([0-9a-fA-F]{1,2})(\2[0-9a-fA-F]{1,2}){4}$/;
 export function canonicalMac(s: string): string | undefined {
   if (!MAC.test(s)) return undefined;

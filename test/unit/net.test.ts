@@ -10,6 +10,7 @@ import {
   familyOfDestination,
   formatCidr,
   formatIPv6,
+  isMulticast,
   networkOf,
   parseCidr,
   parseIPv4,
@@ -283,6 +284,13 @@ describe('CIDR and networks', () => {
       for (const [list, fam] of [[r.routes4, 4], [r.routes6, 6]] as const)
         for (const x of list) expect(canonicalDestination(x.dst, fam), x.dst).toBeDefined();
     }
+  });
+});
+
+describe('multicast', () => {
+  it('224.0.0.0/4 and ff00::/8, by value not by spelling', () => {
+    for (const ip of ['224.0.0.22', '239.1.1.1', 'ff02::2', 'ff02::1:ffef:8d0', 'ff05::1:3']) expect(isMulticast(canonicalIp(ip)!.ip), ip).toBe(true);
+    for (const ip of ['223.255.255.255', '240.0.0.1', '192.0.2.1', 'ff::1', 'fe80::1', '2001:db8::ff', '::']) expect(isMulticast(canonicalIp(ip)!.ip), ip).toBe(false);
   });
 });
 
