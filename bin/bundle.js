@@ -11,9 +11,16 @@ import { Script } from 'node:vm';
 export const bundleFile = fileURLToPath(new URL('../dist/nethost.cjs', import.meta.url));
 const cacheFile = `${bundleFile}.cache`;
 
-/** Returns the bundle's exports; `keep` returns the compiled script too, for writing the cache. */
+/** Returns the bundle's exports, and `writeCache` (for the build) to save V8's code for what has run. */
 export function loadBundle({ useCache = true } = {}) {
-  const source = readFileSync(bundleFile, 'utf8');
+  let source;
+  try {
+    source = readFileSync(bundleFile, 'utf8');
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+    process.stderr.write(`nethost: ${bundleFile} is missing: build it first (npm ci && npm run build)\n`);
+    process.exit(1);
+  }
   let cachedData;
   if (useCache) {
     try {

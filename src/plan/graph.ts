@@ -51,7 +51,9 @@ class Heap<T> {
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!this.less(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
+      const t = a[i];
+      a[i] = a[p];
+      a[p] = t;
       i = p;
     }
   }
@@ -69,7 +71,9 @@ class Heap<T> {
         if (l < a.length && this.less(a[l], a[m])) m = l;
         if (r < a.length && this.less(a[r], a[m])) m = r;
         if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
+        const t = a[i];
+        a[i] = a[m];
+        a[m] = t;
         i = m;
       }
     }
@@ -82,35 +86,30 @@ class Heap<T> {
  * Throws on a cycle, naming it.
  */
 export function topoSort<N extends GraphNode>(nodes: N[], tieKey: (n: N) => string): N[] {
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const indegree = new Map<string, number>();
-  const dependents = new Map<string, string[]>();
-  for (const n of nodes) {
-    let d = 0;
-    for (const a of n.after) {
-      if (!byId.has(a) || a === n.id) continue;
-      d++;
-      let list = dependents.get(a);
-      if (!list) dependents.set(a, (list = []));
-      list.push(n.id);
+  // Nodes by position: plans hold tens of thousands of nodes, and this runs for every plan.
+  const index = new Map<string, number>();
+  nodes.forEach((n, i) => index.set(n.id, i));
+  const indegree = new Int32Array(nodes.length);
+  const dependents: number[][] = new Array(nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    for (const a of nodes[i].after) {
+      const j = index.get(a);
+      if (j === undefined || j === i) continue;
+      indegree[i]++;
+      (dependents[j] ??= []).push(i);
     }
-    indegree.set(n.id, d);
   }
-  const keys = new Map(nodes.map((n) => [n.id, tieKey(n)]));
-  const heap = new Heap<N>((x, y) => keys.get(x.id)! < keys.get(y.id)!);
-  for (const n of nodes) if (indegree.get(n.id) === 0) heap.push(n);
+  const keys = nodes.map(tieKey);
+  const heap = new Heap<number>((x, y) => keys[x] < keys[y]);
+  for (let i = 0; i < nodes.length; i++) if (indegree[i] === 0) heap.push(i);
   const out: N[] = [];
   while (heap.size) {
-    const n = heap.pop();
-    out.push(n);
-    for (const d of dependents.get(n.id) ?? []) {
-      const left = indegree.get(d)! - 1;
-      indegree.set(d, left);
-      if (left === 0) heap.push(byId.get(d)!);
-    }
+    const i = heap.pop();
+    out.push(nodes[i]);
+    for (const d of dependents[i] ?? []) if (--indegree[d] === 0) heap.push(d);
   }
   if (out.length !== nodes.length) {
-    const cycle = findCycle(nodes.filter((n) => indegree.get(n.id)! > 0));
+    const cycle = findCycle(nodes.filter((_, i) => indegree[i] > 0));
     throw new Error(`dependency cycle: ${(cycle ?? []).join(' → ')}`);
   }
   return out;
