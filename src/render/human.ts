@@ -69,7 +69,7 @@ export function renderPlan(plan: Plan, style: Style): string {
   for (const c of plan.changes) lines.push(...renderChange(c, style));
   const s = summarize(plan);
   lines.push('', `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete, ${s.adopt} to adopt; ${plan.operations.length} operations.`);
-  if (s.disruptive) lines.push(paint(style, 31, `${WARN} ${s.disruptive} change${s.disruptive > 1 ? 's' : ''} take a link down or recreate it.`));
+  if (s.disruptive) lines.push(paint(style, 31, `${WARN} ${s.disruptive} ${s.disruptive > 1 ? 'changes take a link down or recreate it' : 'change takes a link down or recreates it'}.`));
   return lines.join('\n') + '\n';
 }
 

@@ -478,5 +478,15 @@ describe('rendering', () => {
     expect(text.split('\n').filter((l) => /^ {2}\+ /.test(l))).toHaveLength(s.create);
     expect(renderPlan(p, { color: true })).toMatch(/\x1b\[32m/);
   });
+
+  it('human: the warning line counts disruptive changes in good English', () => {
+    // Removing what the 'applied' fixture holds deletes many links.
+    const removal = plan(desired('version: 1\n'), live('applied', 'ns-test'));
+    const disruptive = removal.changes.filter((c) => c.disruptive);
+    expect(disruptive.length).toBeGreaterThan(1);
+    expect(renderPlan(removal, { color: false })).toContain(`${disruptive.length} changes take a link down or recreate it.`);
+    const one = { ...removal, changes: [disruptive[0]], operations: removal.operations.filter((o) => o.resource === disruptive[0].id) };
+    expect(renderPlan(one, { color: false })).toContain('1 change takes a link down or recreates it.');
+  });
 });
 
