@@ -86,7 +86,7 @@ function setArgs(name: string, a: Attrs): string[] {
 
 export function defineLinkKind(spec: LinkSpec): LinkKind {
   const creatable = spec.creatable ?? true;
-  // A master's MTU follows its ports unless set after they joined (the kernel then keeps the user's value).
+  // A master's MTU follows its ports unless a `link set` changed it (the kernel then keeps the user's value).
   const isMaster = 'ports' in spec.fields;
   const lateMtu = (name: string, mtu: unknown): OpSpec => ({ tool: 'ip', args: ['link', 'set', 'dev', name, 'mtu', String(mtu)], disruptive: false, phase: 'late' });
   return {
@@ -146,12 +146,14 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
         return ops;
       }
       // The kernel ignores IFLA_IFALIAS on creation: the mark goes on with the following `link set`.
-      // MTU too: a bridge only keeps an MTU set by `link set` (else its ports' MTU wins).
+      // MTU too: a bridge only keeps an MTU that a `link set` changed (it then stops following its
+      // ports: a port leaving later does not move it). Set before the ports join, while it differs
+      // from the default, and again once they have (a no-op unless a port pulled it, as at 1500).
       const add = ['link', 'add', 'name', name];
       if (a.mac !== undefined) add.push('address', String(a.mac));
       add.push(...spec.createArgs!(name, a));
       ops.push({ tool: 'ip', args: add, disruptive: false });
-      ops.push({ tool: 'ip', args: setArgs(name, { ...onCreate, mac: undefined, mtu: isMaster ? undefined : onCreate.mtu }), disruptive: false });
+      ops.push({ tool: 'ip', args: setArgs(name, { ...onCreate, mac: undefined }), disruptive: false });
       if (a.state === 'up' && onCreate.state === undefined) ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
       if (isMaster && onCreate.mtu !== undefined) ops.push(lateMtu(name, onCreate.mtu));
       void ctx;
