@@ -217,6 +217,21 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
     }
   }
 
+  // A link carried over its own master (a vxlan whose dev is the bridge it is a port of) loops its
+  // own traffic: the dependency graph has no cycle (both edges point at the master), so say it here.
+  for (const [name] of valid) {
+    const master = masterOf.get(name);
+    const me = resources.get(linkId(name));
+    const lower = me?.deps.find((d) => (d.via === 'dev' || d.via === 'link') && d.id === linkId(master ?? ''));
+    if (!master || !lower) continue;
+    diagnostics.push({
+      severity: 'error',
+      message: `${name} is a port of ${master} and also runs over it (${lower.via}: ${master})`,
+      hint: `carry ${name} over another link (the underlay), or take it out of ${master}'s ports`,
+      source: at(['interfaces', name, lower.via]) ?? at(['interfaces', name]),
+    });
+  }
+
   // The kernel gives a passthru macvlan/macvtap its lower device alone: any second one is refused.
   const uppers = new Map<string, string[]>();
   for (const [name, { entry }] of valid) if (entry.kind === 'macvlan' || entry.kind === 'macvtap') (uppers.get(entry.link) ?? uppers.set(entry.link, []).get(entry.link)!).push(name);

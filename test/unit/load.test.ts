@@ -242,6 +242,12 @@ const BAD: Record<string, Bad> = {
     message: /mvt0 is in passthru mode on eth0, which also carries mv0/,
     hint: /must be alone on its lower device/,
   },
+  'a vxlan carried over the bridge it is a port of': {
+    text: 'version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [vx0], addresses: [192.0.2.1/24]}\n  vx0: {kind: vxlan, vni: 5, dev: br0, remote: 192.0.2.9}\n',
+    line: 4, cols: [35],
+    message: /vx0 is a port of br0 and also runs over it \(dev: br0\)/,
+    hint: /underlay/,
+  },
   'sysctl key outside net.*': {
     text: 'version: 1\nsysctls:\n  net.ipv4.ip_forward: 1\n  kernel.hostname: x\n',
     line: 4, cols: [3],
