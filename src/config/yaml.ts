@@ -4,15 +4,9 @@
 // no merge keys, `yes`/`no` are strings, as in the YAML spec and in netplan's reading.
 import { constructFromEvents, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, YAMLException, type Event } from 'js-yaml';
 import type { SourceRef } from '../model.js';
+import { parseSubset, type PosNode } from './yaml-subset.js';
 
 export type Path = (string | number)[];
-
-interface PosNode {
-  start: number;
-  /** Mapping children by key text (the first occurrence: duplicates are a parse error anyway). */
-  keys?: Map<string, { keyStart: number; value: PosNode }>;
-  items?: PosNode[];
-}
 
 export type ParsedYaml =
   | { ok: true; data: unknown; at: (path: Path, key?: boolean) => SourceRef | undefined }
@@ -22,8 +16,9 @@ export type ParsedYaml =
 const MAX_ALIASES = 100;
 
 export function parseYaml(text: string, file: string): ParsedYaml {
-  const lines = lineStarts(text);
+  let lines: number[] | undefined; // only an error or a lookup needs them
   const pos = (offset: number): SourceRef => {
+    lines ??= lineStarts(text);
     let lo = 0;
     let hi = lines.length - 1;
     while (lo < hi) {
@@ -33,22 +28,16 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     }
     return { file, line: lo + 1, col: offset - lines[lo] + 1 };
   };
-  let events: Event[];
-  let docs: unknown[];
-  try {
-    events = parseEvents(text, { filename: file });
-    docs = constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES });
-  } catch (e) {
-    if (!(e instanceof YAMLException)) throw e;
-    const source = e.mark ? { file, line: e.mark.line + 1, col: e.mark.column + 1 } : { file, line: 1, col: 1 };
-    return { ok: false, error: { message: e.reason, source } };
+  // Most files are in the subset the fast path reads; it gives up on anything else, js-yaml does not.
+  const fast = parseSubset(text);
+  let root: PosNode | undefined;
+  let data: unknown;
+  if (fast) ({ root, data } = fast);
+  else {
+    const r = parseGeneral(text, file, pos);
+    if (!r.ok) return r;
+    ({ root, data } = r);
   }
-  if (docs.length > 1) {
-    const second = events.findIndex((ev, i) => i > 0 && ev.type === EVENT_ID.DOCUMENT);
-    const next = events.slice(second).find((ev) => 'start' in ev || 'valueStart' in ev) as { start?: number; valueStart?: number } | undefined;
-    return { ok: false, error: { message: 'more than one YAML document (---) in the file', source: pos(next?.start ?? next?.valueStart ?? 0) } };
-  }
-  const root = positions(text, events);
   const at = (path: Path, key = false): SourceRef | undefined => {
     let node = root;
     let last = root?.start;
@@ -71,7 +60,28 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     }
     return last === undefined || last < 0 ? undefined : pos(last);
   };
-  return { ok: true, data: docs[0] ?? null, at };
+  return { ok: true, data, at };
+}
+
+/** Any YAML, through js-yaml's event stream: the data, and node positions from one pass over the events.
+ *  (Exported for the test that holds the fast path to it.) */
+export function parseGeneral(text: string, file: string, pos: (offset: number) => SourceRef): { ok: true; data: unknown; root: PosNode | undefined } | Extract<ParsedYaml, { ok: false }> {
+  let events: Event[];
+  let docs: unknown[];
+  try {
+    events = parseEvents(text, { filename: file });
+    docs = constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES });
+  } catch (e) {
+    if (!(e instanceof YAMLException)) throw e;
+    const source = e.mark ? { file, line: e.mark.line + 1, col: e.mark.column + 1 } : { file, line: 1, col: 1 };
+    return { ok: false, error: { message: e.reason, source } };
+  }
+  if (docs.length > 1) {
+    const second = events.findIndex((ev, i) => i > 0 && ev.type === EVENT_ID.DOCUMENT);
+    const next = events.slice(second).find((ev) => 'start' in ev || 'valueStart' in ev) as { start?: number; valueStart?: number } | undefined;
+    return { ok: false, error: { message: 'more than one YAML document (---) in the file', source: pos(next?.start ?? next?.valueStart ?? 0) } };
+  }
+  return { ok: true, data: docs[0] ?? null, root: positions(text, events) };
 }
 
 function lineStarts(text: string): number[] {

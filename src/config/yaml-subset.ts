@@ -1,0 +1,404 @@
+// A fast path for the YAML that nethost files are made of: block mappings and sequences, one-line
+// flow collections, one-line plain and simple quoted scalars, comments. It gives exactly what
+// js-yaml gives (data through js-yaml's own core-schema resolver, node starts as its events place
+// them) and is several times quicker on a cold start, where js-yaml's general machinery runs as
+// bytecode. Anything else (anchors, tags, block scalars, multi-line scalars, escapes, several
+// documents, duplicate keys, any error) makes it give up, and the caller parses with js-yaml, which
+// also words the error. test/unit/yaml-subset.test.ts holds the two to agreeing.
+import { CORE_SCHEMA } from 'js-yaml';
+
+/** Where a node starts; mapping children by key text, sequence items by index. */
+export interface PosNode {
+  start: number;
+  keys?: Map<string, { keyStart: number; value: PosNode }>;
+  items?: PosNode[];
+}
+
+/** Thrown to leave the fast path; never escapes parseSubset. */
+class OutsideSubset {}
+const OUTSIDE = new OutsideSubset();
+
+// Printable text and newlines only: a tab, CR, BOM or control character sends the file to js-yaml.
+const UNUSUAL = /[^\n\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]/;
+// Characters a plain scalar may not start with here (indicators; quotes and flow starts are handled).
+const NOT_PLAIN_START = new Set([...'?:,]}#&*!|>%@`']);
+const MAX_KEY = 1024;
+
+const SP = 0x20;
+const NL = 0x0a;
+const HASH = 0x23;
+const COLON = 0x3a;
+const DASH = 0x2d;
+const COMMA = 0x2c;
+const SQ = 0x27;
+const DQ = 0x22;
+const LBRACK = 0x5b;
+const RBRACK = 0x5d;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const BACKSLASH = 0x5c;
+
+const isFlowIndicator = (c: number) => c === COMMA || c === LBRACK || c === RBRACK || c === LBRACE || c === RBRACE;
+
+/** The data and node positions of `text`, or undefined when it is not in the subset. */
+export function parseSubset(text: string): { data: unknown; root: PosNode } | undefined {
+  if (UNUSUAL.test(text)) return undefined;
+  try {
+    return new SubsetParser(text).document();
+  } catch (e) {
+    if (e === OUTSIDE) return undefined;
+    throw e;
+  }
+}
+
+class SubsetParser {
+  private i = 0;
+  private readonly n: number;
+  constructor(private readonly s: string) {
+    this.n = s.length;
+  }
+
+  private out(): never {
+    throw OUTSIDE;
+  }
+
+  document(): { data: unknown; root: PosNode } {
+    const indent = this.nextContentLine();
+    if (indent !== 0) this.out(); // empty, or an indented root
+    const c = this.s.charCodeAt(this.i);
+    // Directives, document markers and a root that is not a block mapping: js-yaml.
+    if (c === 0x25 || this.s.startsWith('---', this.i) || this.s.startsWith('...', this.i) || c === DASH) this.out();
+    const root = this.blockMapping(0);
+    if (this.i < this.n) this.out(); // something outdented past the root
+    return root;
+  }
+
+  /**
+   * From the start of a line, skips blank and comment-only lines. Leaves `i` at the first content
+   * character and returns its column, or -1 at the end of the text.
+   */
+  private nextContentLine(): number {
+    const s = this.s;
+    let i = this.i;
+    for (;;) {
+      const lineStart = i;
+      while (i < this.n && s.charCodeAt(i) === SP) i++;
+      if (i >= this.n) {
+        this.i = this.n;
+        return -1;
+      }
+      const c = s.charCodeAt(i);
+      if (c === NL) {
+        i++;
+        continue;
+      }
+      if (c === HASH) {
+        const eol = s.indexOf('\n', i);
+        if (eol < 0) {
+          this.i = this.n;
+          return -1;
+        }
+        i = eol + 1;
+        continue;
+      }
+      this.i = i;
+      return i - lineStart;
+    }
+  }
+
+  /** After a node on a line: only spaces and a comment may follow; moves to the next line. */
+  private endOfLine(): void {
+    const s = this.s;
+    let i = this.i;
+    while (i < this.n && s.charCodeAt(i) === SP) i++;
+    if (i < this.n) {
+      const c = s.charCodeAt(i);
+      if (c === HASH) {
+        if (s.charCodeAt(i - 1) !== SP) this.out(); // a '#' right after a node is not a comment
+        const eol = s.indexOf('\n', i);
+        i = eol < 0 ? this.n : eol;
+      } else if (c !== NL) this.out();
+      if (i < this.n) i++; // the newline
+    }
+    this.i = i;
+  }
+
+  /** A block mapping whose keys sit at column `indent`; `i` is at its first key. */
+  private blockMapping(indent: number): { data: unknown; root: PosNode } {
+    const data: Record<string, unknown> = {};
+    const keys = new Map<string, { keyStart: number; value: PosNode }>();
+    const node: PosNode = { start: this.i, keys };
+    for (;;) {
+      const keyStart = this.i;
+      const key = this.blockKey();
+      if (keys.has(key)) this.out(); // js-yaml reports the duplicate
+      // `i` is just past the ':'.
+      let value: { data: unknown; root: PosNode };
+      while (this.i < this.n && this.s.charCodeAt(this.i) === SP) this.i++;
+      const c = this.i < this.n ? this.s.charCodeAt(this.i) : NL;
+      if (c === NL || c === HASH) {
+        this.endOfLine();
+        const col = this.nextContentLine();
+        const here = this.s.charCodeAt(this.i);
+        const seq = here === DASH && this.isBlockEntry(this.i);
+        if (col > indent) value = seq ? this.blockSequence(col) : this.blockMapping(col);
+        else if (col === indent && seq) value = this.blockSequence(col);
+        else this.out(); // an empty value: js-yaml places its null
+      } else {
+        value = this.inlineValue();
+        this.endOfLine();
+        // A more indented line after an inline value continues a plain scalar, or is an error.
+        if (this.nextContentLine() > indent) this.out();
+      }
+      data[key] = value.data;
+      keys.set(key, { keyStart, value: value.root });
+      // The next line: another key of this mapping, or the end of it.
+      const col = this.i < this.n ? this.column(this.i) : -1;
+      if (col < indent) return { data, root: node };
+      if (col > indent) this.out();
+      if (this.s.charCodeAt(this.i) === DASH && this.isBlockEntry(this.i)) {
+        // A sequence entry at a mapping's own indent ends it only when that mapping is a sequence's
+        // value at the same indent, which blockSequence handles; here it is the caller's to judge.
+        return { data, root: node };
+      }
+    }
+  }
+
+  /** A plain key followed by ':' and a space or the line's end; leaves `i` just past the ':'. */
+  private blockKey(): string {
+    const s = this.s;
+    const start = this.i;
+    const c = s.charCodeAt(start);
+    if (c === SQ || c === DQ || c === LBRACK || c === LBRACE || NOT_PLAIN_START.has(s[start]) || (c === DASH && this.isBlockEntry(start))) this.out();
+    if (s.startsWith('---', start) || s.startsWith('...', start)) this.out(); // document markers
+    let i = start;
+    let end = -1;
+    while (i < this.n) {
+      const d = s.charCodeAt(i);
+      if (d === NL) break;
+      if (d === COLON) {
+        const next = i + 1 < this.n ? s.charCodeAt(i + 1) : NL;
+        if (next === SP || next === NL) {
+          end = i;
+          break;
+        }
+      } else if (d === HASH && s.charCodeAt(i - 1) === SP) break;
+      i++;
+    }
+    if (end < 0 || end - start > MAX_KEY) this.out();
+    let last = end;
+    while (last > start && s.charCodeAt(last - 1) === SP) last--;
+    const raw = s.slice(start, last);
+    const resolved = CORE_SCHEMA.resolveImplicitScalarTag(raw).value;
+    // Keys that resolve to a number, null or a boolean are converted by js-yaml; leave them to it.
+    if (typeof resolved !== 'string' || resolved === '__proto__') this.out();
+    this.i = end + 1;
+    return resolved;
+  }
+
+  /** A block sequence whose dashes sit at column `indent`; `i` is at its first dash. */
+  private blockSequence(indent: number): { data: unknown; root: PosNode } {
+    const data: unknown[] = [];
+    const items: PosNode[] = [];
+    const node: PosNode = { start: this.i, items };
+    for (;;) {
+      this.i++; // the dash
+      while (this.i < this.n && this.s.charCodeAt(this.i) === SP) this.i++;
+      const c = this.i < this.n ? this.s.charCodeAt(this.i) : NL;
+      let item: { data: unknown; root: PosNode };
+      if (c === NL || c === HASH) {
+        this.endOfLine();
+        const col = this.nextContentLine();
+        if (col <= indent) this.out(); // an empty entry
+        const seq = this.s.charCodeAt(this.i) === DASH && this.isBlockEntry(this.i);
+        item = seq ? this.blockSequence(col) : this.blockMapping(col);
+      } else if (c === DASH && this.isBlockEntry(this.i)) {
+        this.out(); // `- - x`: a compact nested sequence
+      } else if (this.startsKey()) {
+        // `- key: value` and the keys under it: a mapping at the first key's column.
+        item = this.blockMapping(this.column(this.i));
+      } else {
+        item = this.inlineValue();
+        this.endOfLine();
+        if (this.nextContentLine() > indent) this.out();
+      }
+      data.push(item.data);
+      items.push(item.root);
+      const col = this.i < this.n ? this.column(this.i) : -1;
+      if (col < indent) return { data, root: node };
+      if (col > indent || !(this.s.charCodeAt(this.i) === DASH && this.isBlockEntry(this.i))) {
+        // A key at the dashes' column ends a sequence that is a mapping value at the same indent.
+        if (col === indent) return { data, root: node };
+        this.out();
+      }
+    }
+  }
+
+  /** Whether a plain key (text, then ':' and a space or line end) starts at `i`, on this line. */
+  private startsKey(): boolean {
+    const s = this.s;
+    const c = s.charCodeAt(this.i);
+    if (c === SQ || c === DQ || c === LBRACK || c === LBRACE || NOT_PLAIN_START.has(s[this.i])) return false;
+    for (let i = this.i; i < this.n; i++) {
+      const d = s.charCodeAt(i);
+      if (d === NL) return false;
+      if (d === HASH && s.charCodeAt(i - 1) === SP) return false;
+      if (d === COLON) {
+        const next = i + 1 < this.n ? s.charCodeAt(i + 1) : NL;
+        if (next === SP || next === NL) return true;
+      }
+    }
+    return false;
+  }
+
+  private isBlockEntry(i: number): boolean {
+    const next = i + 1 < this.n ? this.s.charCodeAt(i + 1) : NL;
+    return next === SP || next === NL;
+  }
+
+  private column(i: number): number {
+    return i - (this.s.lastIndexOf('\n', i - 1) + 1);
+  }
+
+  /** A value after `key: ` or `- ` on the same line: a flow collection, a quoted or a plain scalar. */
+  private inlineValue(): { data: unknown; root: PosNode } {
+    const c = this.s.charCodeAt(this.i);
+    if (c === LBRACK || c === LBRACE) return this.flowNode();
+    if (c === SQ || c === DQ) return this.quoted();
+    return this.plain(false);
+  }
+
+  private quoted(): { data: unknown; root: PosNode } {
+    const s = this.s;
+    const start = this.i;
+    const q = s.charCodeAt(start);
+    let i = start + 1;
+    let value = '';
+    let from = i;
+    for (;;) {
+      if (i >= this.n) this.out();
+      const d = s.charCodeAt(i);
+      if (d === NL) this.out(); // multi-line: folding rules, js-yaml's job
+      if (q === DQ && d === BACKSLASH) this.out(); // escapes
+      if (d === q) {
+        if (q === SQ && s.charCodeAt(i + 1) === SQ) {
+          value += s.slice(from, i + 1);
+          i += 2;
+          from = i;
+          continue;
+        }
+        value += s.slice(from, i);
+        break;
+      }
+      i++;
+    }
+    this.i = i + 1;
+    return { data: value, root: { start } };
+  }
+
+  /** A one-line plain scalar, resolved by js-yaml's core schema (null, booleans, numbers, strings). */
+  private plain(flow: boolean): { data: unknown; root: PosNode } {
+    const s = this.s;
+    const start = this.i;
+    const c = s.charCodeAt(start);
+    if (NOT_PLAIN_START.has(s[start]) || c === SQ || c === DQ || c === LBRACK || c === LBRACE) this.out();
+    if ((c === DASH || c === COLON) && (this.isBlockEntry(start) || (flow && isFlowIndicator(s.charCodeAt(start + 1))))) this.out();
+    let i = start;
+    while (i < this.n) {
+      const d = s.charCodeAt(i);
+      if (d === NL) break;
+      if (d === HASH && s.charCodeAt(i - 1) === SP) break;
+      if (d === COLON) {
+        const next = i + 1 < this.n ? s.charCodeAt(i + 1) : NL;
+        // `a: b` inside a value is a nested mapping (an error here, or a pair in a flow sequence).
+        if (next === SP || next === NL) {
+          if (flow) break;
+          this.out();
+        }
+        if (flow && isFlowIndicator(next)) this.out();
+      }
+      if (flow && isFlowIndicator(d)) break;
+      i++;
+    }
+    let end = i;
+    while (end > start && s.charCodeAt(end - 1) === SP) end--;
+    if (end === start) this.out();
+    this.i = end;
+    return { data: CORE_SCHEMA.resolveImplicitScalarTag(s.slice(start, end)).value, root: { start } };
+  }
+
+  private skipFlowSpaces(): void {
+    while (this.i < this.n && this.s.charCodeAt(this.i) === SP) this.i++;
+    // A flow collection spread over lines, or a comment inside one: js-yaml.
+    if (this.i >= this.n || this.s.charCodeAt(this.i) === NL || this.s.charCodeAt(this.i) === HASH) this.out();
+  }
+
+  /** A node inside a flow collection (or one that starts as a value). */
+  private flowNode(): { data: unknown; root: PosNode } {
+    const c = this.s.charCodeAt(this.i);
+    if (c === LBRACK) return this.flowSequence();
+    if (c === LBRACE) return this.flowMapping();
+    if (c === SQ || c === DQ) return this.quoted();
+    return this.plain(true);
+  }
+
+  private flowSequence(): { data: unknown; root: PosNode } {
+    const data: unknown[] = [];
+    const items: PosNode[] = [];
+    const node: PosNode = { start: this.i, items };
+    this.i++;
+    this.skipFlowSpaces();
+    if (this.s.charCodeAt(this.i) === RBRACK) {
+      this.i++;
+      return { data, root: node };
+    }
+    for (;;) {
+      const item = this.flowNode();
+      this.skipFlowSpaces();
+      const d = this.s.charCodeAt(this.i);
+      if (d === COLON) this.out(); // `[a: b]`: a single-pair mapping
+      data.push(item.data);
+      items.push(item.root);
+      this.i++;
+      if (d === RBRACK) return { data, root: node };
+      if (d !== COMMA) this.out();
+      this.skipFlowSpaces();
+      if (this.s.charCodeAt(this.i) === RBRACK) this.out(); // a trailing comma
+    }
+  }
+
+  private flowMapping(): { data: unknown; root: PosNode } {
+    const data: Record<string, unknown> = {};
+    const keys = new Map<string, { keyStart: number; value: PosNode }>();
+    const node: PosNode = { start: this.i, keys };
+    this.i++;
+    this.skipFlowSpaces();
+    if (this.s.charCodeAt(this.i) === RBRACE) {
+      this.i++;
+      return { data, root: node };
+    }
+    for (;;) {
+      const keyStart = this.i;
+      const c = this.s.charCodeAt(this.i);
+      if (c === SQ || c === DQ || c === LBRACK || c === LBRACE) this.out();
+      const k = this.plain(true);
+      if (typeof k.data !== 'string' || k.data === '__proto__' || keys.has(k.data) || this.i - keyStart > MAX_KEY) this.out();
+      // The key must be followed by ': ' (a key with no value, or ':' then a flow indicator: js-yaml).
+      if (this.s.charCodeAt(this.i) !== COLON || this.s.charCodeAt(this.i + 1) !== SP) this.out();
+      this.i += 2;
+      this.skipFlowSpaces();
+      const d0 = this.s.charCodeAt(this.i);
+      if (d0 === COMMA || d0 === RBRACE) this.out(); // an empty value
+      const value = this.flowNode();
+      data[k.data] = value.data;
+      keys.set(k.data, { keyStart, value: value.root });
+      this.skipFlowSpaces();
+      const d = this.s.charCodeAt(this.i);
+      this.i++;
+      if (d === RBRACE) return { data, root: node };
+      if (d !== COMMA) this.out();
+      this.skipFlowSpaces();
+      if (this.s.charCodeAt(this.i) === RBRACE) this.out(); // a trailing comma
+    }
+  }
+}
