@@ -56,6 +56,16 @@ describe('the bundle and its code cache', () => {
     }
   });
 
+  it('a run never starts ICU collation (build.mjs rewrites oclif command sort): localeCompare made to throw changes nothing', () => {
+    const trap = 'data:text/javascript,String.prototype.localeCompare=function(){throw new Error("localeCompare called")}';
+    const plain = validate(ROOT);
+    const trapped = spawnSync(process.execPath, ['--import', trap, join(ROOT, 'bin', 'run.js'), 'validate', '--json', EXAMPLE], { encoding: 'utf8' });
+    expect({ status: trapped.status, stdout: trapped.stdout, stderr: trapped.stderr }).toEqual({ status: 0, stdout: plain.stdout, stderr: '' });
+    const help = spawnSync(process.execPath, ['--import', trap, join(ROOT, 'bin', 'run.js'), '--help'], { encoding: 'utf8' });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/apply[\s\S]*drift-check[\s\S]*plan[\s\S]*validate/);
+  });
+
   it('without a build, says what to run', () => {
     const dir = copyTree();
     try {
