@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { jsonFlag, netnsFlag, NethostCommand, useColor } from './base.js';
 import type { Plan } from '../model.js';
 

@@ -1,5 +1,6 @@
 // Shared by every command: the --netns and --json flags, colour rules, and how errors are printed.
-import { Command, Flags } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import type { Diagnostic } from '../model.js';
 import { NethostError } from '../model.js';
 

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { jsonFlag, netnsFlag, NethostCommand } from './base.js';
 
 export default class DriftCheck extends NethostCommand {

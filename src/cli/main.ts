@@ -1,7 +1,7 @@
 // The whole CLI in one bundle (oclif, zod and js-yaml included): start-up then costs one file, read
 // and compiled from V8's code cache (bin/bundle.js), instead of hundreds resolved one by one.
 // oclif's explicit-strategy target is this same module, so its command map costs nothing more.
-import { execute } from '@oclif/core';
+import { execute } from '@oclif/core/execute';
 
 export { COMMANDS } from './index.js';
 export { warmUp } from './warm-up.js';
