@@ -7,12 +7,15 @@
 // also words the error. test/unit/yaml-subset.test.ts holds the two to agreeing.
 import { CORE_SCHEMA } from 'js-yaml';
 
-/** Where a node starts; mapping children by key text, sequence items by index. */
-export interface PosNode {
+/** Where a node starts: a scalar as its offset alone (most nodes are scalars); a collection with
+ *  its children, mapping values by key text, sequence items by index. */
+export type PosNode = number | PosCollection;
+export interface PosCollection {
   start: number;
   keys?: Map<string, { keyStart: number; value: PosNode }>;
   items?: PosNode[];
 }
+export const nodeStart = (node: PosNode): number => (typeof node === 'number' ? node : node.start);
 
 /** Thrown to leave the fast path; never escapes parseSubset. */
 class OutsideSubset {}
@@ -38,6 +41,11 @@ const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 const BACKSLASH = 0x5c;
 
+// Runs of characters that cannot end a plain scalar or key: one regex step instead of a loop per
+// character (regexes run as native code from their first use; a cold JS loop is interpreted).
+const ORDINARY_BLOCK = /[^\n:#]+/y;
+const ORDINARY_FLOW = /[^\n:#,[\]{}]+/y;
+
 const isFlowIndicator = (c: number) => c === COMMA || c === LBRACK || c === RBRACK || c === LBRACE || c === RBRACE;
 
 /** The data and node positions of `text`, or undefined when it is not in the subset. */
@@ -62,15 +70,18 @@ class SubsetParser {
     throw OUTSIDE;
   }
 
+  /** The position node of what the last node method returned (saves a wrapper object per node). */
+  private pos: PosNode = 0;
+
   document(): { data: unknown; root: PosNode } {
     const indent = this.nextContentLine();
     if (indent !== 0) this.out(); // empty, or an indented root
     const c = this.s.charCodeAt(this.i);
     // Directives, document markers and a root that is not a block mapping: js-yaml.
     if (c === 0x25 || this.s.startsWith('---', this.i) || this.s.startsWith('...', this.i) || c === DASH) this.out();
-    const root = this.blockMapping(0);
+    const data = this.blockMapping(0);
     if (this.i < this.n) this.out(); // something outdented past the root
-    return root;
+    return { data, root: this.pos };
   }
 
   /**
@@ -124,16 +135,16 @@ class SubsetParser {
   }
 
   /** A block mapping whose keys sit at column `indent`; `i` is at its first key. */
-  private blockMapping(indent: number): { data: unknown; root: PosNode } {
+  private blockMapping(indent: number): unknown {
     const data: Record<string, unknown> = {};
     const keys = new Map<string, { keyStart: number; value: PosNode }>();
-    const node: PosNode = { start: this.i, keys };
+    const node: PosCollection = { start: this.i, keys };
     for (;;) {
       const keyStart = this.i;
       const key = this.blockKey();
       if (keys.has(key)) this.out(); // js-yaml reports the duplicate
       // `i` is just past the ':'.
-      let value: { data: unknown; root: PosNode };
+      let value: unknown;
       while (this.i < this.n && this.s.charCodeAt(this.i) === SP) this.i++;
       const c = this.i < this.n ? this.s.charCodeAt(this.i) : NL;
       if (c === NL || c === HASH) {
@@ -150,18 +161,23 @@ class SubsetParser {
         // A more indented line after an inline value continues a plain scalar, or is an error.
         if (this.nextContentLine() > indent) this.out();
       }
-      data[key] = value.data;
-      keys.set(key, { keyStart, value: value.root });
+      data[key] = value;
+      keys.set(key, { keyStart, value: this.pos });
       // The next line: another key of this mapping, or the end of it.
       const col = this.i < this.n ? this.column(this.i) : -1;
-      if (col < indent) return { data, root: node };
+      if (col < indent) return this.done(data, node);
       if (col > indent) this.out();
       if (this.s.charCodeAt(this.i) === DASH && this.isBlockEntry(this.i)) {
         // A sequence entry at a mapping's own indent ends it only when that mapping is a sequence's
         // value at the same indent, which blockSequence handles; here it is the caller's to judge.
-        return { data, root: node };
+        return this.done(data, node);
       }
     }
+  }
+
+  private done(data: unknown, node: PosCollection): unknown {
+    this.pos = node;
+    return data;
   }
 
   /** A plain key followed by ':' and a space or the line's end; leaves `i` just past the ':'. */
@@ -174,6 +190,11 @@ class SubsetParser {
     let i = start;
     let end = -1;
     while (i < this.n) {
+      ORDINARY_BLOCK.lastIndex = i;
+      if (ORDINARY_BLOCK.test(s)) {
+        i = ORDINARY_BLOCK.lastIndex;
+        if (i >= this.n) break;
+      }
       const d = s.charCodeAt(i);
       if (d === NL) break;
       if (d === COLON) {
@@ -197,15 +218,15 @@ class SubsetParser {
   }
 
   /** A block sequence whose dashes sit at column `indent`; `i` is at its first dash. */
-  private blockSequence(indent: number): { data: unknown; root: PosNode } {
+  private blockSequence(indent: number): unknown {
     const data: unknown[] = [];
     const items: PosNode[] = [];
-    const node: PosNode = { start: this.i, items };
+    const node: PosCollection = { start: this.i, items };
     for (;;) {
       this.i++; // the dash
       while (this.i < this.n && this.s.charCodeAt(this.i) === SP) this.i++;
       const c = this.i < this.n ? this.s.charCodeAt(this.i) : NL;
-      let item: { data: unknown; root: PosNode };
+      let item: unknown;
       if (c === NL || c === HASH) {
         this.endOfLine();
         const col = this.nextContentLine();
@@ -222,13 +243,13 @@ class SubsetParser {
         this.endOfLine();
         if (this.nextContentLine() > indent) this.out();
       }
-      data.push(item.data);
-      items.push(item.root);
+      data.push(item);
+      items.push(this.pos);
       const col = this.i < this.n ? this.column(this.i) : -1;
-      if (col < indent) return { data, root: node };
+      if (col < indent) return this.done(data, node);
       if (col > indent || !(this.s.charCodeAt(this.i) === DASH && this.isBlockEntry(this.i))) {
         // A key at the dashes' column ends a sequence that is a mapping value at the same indent.
-        if (col === indent) return { data, root: node };
+        if (col === indent) return this.done(data, node);
         this.out();
       }
     }
@@ -240,6 +261,11 @@ class SubsetParser {
     const c = s.charCodeAt(this.i);
     if (c === SQ || c === DQ || c === LBRACK || c === LBRACE || NOT_PLAIN_START.has(s[this.i])) return false;
     for (let i = this.i; i < this.n; i++) {
+      ORDINARY_BLOCK.lastIndex = i;
+      if (ORDINARY_BLOCK.test(s)) {
+        i = ORDINARY_BLOCK.lastIndex;
+        if (i >= this.n) return false;
+      }
       const d = s.charCodeAt(i);
       if (d === NL) return false;
       if (d === HASH && s.charCodeAt(i - 1) === SP) return false;
@@ -261,14 +287,14 @@ class SubsetParser {
   }
 
   /** A value after `key: ` or `- ` on the same line: a flow collection, a quoted or a plain scalar. */
-  private inlineValue(): { data: unknown; root: PosNode } {
+  private inlineValue(): unknown {
     const c = this.s.charCodeAt(this.i);
     if (c === LBRACK || c === LBRACE) return this.flowNode();
     if (c === SQ || c === DQ) return this.quoted();
     return this.plain(false);
   }
 
-  private quoted(): { data: unknown; root: PosNode } {
+  private quoted(): unknown {
     const s = this.s;
     const start = this.i;
     const q = s.charCodeAt(start);
@@ -293,18 +319,25 @@ class SubsetParser {
       i++;
     }
     this.i = i + 1;
-    return { data: value, root: { start } };
+    this.pos = start;
+    return value;
   }
 
   /** A one-line plain scalar, resolved by js-yaml's core schema (null, booleans, numbers, strings). */
-  private plain(flow: boolean): { data: unknown; root: PosNode } {
+  private plain(flow: boolean): unknown {
     const s = this.s;
     const start = this.i;
     const c = s.charCodeAt(start);
     if (NOT_PLAIN_START.has(s[start]) || c === SQ || c === DQ || c === LBRACK || c === LBRACE) this.out();
     if ((c === DASH || c === COLON) && (this.isBlockEntry(start) || (flow && isFlowIndicator(s.charCodeAt(start + 1))))) this.out();
+    const ordinary = flow ? ORDINARY_FLOW : ORDINARY_BLOCK;
     let i = start;
     while (i < this.n) {
+      ordinary.lastIndex = i;
+      if (ordinary.test(s)) {
+        i = ordinary.lastIndex;
+        if (i >= this.n) break;
+      }
       const d = s.charCodeAt(i);
       if (d === NL) break;
       if (d === HASH && s.charCodeAt(i - 1) === SP) break;
@@ -324,7 +357,8 @@ class SubsetParser {
     while (end > start && s.charCodeAt(end - 1) === SP) end--;
     if (end === start) this.out();
     this.i = end;
-    return { data: CORE_SCHEMA.resolveImplicitScalarTag(s.slice(start, end)).value, root: { start } };
+    this.pos = start;
+    return CORE_SCHEMA.resolveImplicitScalarTag(s.slice(start, end)).value;
   }
 
   private skipFlowSpaces(): void {
@@ -334,7 +368,7 @@ class SubsetParser {
   }
 
   /** A node inside a flow collection (or one that starts as a value). */
-  private flowNode(): { data: unknown; root: PosNode } {
+  private flowNode(): unknown {
     const c = this.s.charCodeAt(this.i);
     if (c === LBRACK) return this.flowSequence();
     if (c === LBRACE) return this.flowMapping();
@@ -342,47 +376,47 @@ class SubsetParser {
     return this.plain(true);
   }
 
-  private flowSequence(): { data: unknown; root: PosNode } {
+  private flowSequence(): unknown {
     const data: unknown[] = [];
     const items: PosNode[] = [];
-    const node: PosNode = { start: this.i, items };
+    const node: PosCollection = { start: this.i, items };
     this.i++;
     this.skipFlowSpaces();
     if (this.s.charCodeAt(this.i) === RBRACK) {
       this.i++;
-      return { data, root: node };
+      return this.done(data, node);
     }
     for (;;) {
       const item = this.flowNode();
       this.skipFlowSpaces();
       const d = this.s.charCodeAt(this.i);
       if (d === COLON) this.out(); // `[a: b]`: a single-pair mapping
-      data.push(item.data);
-      items.push(item.root);
+      data.push(item);
+      items.push(this.pos);
       this.i++;
-      if (d === RBRACK) return { data, root: node };
+      if (d === RBRACK) return this.done(data, node);
       if (d !== COMMA) this.out();
       this.skipFlowSpaces();
       if (this.s.charCodeAt(this.i) === RBRACK) this.out(); // a trailing comma
     }
   }
 
-  private flowMapping(): { data: unknown; root: PosNode } {
+  private flowMapping(): unknown {
     const data: Record<string, unknown> = {};
     const keys = new Map<string, { keyStart: number; value: PosNode }>();
-    const node: PosNode = { start: this.i, keys };
+    const node: PosCollection = { start: this.i, keys };
     this.i++;
     this.skipFlowSpaces();
     if (this.s.charCodeAt(this.i) === RBRACE) {
       this.i++;
-      return { data, root: node };
+      return this.done(data, node);
     }
     for (;;) {
       const keyStart = this.i;
       const c = this.s.charCodeAt(this.i);
       if (c === SQ || c === DQ || c === LBRACK || c === LBRACE) this.out();
       const k = this.plain(true);
-      if (typeof k.data !== 'string' || k.data === '__proto__' || keys.has(k.data) || this.i - keyStart > MAX_KEY) this.out();
+      if (typeof k !== 'string' || k === '__proto__' || keys.has(k) || this.i - keyStart > MAX_KEY) this.out();
       // The key must be followed by ': ' (a key with no value, or ':' then a flow indicator: js-yaml).
       if (this.s.charCodeAt(this.i) !== COLON || this.s.charCodeAt(this.i + 1) !== SP) this.out();
       this.i += 2;
@@ -390,12 +424,12 @@ class SubsetParser {
       const d0 = this.s.charCodeAt(this.i);
       if (d0 === COMMA || d0 === RBRACE) this.out(); // an empty value
       const value = this.flowNode();
-      data[k.data] = value.data;
-      keys.set(k.data, { keyStart, value: value.root });
+      data[k] = value;
+      keys.set(k, { keyStart, value: this.pos });
       this.skipFlowSpaces();
       const d = this.s.charCodeAt(this.i);
       this.i++;
-      if (d === RBRACE) return { data, root: node };
+      if (d === RBRACE) return this.done(data, node);
       if (d !== COMMA) this.out();
       this.skipFlowSpaces();
       if (this.s.charCodeAt(this.i) === RBRACE) this.out(); // a trailing comma

@@ -4,7 +4,7 @@
 // no merge keys, `yes`/`no` are strings, as in the YAML spec and in netplan's reading.
 import { constructFromEvents, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, YAMLException, type Event } from 'js-yaml';
 import type { SourceRef } from '../model.js';
-import { parseSubset, type PosNode } from './yaml-subset.js';
+import { nodeStart, parseSubset, type PosCollection, type PosNode } from './yaml-subset.js';
 
 export type Path = (string | number)[];
 
@@ -40,8 +40,8 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   }
   const at = (path: Path, key = false): SourceRef | undefined => {
     let node = root;
-    let last = root?.start;
-    for (let i = 0; i < path.length && node; i++) {
+    let last = root === undefined ? undefined : nodeStart(root);
+    for (let i = 0; i < path.length && node !== undefined && typeof node !== 'number'; i++) {
       const step = path[i];
       if (node.keys) {
         const pair = node.keys.get(String(step));
@@ -51,11 +51,11 @@ export function parseYaml(text: string, file: string): ParsedYaml {
           break;
         }
         node = pair.value;
-        last = node.start;
+        last = nodeStart(node);
       } else if (node.items && typeof step === 'number') {
         node = node.items[step];
-        if (!node) break;
-        last = node.start;
+        if (node === undefined) break;
+        last = nodeStart(node);
       } else break;
     }
     return last === undefined || last < 0 ? undefined : pos(last);
@@ -105,15 +105,15 @@ function startOf(ev: Event): number {
 function positions(text: string, events: Event[]): PosNode | undefined {
   let root: PosNode | undefined;
   // Open collections; a mapping alternates key, value (`pendingKey` holds the key awaiting its value).
-  const stack: { node: PosNode; pendingKey?: { text: string | undefined; start: number } }[] = [];
+  const stack: { node: PosCollection; pendingKey?: { text: string | undefined; start: number } }[] = [];
   const attach = (node: PosNode, ev: Event) => {
     const top = stack[stack.length - 1];
     if (!top) {
-      root ??= node;
+      if (root === undefined) root = node;
       return;
     }
     if (top.node.items) top.node.items.push(node);
-    else if (!top.pendingKey) top.pendingKey = { text: ev.type === EVENT_ID.SCALAR ? getScalarValue(text, ev) : undefined, start: node.start };
+    else if (!top.pendingKey) top.pendingKey = { text: ev.type === EVENT_ID.SCALAR ? getScalarValue(text, ev) : undefined, start: nodeStart(node) };
     else {
       const k = top.pendingKey;
       top.pendingKey = undefined;
@@ -123,18 +123,18 @@ function positions(text: string, events: Event[]): PosNode | undefined {
   for (const ev of events) {
     switch (ev.type) {
       case EVENT_ID.DOCUMENT:
-        if (root) return root;
+        if (root !== undefined) return root;
         break;
       case EVENT_ID.MAPPING:
       case EVENT_ID.SEQUENCE: {
-        const node: PosNode = ev.type === EVENT_ID.MAPPING ? { start: startOf(ev), keys: new Map() } : { start: startOf(ev), items: [] };
+        const node: PosCollection = ev.type === EVENT_ID.MAPPING ? { start: startOf(ev), keys: new Map() } : { start: startOf(ev), items: [] };
         attach(node, ev);
         stack.push({ node });
         break;
       }
       case EVENT_ID.SCALAR:
       case EVENT_ID.ALIAS:
-        attach({ start: startOf(ev) }, ev);
+        attach(startOf(ev), ev);
         break;
       case EVENT_ID.POP:
         stack.pop();
