@@ -184,28 +184,9 @@ class SubsetParser {
   private blockKey(): string {
     const s = this.s;
     const start = this.i;
-    const c = s.charCodeAt(start);
-    if (c === SQ || c === DQ || c === LBRACK || c === LBRACE || NOT_PLAIN_START.has(s[start]) || (c === DASH && this.isBlockEntry(start))) this.out();
+    if (!this.plainMayStart(start) || (s.charCodeAt(start) === DASH && this.isBlockEntry(start))) this.out();
     if (s.startsWith('---', start) || s.startsWith('...', start)) this.out(); // document markers
-    let i = start;
-    let end = -1;
-    while (i < this.n) {
-      ORDINARY_BLOCK.lastIndex = i;
-      if (ORDINARY_BLOCK.test(s)) {
-        i = ORDINARY_BLOCK.lastIndex;
-        if (i >= this.n) break;
-      }
-      const d = s.charCodeAt(i);
-      if (d === NL) break;
-      if (d === COLON) {
-        const next = i + 1 < this.n ? s.charCodeAt(i + 1) : NL;
-        if (next === SP || next === NL) {
-          end = i;
-          break;
-        }
-      } else if (d === HASH && s.charCodeAt(i - 1) === SP) break;
-      i++;
-    }
+    const end = this.keyColon(start);
     if (end < 0 || end - start > MAX_KEY) this.out();
     let last = end;
     while (last > start && s.charCodeAt(last - 1) === SP) last--;
@@ -257,24 +238,34 @@ class SubsetParser {
 
   /** Whether a plain key (text, then ':' and a space or line end) starts at `i`, on this line. */
   private startsKey(): boolean {
+    return this.plainMayStart(this.i) && this.keyColon(this.i) >= 0;
+  }
+
+  /** Whether a plain scalar may start at `i`: quotes, flow openers and indicators start something else. */
+  private plainMayStart(i: number): boolean {
+    const c = this.s.charCodeAt(i);
+    return !(c === SQ || c === DQ || c === LBRACK || c === LBRACE || NOT_PLAIN_START.has(this.s[i]));
+  }
+
+  /** The ':' that ends a plain key starting at `from` (followed by a space or the line's end, before
+   *  any comment), or -1 when this line holds none. */
+  private keyColon(from: number): number {
     const s = this.s;
-    const c = s.charCodeAt(this.i);
-    if (c === SQ || c === DQ || c === LBRACK || c === LBRACE || NOT_PLAIN_START.has(s[this.i])) return false;
-    for (let i = this.i; i < this.n; i++) {
+    for (let i = from; i < this.n; i++) {
       ORDINARY_BLOCK.lastIndex = i;
       if (ORDINARY_BLOCK.test(s)) {
         i = ORDINARY_BLOCK.lastIndex;
-        if (i >= this.n) return false;
+        if (i >= this.n) return -1;
       }
       const d = s.charCodeAt(i);
-      if (d === NL) return false;
-      if (d === HASH && s.charCodeAt(i - 1) === SP) return false;
+      if (d === NL) return -1;
+      if (d === HASH && s.charCodeAt(i - 1) === SP) return -1;
       if (d === COLON) {
         const next = i + 1 < this.n ? s.charCodeAt(i + 1) : NL;
-        if (next === SP || next === NL) return true;
+        if (next === SP || next === NL) return i;
       }
     }
-    return false;
+    return -1;
   }
 
   private isBlockEntry(i: number): boolean {
@@ -328,7 +319,7 @@ class SubsetParser {
     const s = this.s;
     const start = this.i;
     const c = s.charCodeAt(start);
-    if (NOT_PLAIN_START.has(s[start]) || c === SQ || c === DQ || c === LBRACK || c === LBRACE) this.out();
+    if (!this.plainMayStart(start)) this.out();
     if ((c === DASH || c === COLON) && (this.isBlockEntry(start) || (flow && isFlowIndicator(s.charCodeAt(start + 1))))) this.out();
     const ordinary = flow ? ORDINARY_FLOW : ORDINARY_BLOCK;
     let i = start;
@@ -413,9 +404,7 @@ class SubsetParser {
     }
     for (;;) {
       const keyStart = this.i;
-      const c = this.s.charCodeAt(this.i);
-      if (c === SQ || c === DQ || c === LBRACK || c === LBRACE) this.out();
-      const k = this.plain(true);
+      const k = this.plain(true); // a quoted or flow key leaves the fast path there
       if (typeof k !== 'string' || k === '__proto__' || keys.has(k) || this.i - keyStart > MAX_KEY) this.out();
       // The key must be followed by ': ' (a key with no value, or ':' then a flow indicator: js-yaml).
       if (this.s.charCodeAt(this.i) !== COLON || this.s.charCodeAt(this.i + 1) !== SP) this.out();
