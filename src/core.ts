@@ -44,12 +44,10 @@ export function makePlan(desired: DesiredState, live: LiveState): Plan {
  * the file names, are read once it is loaded.
  */
 function beginLiveRead(netns: string | undefined, facts: HostFacts): (desired: DesiredState) => Promise<LiveState> {
-  let ip: ReturnType<typeof readIpState> | undefined = readIpState(netns);
+  const ip = readIpState(netns);
   ip.catch(() => {}); // awaited below: a failure while the file is still loading is reported then
   return async (desired) => {
-    const pending = ip!;
-    ip = undefined; // the raw JSON (megabytes on a big host) is garbage once normalised
-    const [state, sysctls] = await Promise.all([pending, readSysctls(netns, sysctlKeys(desired))]);
+    const [state, sysctls] = await Promise.all([ip, readSysctls(netns, sysctlKeys(desired))]);
     return normaliseLive({ ...state, sysctls }, facts, netns);
   };
 }
