@@ -72,10 +72,11 @@ class SubsetParser {
 
   /** The position node of what the last node method returned (saves a wrapper object per node). */
   private pos: PosNode = 0;
+  /** The column of the content line `i` is at, as nextContentLine found it (-1 at the end). */
+  private col = -1;
 
   document(): { data: unknown; root: PosNode } {
-    const indent = this.nextContentLine();
-    if (indent !== 0) this.out(); // empty, or an indented root
+    if (this.nextContentLine() !== 0) this.out(); // empty, or an indented root
     const c = this.s.charCodeAt(this.i);
     // Directives, document markers and a root that is not a block mapping: js-yaml.
     if (c === 0x25 || this.s.startsWith('---', this.i) || this.s.startsWith('...', this.i) || c === DASH) this.out();
@@ -96,7 +97,7 @@ class SubsetParser {
       while (i < this.n && s.charCodeAt(i) === SP) i++;
       if (i >= this.n) {
         this.i = this.n;
-        return -1;
+        return (this.col = -1);
       }
       const c = s.charCodeAt(i);
       if (c === NL) {
@@ -107,13 +108,13 @@ class SubsetParser {
         const eol = s.indexOf('\n', i);
         if (eol < 0) {
           this.i = this.n;
-          return -1;
+          return (this.col = -1);
         }
         i = eol + 1;
         continue;
       }
       this.i = i;
-      return i - lineStart;
+      return (this.col = i - lineStart);
     }
   }
 
@@ -150,24 +151,16 @@ class SubsetParser {
       if (c === NL || c === HASH) {
         this.endOfLine();
         const col = this.nextContentLine();
-        const here = this.s.charCodeAt(this.i);
-        const seq = here === DASH && this.isBlockEntry(this.i);
-        if (col > indent) value = seq ? this.blockSequence(col) : this.blockMapping(col);
-        else if (col === indent && seq) value = this.blockSequence(col);
+        if (col > indent) value = this.blockNode(col);
+        else if (col === indent && this.atBlockEntry(this.i)) value = this.blockSequence(col);
         else this.out(); // an empty value: js-yaml places its null
-      } else {
-        value = this.inlineValue();
-        this.endOfLine();
-        // A more indented line after an inline value continues a plain scalar, or is an error.
-        if (this.nextContentLine() > indent) this.out();
-      }
+      } else value = this.inlineLine(indent);
       data[key] = value;
       keys.set(key, { keyStart, value: this.pos });
       // The next line: another key of this mapping, or the end of it.
-      const col = this.i < this.n ? this.column(this.i) : -1;
-      if (col < indent) return this.done(data, node);
-      if (col > indent) this.out();
-      if (this.s.charCodeAt(this.i) === DASH && this.isBlockEntry(this.i)) {
+      if (this.col < indent) return this.done(data, node);
+      if (this.col > indent) this.out();
+      if (this.atBlockEntry(this.i)) {
         // A sequence entry at a mapping's own indent ends it only when that mapping is a sequence's
         // value at the same indent, which blockSequence handles; here it is the caller's to judge.
         return this.done(data, node);
@@ -184,7 +177,7 @@ class SubsetParser {
   private blockKey(): string {
     const s = this.s;
     const start = this.i;
-    if (!this.plainMayStart(start) || (s.charCodeAt(start) === DASH && this.isBlockEntry(start))) this.out();
+    if (!this.plainMayStart(start) || this.atBlockEntry(start)) this.out();
     if (s.startsWith('---', start) || s.startsWith('...', start)) this.out(); // document markers
     const end = this.keyColon(start);
     if (end < 0 || end - start > MAX_KEY) this.out();
@@ -212,25 +205,19 @@ class SubsetParser {
         this.endOfLine();
         const col = this.nextContentLine();
         if (col <= indent) this.out(); // an empty entry
-        const seq = this.s.charCodeAt(this.i) === DASH && this.isBlockEntry(this.i);
-        item = seq ? this.blockSequence(col) : this.blockMapping(col);
-      } else if (c === DASH && this.isBlockEntry(this.i)) {
+        item = this.blockNode(col);
+      } else if (this.atBlockEntry(this.i)) {
         this.out(); // `- - x`: a compact nested sequence
       } else if (this.startsKey()) {
         // `- key: value` and the keys under it: a mapping at the first key's column.
         item = this.blockMapping(this.column(this.i));
-      } else {
-        item = this.inlineValue();
-        this.endOfLine();
-        if (this.nextContentLine() > indent) this.out();
-      }
+      } else item = this.inlineLine(indent);
       data.push(item);
       items.push(this.pos);
-      const col = this.i < this.n ? this.column(this.i) : -1;
-      if (col < indent) return this.done(data, node);
-      if (col > indent || !(this.s.charCodeAt(this.i) === DASH && this.isBlockEntry(this.i))) {
+      if (this.col < indent) return this.done(data, node);
+      if (this.col > indent || !this.atBlockEntry(this.i)) {
         // A key at the dashes' column ends a sequence that is a mapping value at the same indent.
-        if (col === indent) return this.done(data, node);
+        if (this.col === indent) return this.done(data, node);
         this.out();
       }
     }
@@ -260,17 +247,34 @@ class SubsetParser {
       const d = s.charCodeAt(i);
       if (d === NL) return -1;
       if (d === HASH && s.charCodeAt(i - 1) === SP) return -1;
-      if (d === COLON) {
-        const next = i + 1 < this.n ? s.charCodeAt(i + 1) : NL;
-        if (next === SP || next === NL) return i;
-      }
+      if (d === COLON && this.followedByBlank(i)) return i;
     }
     return -1;
   }
 
-  private isBlockEntry(i: number): boolean {
+  /** Whether the character at `i` is followed by a space or the line's end (how an indicator reads). */
+  private followedByBlank(i: number): boolean {
     const next = i + 1 < this.n ? this.s.charCodeAt(i + 1) : NL;
     return next === SP || next === NL;
+  }
+
+  /** Whether a block sequence entry (`- `) starts at `i`. */
+  private atBlockEntry(i: number): boolean {
+    return this.s.charCodeAt(i) === DASH && this.followedByBlank(i);
+  }
+
+  /** A block collection starting on its own line at column `col`: a sequence or a mapping. */
+  private blockNode(col: number): unknown {
+    return this.atBlockEntry(this.i) ? this.blockSequence(col) : this.blockMapping(col);
+  }
+
+  /** A value on the rest of this line, in a collection at column `indent`. */
+  private inlineLine(indent: number): unknown {
+    const value = this.inlineValue();
+    this.endOfLine();
+    // A more indented line after an inline value continues a plain scalar, or is an error.
+    if (this.nextContentLine() > indent) this.out();
+    return value;
   }
 
   private column(i: number): number {
@@ -320,7 +324,7 @@ class SubsetParser {
     const start = this.i;
     const c = s.charCodeAt(start);
     if (!this.plainMayStart(start)) this.out();
-    if ((c === DASH || c === COLON) && (this.isBlockEntry(start) || (flow && isFlowIndicator(s.charCodeAt(start + 1))))) this.out();
+    if ((c === DASH || c === COLON) && (this.followedByBlank(start) || (flow && isFlowIndicator(s.charCodeAt(start + 1))))) this.out();
     const ordinary = flow ? ORDINARY_FLOW : ORDINARY_BLOCK;
     let i = start;
     while (i < this.n) {
@@ -333,13 +337,12 @@ class SubsetParser {
       if (d === NL) break;
       if (d === HASH && s.charCodeAt(i - 1) === SP) break;
       if (d === COLON) {
-        const next = i + 1 < this.n ? s.charCodeAt(i + 1) : NL;
         // `a: b` inside a value is a nested mapping (an error here, or a pair in a flow sequence).
-        if (next === SP || next === NL) {
+        if (this.followedByBlank(i)) {
           if (flow) break;
           this.out();
         }
-        if (flow && isFlowIndicator(next)) this.out();
+        if (flow && isFlowIndicator(s.charCodeAt(i + 1))) this.out();
       }
       if (flow && isFlowIndicator(d)) break;
       i++;
@@ -358,6 +361,26 @@ class SubsetParser {
     if (this.i >= this.n || this.s.charCodeAt(this.i) === NL || this.s.charCodeAt(this.i) === HASH) this.out();
   }
 
+  /** Past a flow collection's opener; true (and past the closer too) when it is empty. */
+  private openFlow(close: number): boolean {
+    this.i++;
+    this.skipFlowSpaces();
+    if (this.s.charCodeAt(this.i) !== close) return false;
+    this.i++;
+    return true;
+  }
+
+  /** After an entry (and its spaces): true past the closer, false past a ',' before another entry. */
+  private closeOrNext(close: number): boolean {
+    const d = this.s.charCodeAt(this.i);
+    this.i++;
+    if (d === close) return true;
+    if (d !== COMMA) this.out();
+    this.skipFlowSpaces();
+    if (this.s.charCodeAt(this.i) === close) this.out(); // a trailing comma
+    return false;
+  }
+
   /** A node inside a flow collection (or one that starts as a value). */
   private flowNode(): unknown {
     const c = this.s.charCodeAt(this.i);
@@ -371,24 +394,14 @@ class SubsetParser {
     const data: unknown[] = [];
     const items: PosNode[] = [];
     const node: PosCollection = { start: this.i, items };
-    this.i++;
-    this.skipFlowSpaces();
-    if (this.s.charCodeAt(this.i) === RBRACK) {
-      this.i++;
-      return this.done(data, node);
-    }
+    if (this.openFlow(RBRACK)) return this.done(data, node);
     for (;;) {
       const item = this.flowNode();
       this.skipFlowSpaces();
-      const d = this.s.charCodeAt(this.i);
-      if (d === COLON) this.out(); // `[a: b]`: a single-pair mapping
+      if (this.s.charCodeAt(this.i) === COLON) this.out(); // `[a: b]`: a single-pair mapping
       data.push(item);
       items.push(this.pos);
-      this.i++;
-      if (d === RBRACK) return this.done(data, node);
-      if (d !== COMMA) this.out();
-      this.skipFlowSpaces();
-      if (this.s.charCodeAt(this.i) === RBRACK) this.out(); // a trailing comma
+      if (this.closeOrNext(RBRACK)) return this.done(data, node);
     }
   }
 
@@ -396,12 +409,7 @@ class SubsetParser {
     const data: Record<string, unknown> = {};
     const keys = new Map<string, { keyStart: number; value: PosNode }>();
     const node: PosCollection = { start: this.i, keys };
-    this.i++;
-    this.skipFlowSpaces();
-    if (this.s.charCodeAt(this.i) === RBRACE) {
-      this.i++;
-      return this.done(data, node);
-    }
+    if (this.openFlow(RBRACE)) return this.done(data, node);
     for (;;) {
       const keyStart = this.i;
       const k = this.plain(true); // a quoted or flow key leaves the fast path there
@@ -416,12 +424,7 @@ class SubsetParser {
       data[k] = value;
       keys.set(k, { keyStart, value: this.pos });
       this.skipFlowSpaces();
-      const d = this.s.charCodeAt(this.i);
-      this.i++;
-      if (d === RBRACE) return this.done(data, node);
-      if (d !== COMMA) this.out();
-      this.skipFlowSpaces();
-      if (this.s.charCodeAt(this.i) === RBRACE) this.out(); // a trailing comma
+      if (this.closeOrNext(RBRACE)) return this.done(data, node);
     }
   }
 }
