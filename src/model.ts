@@ -68,8 +68,6 @@ export interface Change {
   reasons: string[];
   /** Takes a link down or recreates it (traffic is interrupted). */
   disruptive: boolean;
-  /** Done by the kernel as a side effect of another change (e.g. addresses vanish with their link). */
-  implicit?: boolean;
 }
 
 export type Tool = 'ip' | 'sysctl';

@@ -7,7 +7,7 @@ import { LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
 import type { HostFacts, LinkKind } from '../kinds/types.js';
 import { linkId } from '../kinds/links/common.js';
 import { addressResource } from '../kinds/address.js';
-import { ifname } from './fields.js';
+import { ifname } from '../kinds/fields.js';
 import { canonicalIp, coverageIndex } from '../util/net.js';
 import { findCycle } from '../plan/graph.js';
 import { describe } from '../render/describe.js';

@@ -27,7 +27,6 @@ export const address: ResourceKind = {
   name: 'address',
   rank: 20,
   immutable: [],
-  marks: false,
   fromLive(raw) {
     const out: Resource[] = [];
     for (const l of raw.links) {

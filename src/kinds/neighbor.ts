@@ -5,7 +5,7 @@ import type { Diagnostic, Resource } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
 import type { SectionKind } from './types.js';
 import { canonicalIp, canonicalMac, isMulticast } from '../util/net.js';
-import { ifname, ipAddress } from '../config/fields.js';
+import { ifname, ipAddress } from './fields.js';
 import { linkId } from './links/common.js';
 
 const STATES = ['permanent', 'noarp', 'reachable', 'stale'] as const;

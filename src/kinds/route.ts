@@ -5,7 +5,7 @@ import type { Diagnostic, Resource } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
 import type { HostFacts, SectionKind } from './types.js';
 import { canonicalDestination, canonicalIp, coverageIndex, familyOfDestination, parseCidr, type Family } from '../util/net.js';
-import { ifname, ipAddress, table as tableField } from '../config/fields.js';
+import { ifname, ipAddress, table as tableField } from './fields.js';
 import { linkId } from './links/common.js';
 import type { RawRoute } from '../live/raw.js';
 

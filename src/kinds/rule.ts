@@ -5,7 +5,7 @@ import type { Diagnostic, Resource } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
 import type { SectionKind } from './types.js';
 import { canonicalMark, familyOfDestination, formatCidr, networkOf, parseCidr, type Family } from '../util/net.js';
-import { fwmark, ifname, table as tableField } from '../config/fields.js';
+import { fwmark, ifname, table as tableField } from './fields.js';
 import { linkId } from './links/common.js';
 import { tableNumber } from './route.js';
 import type { RawRule } from '../live/raw.js';

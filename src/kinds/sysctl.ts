@@ -17,7 +17,6 @@ export const sysctl: SectionKind = {
   rank: 5,
   schema: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   immutable: [],
-  marks: false,
   fromLive(raw) {
     return Object.entries(raw.sysctls).map(([path, value]) => ({
       id: `sysctl:${path}`, kind: 'sysctl', attrs: { key: path, value: sysctlValue(value) }, owned: false, deps: [],

@@ -32,8 +32,6 @@ export interface ResourceKind {
   create(r: Resource, ctx: OpContext): OpSpec[];
   update(desired: Resource, live: Resource, changes: AttrChange[], ctx: OpContext): OpSpec[];
   delete(live: Resource, ctx: OpContext): OpSpec[];
-  /** False for kinds without an ownership mark (addresses belong to their link, sysctls to nobody). */
-  marks?: boolean;
   /** Is this live object, absent from the file, nethost's to delete? Default: it carries the mark.
    *  Ownership is the `mark` attribute (ifalias, proto number): adopting is changing the mark. */
   manages?(live: Resource, desired: DesiredState): boolean;

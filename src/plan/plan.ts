@@ -35,7 +35,7 @@ export function buildPlan(changes: Change[], desired: DesiredState | undefined, 
     const rank = k.rank;
     if (c.action === 'delete' || c.action === 'replace') {
       const before = c.before!;
-      const ops = c.implicit ? [] : mk(c, 'delete', kindOf(before.kind).delete(before, ctx));
+      const ops = mk(c, 'delete', kindOf(before.kind).delete(before, ctx));
       dels.push({ id: c.id, after: [], ops, rank, resource: c.id });
       // A dependent goes before what it depends on.
       for (const d of before.deps) {

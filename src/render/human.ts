@@ -23,7 +23,6 @@ function title(c: Change): string {
 export function summarize(plan: Plan): Record<Change['action'] | 'disruptive', number> {
   const s = { create: 0, update: 0, replace: 0, delete: 0, adopt: 0, disruptive: 0 };
   for (const c of plan.changes) {
-    if (c.implicit) continue;
     s[c.action]++;
     if (c.disruptive) s.disruptive++;
   }
@@ -37,7 +36,6 @@ export function renderChange(c: Change, style: Style): string[] {
   const notes: string[] = [];
   if (c.action === 'adopt') notes.push('exists, not created by nethost: will be marked as managed');
   if (c.reasons.length) notes.push(c.reasons.join('; '));
-  if (c.implicit) notes.push('removed by the kernel with its link');
   if (c.action === 'delete' && c.before?.attrs.mark === 'nethost:existing') notes.push('existing device: released, never deleted');
   if (notes.length) head += `  (${notes.join('; ')})`;
   if (c.disruptive) head += ' ' + paint(style, 31, `${WARN} ${c.action === 'delete' || c.action === 'replace' ? 'link removed or recreated' : 'link interrupted'}`);
@@ -76,7 +74,6 @@ export function renderPlan(plan: Plan, style: Style): string {
 /** One line per change, for drift-check. */
 export function renderDrift(plan: Plan): string {
   const lines = plan.changes
-    .filter((c) => !c.implicit)
     .map((c) => {
       const what = c.action === 'create' ? 'missing' : c.action === 'delete' ? 'not in the file' : c.action === 'adopt' ? 'not marked as managed' : c.attrs.filter((a) => !HIDDEN.has(a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
       return `drift: ${describe((c.after ?? c.before)!)}: ${what}`;

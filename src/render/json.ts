@@ -18,7 +18,6 @@ export function planJson(plan: Plan) {
       name: describe((c.after ?? c.before)!),
       action: c.action,
       disruptive: c.disruptive,
-      implicit: !!c.implicit,
       reasons: c.reasons,
       attributes: c.attrs.map((a) => ({ name: a.name, before: a.before ?? null, after: a.after ?? null, forces_replace: a.forcesReplace })),
     })),

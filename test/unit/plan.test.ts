@@ -454,7 +454,7 @@ describe('rendering', () => {
     });
     expect(j.changes.map((c) => c.id)).toEqual(p.changes.map((c) => c.id));
     for (const c of j.changes) {
-      expect(Object.keys(c).sort()).toEqual(['action', 'attributes', 'disruptive', 'id', 'implicit', 'kind', 'name', 'reasons'].sort());
+      expect(Object.keys(c).sort()).toEqual(['action', 'attributes', 'disruptive', 'id', 'kind', 'name', 'reasons'].sort());
       for (const a of c.attributes) expect(Object.keys(a).sort()).toEqual(['after', 'before', 'forces_replace', 'name']);
     }
     expect(j.changes.find((c) => c.id === 'link:br0')!.name).toBe('bridge br0');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ifname } from '../../config/fields.js';
+import { ifname } from '../fields.js';
 import { defineLinkKind, linkId, portsField } from './common.js';
 import type { OpSpec } from '../types.js';
 

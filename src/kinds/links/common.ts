@@ -7,7 +7,7 @@ import { isNethostAlias, NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../../mod
 import type { RawLink } from '../../live/raw.js';
 import type { HostFacts, LinkKind, OpContext, OpSpec } from '../types.js';
 import { canonicalMac } from '../../util/net.js';
-import { ifname, macAddress, cidrList } from '../../config/fields.js';
+import { ifname, macAddress, cidrList } from '../fields.js';
 
 export const linkId = (name: string) => `link:${name}`;
 

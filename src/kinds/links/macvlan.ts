@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ifname } from '../../config/fields.js';
+import { ifname } from '../fields.js';
 import { defineLinkKind, linkId, type LinkSpec } from './common.js';
 
 const MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;

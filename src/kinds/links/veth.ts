@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ifname, token } from '../../config/fields.js';
+import { ifname, token } from '../fields.js';
 import { defineLinkKind, linkId } from './common.js';
 
 export const veth = defineLinkKind({

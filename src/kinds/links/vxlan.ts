@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { canonicalIp } from '../../util/net.js';
-import { ifname, ipAddress } from '../../config/fields.js';
+import { ifname, ipAddress } from '../fields.js';
 import { defineLinkKind, linkId } from './common.js';
 
 const ip = (s: string | undefined) => (s === undefined ? undefined : canonicalIp(s)?.ip);
