@@ -5,7 +5,7 @@ import { describe } from './describe.js';
 import { summarize } from './human.js';
 import { commandLine } from '../exec/execute.js';
 
-export const PLAN_FORMAT_VERSION = '1';
+export const PLAN_FORMAT_VERSION = '2';
 
 export function planJson(plan: Plan) {
   return {

@@ -442,7 +442,7 @@ describe('rendering', () => {
   it('--json: format_version, summary, changes, operations with the command argv', () => {
     const j = planJson(p);
     expect(JSON.parse(JSON.stringify(j))).toEqual(j);
-    expect(j.format_version).toBe('1');
+    expect(j.format_version).toBe('2');
     expect(j.netns).toBe(NS);
     expect(j.summary).toEqual({
       create: p.changes.filter((c) => c.action === 'create').length,
@@ -467,7 +467,7 @@ describe('rendering', () => {
 
   it('--json for the empty second plan', () => {
     const j = planJson(plan(d, live('applied', NS)));
-    expect(j).toMatchObject({ format_version: '1', changes: [], operations: [], summary: { create: 0, update: 0, replace: 0, delete: 0, adopt: 0, disruptive: 0 } });
+    expect(j).toMatchObject({ format_version: '2', changes: [], operations: [], summary: { create: 0, update: 0, replace: 0, delete: 0, adopt: 0, disruptive: 0 } });
   });
 
   it('human: one block per change and a summary line that adds up', () => {
