@@ -1,14 +1,17 @@
 // The pipeline, end to end: config → live → diff → plan → execute → verify. Commands call these.
-import { readFile } from 'node:fs/promises';
-import type { DesiredState, LiveState, Operation, Plan } from './model.js';
+import { readFile, stat } from 'node:fs/promises';
+import type { Change, DesiredState, LiveState, Plan } from './model.js';
 import { NethostError } from './model.js';
 import { checkAgainstLive, loadDesiredState } from './config/load.js';
-import { readHostFacts, readIpState, readRawLive, readSysctls } from './live/read.js';
+import { readHostFacts, readRawLive } from './live/read.js';
 import { normaliseLive } from './live/normalise.js';
-import { diff } from './diff/diff.js';
+import { diff, type DiffOptions } from './diff/diff.js';
 import { buildPlan } from './plan/plan.js';
-import { execute } from './exec/execute.js';
-import { acquireLock } from './exec/lock.js';
+import { restoreReport, restoreScope, type RestoreReport } from './plan/restore.js';
+import { execute, type ExecFailure } from './exec/execute.js';
+import { acquireLock, lockIsHeld, netnsIdentity, runDir } from './exec/lock.js';
+import { interruptedAt, processStart, readJournal, removeJournal, writeJournal, writeProgress, type FoundJournal } from './exec/journal.js';
+import { commandLine } from './backends/index.js';
 import type { HostFacts } from './kinds/types.js';
 
 export async function loadFile(file: string, facts?: HostFacts): Promise<DesiredState> {
@@ -16,53 +19,77 @@ export async function loadFile(file: string, facts?: HostFacts): Promise<Desired
   try {
     text = await readFile(file, 'utf8');
   } catch (e: any) {
-    throw new NethostError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    throw new NethostError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`);
   }
   const r = loadDesiredState(text, file, facts ?? (await readHostFacts()));
   if (!r.desired) throw new NethostError(`${file} is not valid`, r.diagnostics);
   return r.desired;
 }
 
-const sysctlKeys = (...states: { resources: Map<string, { kind: string; attrs: Record<string, unknown> }> }[]) => [
-  ...new Set(states.flatMap((s) => [...s.resources.values()].filter((r) => r.kind === 'sysctl').map((r) => String(r.attrs.key)))),
-];
-
-export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts): Promise<LiveState> {
-  const [raw, f] = await Promise.all([readRawLive(netns, desired ? sysctlKeys(desired) : []), facts ?? readHostFacts()]);
+/** Reads the live state; `also` adds the names other states need read (a snapshot's sysctl keys). */
+export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts, also: DesiredState[] = []): Promise<LiveState> {
+  const [raw, f] = await Promise.all([readRawLive({ netns, desired: Promise.resolve(desired), also }), facts ?? readHostFacts()]);
   return normaliseLive(raw, f, netns);
+}
+
+/** The one planning entry point: desired vs live, always with the live state (apply, verify, restore). */
+export function planChanges(desired: DesiredState, live: LiveState, opts: DiffOptions = {}): Plan {
+  return buildPlan(diff(desired, live, opts), desired, live);
 }
 
 /** Desired vs live → an ordered plan; problems only the live state reveals stop it here. */
 export function makePlan(desired: DesiredState, live: LiveState): Plan {
   const problems = checkAgainstLive(desired, live);
   if (problems.length) throw new NethostError(`${desired.file} cannot be applied here`, problems);
-  return buildPlan(diff(desired, live), desired, live.netns, live);
+  return planChanges(desired, live);
 }
 
-/**
- * Starts reading the kernel's state at once, so that it overlaps loading the file; the sysctls, which
- * the file names, are read once it is loaded.
- */
+/** Starts reading the live state at once, so that it overlaps loading the file. */
 function beginLiveRead(netns: string | undefined, facts: HostFacts): (desired: DesiredState) => Promise<LiveState> {
-  const ip = readIpState(netns);
-  ip.catch(() => {}); // awaited below: a failure while the file is still loading is reported then
-  return async (desired) => {
-    const [state, sysctls] = await Promise.all([ip, readSysctls(netns, sysctlKeys(desired))]);
-    return normaliseLive({ ...state, sysctls }, facts, netns);
+  let give!: (d: DesiredState | undefined) => void;
+  const desired = new Promise<DesiredState | undefined>((r) => (give = r));
+  const raw = readRawLive({ netns, desired });
+  raw.catch(() => {}); // awaited below: a failure while the file is still loading is reported then
+  return async (d) => {
+    give(d);
+    return normaliseLive(await raw, facts, netns);
   };
+}
+
+/** What a read-only command should say about an apply that is running or died in this namespace. */
+export function interruptedApplyNote(netns: string | undefined): string | undefined {
+  let found: FoundJournal | null;
+  let base: string;
+  try {
+    base = `${runDir()}/net-${netnsIdentity(netns)}`;
+    found = readJournal(base);
+  } catch {
+    return undefined; // not ours to read (not root), or no such namespace: the live read says that
+  }
+  if (!found) return undefined;
+  if (lockIsHeld(base)) return `an apply (pid ${found.journal.pid}) is running in this namespace right now; this plan may be out of date when it ends`;
+  return `${interruptedAt(found)}; the host may be half-changed. \`nethost apply\` rolls it back first, then applies`;
 }
 
 export async function planFile(file: string, netns?: string) {
   const facts = await readHostFacts();
   const finishRead = beginLiveRead(netns, facts);
-  const desired = await loadFile(file, facts);
+  let desired: DesiredState;
+  try {
+    desired = await loadFile(file, facts);
+  } catch (e) {
+    finishRead(undefined as any).catch(() => {});
+    throw e;
+  }
   const live = await finishRead(desired);
-  return { desired, live, plan: makePlan(desired, live), facts };
+  return { desired, live, plan: makePlan(desired, live), facts, interrupted: interruptedApplyNote(netns) };
 }
 
 export interface ApplyOutcome {
   plan: Plan;
   applied: boolean;
+  /** Set when an interrupted apply was rolled back first. */
+  recovered?: string;
 }
 
 export interface ApplyHooks {
@@ -70,64 +97,146 @@ export interface ApplyHooks {
   confirm?(plan: Plan): Promise<boolean>;
   /** Progress lines for the operator. */
   log?(line: string): void;
+  /** Seconds to wait for another apply's lock (default: refuse at once). */
+  lockTimeout?: number;
 }
 
-/** Puts back, for the resources a plan touched, what the snapshot had. Returns what still differs. */
-async function restore(snapshot: LiveState, touched: Set<string>, netns: string | undefined, desired: DesiredState, facts: HostFacts): Promise<string[]> {
-  const target: DesiredState = { file: '(snapshot)', resources: snapshot.resources };
-  const differences = async () => {
-    const now = await readLive(netns, desired, facts);
-    return buildPlan(diff(target, now, { scope: touched }), target, netns);
-  };
-  // A few rounds: an operation that fails (its object already gone with its link) does not stop the rest.
-  for (let round = 0; round < 3; round++) {
-    const back = await differences();
-    if (!back.changes.length) return [];
-    let ops = back.operations;
-    for (let failure = await execute(ops, netns); failure; failure = await execute(ops, netns)) ops = ops.slice(failure.done + 1);
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
+/** Stops the child of a dead apply (by PID, checked against its start time), and waits until it is gone. */
+async function stopLeftoverChild(found: FoundJournal, log: (s: string) => void) {
+  const child = found.progress?.child;
+  if (!child || processStart(child.pid) === null || processStart(child.pid) !== child.start) return;
+  log(`stopping ${child.argv[0]} (pid ${child.pid}) left running by the interrupted apply`);
+  try {
+    process.kill(child.pid, 'SIGKILL');
+  } catch {
+    /* ended meanwhile */
   }
-  return (await differences()).changes.map((c) => `${c.action} ${c.id}`);
+  for (let i = 0; i < 250 && processStart(child.pid) === child.start; i++) await new Promise((r) => setTimeout(r, 20));
+  if (processStart(child.pid) === child.start) throw new NethostError(`pid ${child.pid} (${child.argv.join(' ')}) of the interrupted apply does not stop; nothing was changed`);
 }
 
 export async function applyFile(file: string, netns: string | undefined, hooks: ApplyHooks = {}): Promise<ApplyOutcome> {
+  const log = hooks.log ?? (() => {});
   const facts = await readHostFacts();
   // The lock comes first: the snapshot, read while the file loads, must be taken under it.
-  const release = acquireLock(netns);
+  const lock = acquireLock(netns, hooks.lockTimeout ?? 0);
   try {
+    let recovered: string | undefined;
+    const found = readJournalOrFail(lock.base);
+    if (found) {
+      recovered = interruptedAt(found);
+      log(`${recovered}; rolling it back first…`);
+      await stopLeftoverChild(found, log);
+      const report = await restore(found.snapshot, found.journal.changes, netns, facts);
+      removeJournal(lock.base);
+      if (report.differences.length) throw new NethostError(`${recovered}: NOT fully restored, still different:\n  ${report.differences.join('\n  ')}\nnothing of ${file} was applied`);
+      log(`the interrupted apply is rolled back: ${restoredWords(report)}`);
+    }
     const finishRead = beginLiveRead(netns, facts);
-    const desired = await loadFile(file, facts);
+    const desired = await loadFile(file, facts).catch((e) => {
+      finishRead(undefined as any).catch(() => {});
+      throw e;
+    });
     const snapshot = await finishRead(desired);
     const plan = makePlan(desired, snapshot);
-    if (!plan.changes.length) return { plan, applied: false };
-    if (hooks.confirm && !(await hooks.confirm(plan))) return { plan, applied: false };
-    await applyPlan(plan, desired, snapshot, facts, hooks);
-    return { plan, applied: true };
+    if (!plan.changes.length) return { plan, applied: false, recovered };
+    if (hooks.confirm && !(await hooks.confirm(plan))) return { plan, applied: false, recovered };
+    await applyPlan(plan, desired, snapshot, facts, { ...hooks, journal: { base: lock.base, file } });
+    return { plan, applied: true, recovered };
   } finally {
-    release();
+    lock.release();
   }
+}
+
+function readJournalOrFail(base: string): FoundJournal | null {
+  try {
+    return readJournal(base);
+  } catch (e: any) {
+    throw new NethostError(`the journal ${base}.journal of an earlier apply cannot be read (${e.message}); look at it, then remove it to go on`);
+  }
+}
+
+const restoredWords = (r: RestoreReport) => `previous state restored and verified${r.leftAlone.length ? `; left alone: ${r.leftAlone.join(', ')}` : ''}`;
+
+/**
+ * Puts back, for everything in the apply's scope, what the snapshot had, and compares the whole
+ * scope against the snapshot afterwards. A few rounds: an operation that fails (its object already
+ * gone with its link) does not stop the rest.
+ */
+export async function restore(snapshot: LiveState, changes: Change[], netns: string | undefined, facts: HostFacts): Promise<RestoreReport> {
+  const target: DesiredState = { file: '(snapshot)', resources: snapshot.resources };
+  const ids = changes.map((c) => c.id);
+  const look = async () => {
+    const now = await readLive(netns, target, facts);
+    const scope = restoreScope(ids, snapshot, now);
+    return { now, scope, plan: planChanges(target, now, { scope }) };
+  };
+  let state = await look();
+  for (let round = 0; round < 3 && state.plan.changes.length; round++) {
+    let ops = state.plan.operations;
+    for (let failure = await execute(ops, netns); failure; failure = await execute(ops, netns)) ops = ops.slice(failure.index + 1);
+    state = await look();
+  }
+  return restoreReport(state.plan.changes, snapshot, state.now, state.scope);
+}
+
+export interface ApplyPlanHooks extends ApplyHooks {
+  /** Where to keep the journal (the lock's base path) and the file's name for it. */
+  journal?: { base: string; file: string };
 }
 
 /**
  * Executes a plan made against `snapshot`, then verifies that a fresh plan is empty. On any failure,
- * everything the plan touched is put back as the snapshot had it, that is verified, and the error says
- * which operation failed, what the kernel said, and whether the restore is complete.
+ * or SIGINT / SIGTERM / SIGHUP, everything in the plan's scope is put back as the snapshot had it,
+ * that is verified, and the error says what failed, what the kernel said, and whether the restore
+ * is complete.
  */
-export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: LiveState, facts: HostFacts, hooks: ApplyHooks = {}): Promise<void> {
+export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: LiveState, facts: HostFacts, hooks: ApplyPlanHooks = {}): Promise<void> {
   const netns = plan.netns;
-  const touched = new Set(plan.changes.map((c) => c.id));
-  const rollback = async (what: string, cause: string): Promise<never> => {
-    hooks.log?.(`${what}; restoring the previous state…`);
-    const left = await restore(snapshot, touched, netns, desired, facts);
-    const status = left.length ? `NOT fully restored, still different: ${left.join(', ')}` : 'previous state restored and verified';
-    throw new NethostError(`${what}: ${cause}\n${status}`);
+  const log = hooks.log ?? (() => {});
+  const n = plan.operations.length;
+  const stop = new AbortController();
+  let signal: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signal) return log(`${sig}: still restoring the previous state; nethost exits once it is back`);
+    signal = sig;
+    log(`${sig}: stopping the apply and restoring the previous state…`);
+    stop.abort();
   };
-  const failure = await execute(plan.operations, netns);
-  if (failure) await rollback(`operation ${failure.done + 1} of ${plan.operations.length} failed`, `${opText(failure.operation)}: ${failure.message}`);
-  const after = await readLive(netns, desired, facts);
-  const again = buildPlan(diff(desired, after), desired, netns);
-  if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);
-}
-
-export function opText(op: Operation): string {
-  return `${op.tool === 'ip' ? 'ip' : 'sysctl -w'} ${op.args.map((a) => (a === '' ? '""' : a)).join(' ')}`;
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  const journal = hooks.journal;
+  try {
+    if (journal) writeJournal(journal.base, { netns: netns ?? null, file: journal.file, changes: plan.changes, operations: plan.operations, snapshot });
+    const rollback = async (what: string, cause: string, exitCode = 1): Promise<never> => {
+      log(`${what}; restoring the previous state…`);
+      const report = await restore(snapshot, plan.changes, netns, facts);
+      if (journal) removeJournal(journal.base);
+      const status = report.differences.length ? `NOT fully restored, still different:\n  ${report.differences.join('\n  ')}` : restoredWords(report);
+      throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\n${status}`, [], exitCode);
+    };
+    const interrupted = () => rollback(`interrupted by ${signal}`, '', SIGNAL_EXIT[signal!] ?? 1);
+    let current = { first: 1, last: 1, of: n };
+    const failure: ExecFailure | undefined = await execute(plan.operations, netns, {
+      signal: stop.signal,
+      onInvocation: (inv) => {
+        current = { first: inv.start + 1, last: inv.start + inv.ops.length, of: n };
+      },
+      // Recorded once its child runs: the PID and start time that a later recovery checks.
+      onSpawn: (child) => {
+        if (journal) writeProgress(journal.base, { ...current, child: { pid: child.pid, start: processStart(child.pid), argv: child.argv } });
+      },
+    });
+    if (signal) await interrupted();
+    if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${commandLine(failure.operation, netns).join(' ')}: ${failure.message}`);
+    const after = await readLive(netns, desired, facts);
+    if (signal) await interrupted();
+    const again = planChanges(desired, after);
+    if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);
+    if (journal) removeJournal(journal.base);
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
 }

@@ -70,17 +70,16 @@ export interface Change {
   disruptive: boolean;
 }
 
-export type Tool = 'ip' | 'sysctl';
-
-/** One kernel-level step. `args` are argv for the tool (for `ip`, without the leading `ip`). */
+/** One step of one backend (src/backends/). `args` are the backend's own: for `ip`, the argv
+ *  without the leading `ip` (one `ip -batch` line); for `sysctl`, `key=value`. */
 export interface Operation {
   resource: string;
   action: ChangeAction;
   /** `late` runs after every other put: settings the kernel would undo while links still join (a bridge's MTU). */
   phase: 'delete' | 'put' | 'late';
-  tool: Tool;
-  /** Options before the object, for what a batch line cannot say (`-6` for IPv6 rules). */
-  ipFlags?: string[];
+  backend: 'ip' | 'sysctl';
+  /** Options the whole invocation shares, for what one batch line cannot say (`-6` for IPv6 rules). */
+  options?: string[];
   args: string[];
   disruptive: boolean;
 }

@@ -13,6 +13,7 @@ export default class Apply extends NethostCommand {
     netns: netnsFlag,
     json: jsonFlag,
     yes: Flags.boolean({ char: 'y', description: 'apply without asking' }),
+    'lock-timeout': Flags.integer({ min: 0, max: 86400, default: 0, description: 'seconds to wait for another apply on the same namespace to finish (default: refuse at once)' }),
   };
 
   async run() {
@@ -34,10 +35,10 @@ export default class Apply extends NethostCommand {
       rl.close();
       return answer.trim() === 'yes';
     };
-    const outcome = await applyFile(args.file, flags.netns, { confirm, log: (l) => process.stderr.write(`nethost: ${l}\n`) });
+    const outcome = await applyFile(args.file, flags.netns, { confirm, log: (l) => process.stderr.write(`nethost: ${l}\n`), lockTimeout: flags['lock-timeout'] });
     if (this.json) {
       const { planJson } = await import('../render/json.js');
-      this.out(JSON.stringify({ applied: outcome.applied, verified: outcome.applied, plan: planJson(outcome.plan) }, null, 2) + '\n');
+      this.out(JSON.stringify({ applied: outcome.applied, verified: outcome.applied, recovered: outcome.recovered ?? null, plan: planJson(outcome.plan) }, null, 2) + '\n');
       return;
     }
     if (!outcome.plan.changes.length) this.out(renderPlan(outcome.plan, { color: false }));

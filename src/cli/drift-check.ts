@@ -12,14 +12,17 @@ export default class DriftCheck extends NethostCommand {
     const { args, flags } = await this.parse(DriftCheck);
     this.json = flags.json;
     const { planFile } = await import('../core.js');
-    const { plan } = await planFile(args.file, flags.netns);
+    const { plan, interrupted } = await planFile(args.file, flags.netns);
+    // A half-done apply is drift even where the objects the file names happen to match.
+    const inSync = plan.changes.length === 0 && !interrupted;
     if (flags.json) {
       const { planJson } = await import('../render/json.js');
-      this.out(JSON.stringify({ in_sync: plan.changes.length === 0, ...planJson(plan) }, null, 2) + '\n');
-    } else if (plan.changes.length) {
+      this.out(JSON.stringify({ in_sync: inSync, interrupted_apply: interrupted ?? null, ...planJson(plan) }, null, 2) + '\n');
+    } else if (!inSync) {
       const { renderDrift } = await import('../render/human.js');
-      this.out(renderDrift(plan));
+      if (interrupted) this.out(`drift: ${interrupted}\n`);
+      if (plan.changes.length) this.out(renderDrift(plan));
     }
-    if (plan.changes.length) this.exit(2);
+    if (!inSync) this.exit(2);
   }
 }

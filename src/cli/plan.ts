@@ -17,7 +17,8 @@ export default class PlanCommand extends NethostCommand {
     const { args, flags } = await this.parse(PlanCommand);
     this.json = flags.json;
     const { planFile } = await import('../core.js');
-    const { plan } = await planFile(args.file, flags.netns);
+    const { plan, interrupted } = await planFile(args.file, flags.netns);
+    if (interrupted) process.stderr.write(`nethost: warning: ${interrupted}\n`);
     if (flags.json) {
       const { planJson } = await import('../render/json.js');
       this.out(JSON.stringify(planJson(plan), null, 2) + '\n');

@@ -25,7 +25,7 @@ export function warmUp({ files, lives, facts }: WarmUpSamples): number {
   for (const d of [...desired, { file: '(empty)', resources: new Map() }]) {
     for (const live of states) {
       if (checkAgainstLive(d, live).length) continue; // as makePlan: such a pair is never planned
-      const plan = buildPlan(diff(d, live), d, live.netns, live);
+      const plan = buildPlan(diff(d, live), d, live);
       renderPlan(plan, { color: false });
       renderDrift(plan);
       JSON.stringify(planJson(plan));

@@ -1,31 +1,87 @@
 // The one place nethost starts processes: argv arrays only, never a shell. Input is fed on stdin
 // (`ip -batch -`), so no user value is ever parsed by a shell.
+//
+// Children run in their own process group (a Ctrl-C on the terminal reaches nethost, which stops
+// them itself and rolls back) and die with nethost: `setpriv --pdeathsig KILL` asks the kernel to
+// kill a child whose parent dies, so after a `kill -9` of nethost no `ip -batch` finishes its batch
+// on its own, racing the next run. The journal records each child too (PID and start time).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { NethostError } from '../model.js';
+import type { RunControl } from '../backends/types.js';
 
 export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Ended by the engine (a signal asked nethost to stop). */
+  stopped?: boolean;
 }
 
-export function run(argv: string[], input?: string): Promise<RunResult> {
+export interface RunOptions extends RunControl {
+  input?: string;
+  /** Milliseconds before the child is killed and the run fails with a clear message. */
+  timeoutMs?: number;
+}
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+/** A sentence for a process that could not start (`ENOENT`, `E2BIG`, a NUL in an argument …). */
+function startError(argv: string[], e: NodeJS.ErrnoException): NethostError {
+  const what = `cannot run "${argv[0]}"`;
+  if (e.code === 'ENOENT') return new NethostError(`${what}: not installed or not on PATH (install iproute2 / procps)`);
+  if (e.code === 'E2BIG') return new NethostError(`${what}: its arguments are too long for the kernel (E2BIG)`);
+  if (e.code === 'ERR_INVALID_ARG_VALUE' || e.code === 'ERR_INVALID_ARG_TYPE') return new NethostError(`${what}: an argument holds a NUL byte or is not text`);
+  return new NethostError(`${what}: ${e.message}`);
+}
+
+export function run(argv: string[], opts: RunOptions | string = {}): Promise<RunResult> {
+  const o: RunOptions = typeof opts === 'string' ? { input: opts } : opts;
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    if (o.signal?.aborted) return resolve({ code: 1, stdout: '', stderr: '', stopped: true });
+    const full = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(full[0], full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, LC_ALL: 'C' } });
+    } catch (e: any) {
+      return reject(startError(argv, e));
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b) => out.push(b));
-    child.stderr.on('data', (b) => err.push(b));
+    let stopped = false;
+    let timedOut = false;
+    const kill = () => {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    };
+    const onAbort = () => {
+      stopped = true;
+      kill();
+    };
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), kill()), o.timeoutMs) : undefined;
+    child.stdout!.on('data', (b) => out.push(b));
+    child.stderr!.on('data', (b) => err.push(b));
     child.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT')
-        reject(new NethostError(`cannot run "${argv[0]}": not installed or not on PATH (install iproute2 / procps)`));
-      else reject(e);
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      reject(startError(argv, e));
     });
-    child.on('close', (code) =>
-      resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-    );
-    child.stdin.on('error', () => {}); // a tool that exits early closes its stdin: the exit code tells
-    child.stdin.end(input ?? '');
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (timedOut) return reject(new NethostError(`"${argv.join(' ')}" did not answer within ${Math.round(o.timeoutMs! / 1000)} s and was stopped`));
+      // setpriv reports its own failures (an unknown option on an old util-linux) this way.
+      if (code === 127 && /^setpriv: /m.test(stderr)) return reject(new NethostError(`cannot run "${argv[0]}": ${stderr.trim()}`));
+      resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr, ...(stopped ? { stopped } : {}) });
+    });
+    if (child.pid) o.onSpawn?.({ pid: child.pid, argv });
+    child.stdin!.on('error', () => {}); // a tool that exits early closes its stdin: the exit code tells
+    child.stdin!.end(o.input ?? '');
   });
 }
 

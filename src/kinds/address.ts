@@ -43,10 +43,10 @@ export const address: ResourceKind = {
     return out;
   },
   manages: (live, desired) => desired.resources.has(linkId(String(live.attrs.dev))) || live.owned,
-  create: (r) => [{ tool: 'ip', args: addrArgs('add', r), disruptive: false }],
+  create: (r) => [{ backend: 'ip', args: addrArgs('add', r), disruptive: false }],
   update: () => [],
   delete: (r, ctx) =>
-    ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ tool: 'ip', args: addrArgs('del', r), disruptive: false }],
+    ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ backend: 'ip', args: addrArgs('del', r), disruptive: false }],
 };
 
 function addrArgs(verb: 'add' | 'del', r: Resource): string[] {

@@ -88,7 +88,7 @@ export const neighbor: SectionKind = {
     });
     return { resources, diagnostics };
   },
-  create: (r) => [{ tool: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
-  update: (r) => [{ tool: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
-  delete: (r, ctx) => (ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ tool: 'ip', args: neighArgs(r, 'del'), disruptive: false }]),
+  create: (r) => [{ backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
+  update: (r) => [{ backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
+  delete: (r, ctx) => (ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ backend: 'ip', args: neighArgs(r, 'del'), disruptive: false }]),
 };

@@ -143,8 +143,8 @@ export const route: SectionKind = {
     });
     return { resources, diagnostics };
   },
-  create: (r) => [{ tool: 'ip', args: routeArgs(r, 'replace'), disruptive: false }],
-  update: (r) => [{ tool: 'ip', args: routeArgs(r, 'replace'), disruptive: false }],
+  create: (r) => [{ backend: 'ip', args: routeArgs(r, 'replace'), disruptive: false }],
+  update: (r) => [{ backend: 'ip', args: routeArgs(r, 'replace'), disruptive: false }],
   delete: (r, ctx) =>
-    r.attrs.dev && ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ tool: 'ip', args: routeArgs(r, 'del'), disruptive: false }],
+    r.attrs.dev && ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ backend: 'ip', args: routeArgs(r, 'del'), disruptive: false }],
 };

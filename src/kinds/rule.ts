@@ -48,8 +48,8 @@ function ruleArgs(r: Resource, verb: 'add' | 'del'): string[] {
 
 // A batch line cannot carry -6, and `ip rule` takes IPv4 unless told: IPv6 rules go in an `ip -6` batch.
 const ruleOp = (r: Resource, verb: 'add' | 'del') => ({
-  tool: 'ip' as const,
-  ...(r.attrs.family === 6 ? { ipFlags: ['-6'] } : {}),
+  backend: 'ip' as const,
+  ...(r.attrs.family === 6 ? { options: ['-6'] } : {}),
   args: ruleArgs(r, verb),
   disruptive: false,
 });

@@ -38,8 +38,8 @@ export const sysctl: SectionKind = {
     }
     return { resources, diagnostics };
   },
-  create: (r) => [{ tool: 'sysctl', args: [`${r.attrs.key}=${r.attrs.value}`], disruptive: false }],
-  update: (r) => [{ tool: 'sysctl', args: [`${r.attrs.key}=${r.attrs.value}`], disruptive: false }],
+  create: (r) => [{ backend: 'sysctl', args: [`${r.attrs.key}=${r.attrs.value}`], disruptive: false }],
+  update: (r) => [{ backend: 'sysctl', args: [`${r.attrs.key}=${r.attrs.value}`], disruptive: false }],
   delete: () => [],
   manages: () => false,
 };

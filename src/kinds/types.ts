@@ -40,8 +40,8 @@ export interface ResourceKind {
 }
 
 export interface OpContext {
-  desired?: DesiredState;
-  live?: LiveState;
+  desired: DesiredState;
+  live: LiveState;
   /** Ids of resources being deleted in the same plan (so dependents can leave it to the kernel). */
   deleting: Set<string>;
 }

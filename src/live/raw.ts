@@ -1,5 +1,7 @@
 // The shapes of iproute2's JSON output (`ip -j -d addr`, `ip -j route`, …), as far as nethost reads them.
-// Kept raw: kinds normalise them. Fixtures of these shapes live in test/fixtures/.
+// Kept raw: kinds normalise them. Fixtures of these shapes live in test/fixtures/. Each backend
+// (src/backends/) reads and owns its fields.
+import { BACKENDS } from '../backends/index.js';
 
 export interface RawAddrInfo {
   family: 'inet' | 'inet6';
@@ -87,5 +89,5 @@ export interface RawLive {
 }
 
 export function emptyRawLive(): RawLive {
-  return { links: [], routes4: [], routes6: [], rules4: [], rules6: [], neighbors: [], sysctls: {} };
+  return Object.assign({}, ...BACKENDS.map((b) => b.empty())) as RawLive;
 }

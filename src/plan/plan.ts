@@ -14,7 +14,10 @@ interface Node extends GraphNode {
 
 const pad = (n: number) => String(n).padStart(3, '0');
 
-export function buildPlan(changes: Change[], desired: DesiredState | undefined, netns?: string, live?: LiveState): Plan {
+/** Changes → an ordered plan. Always given the live state the changes were made against: kinds read
+ *  it to order what the kernel needs (a bond's ports released before its mode changes). */
+export function buildPlan(changes: Change[], desired: DesiredState, live: LiveState): Plan {
+  const netns = live.netns;
   // Links that really go away (an `ethernet` is only released, so what hangs on it must be removed explicitly).
   const deleting = new Set(
     changes
@@ -28,7 +31,7 @@ export function buildPlan(changes: Change[], desired: DesiredState | undefined, 
   const changed = new Set(changes.map((c) => c.id));
 
   const mk = (c: Change, phase: Operation['phase'], specs: OpSpec[]): Operation[] =>
-    specs.map((s) => ({ resource: c.id, action: c.action, phase: s.phase ?? phase, tool: s.tool, ...(s.ipFlags ? { ipFlags: s.ipFlags } : {}), args: s.args, disruptive: s.disruptive || c.disruptive }));
+    specs.map((s) => ({ resource: c.id, action: c.action, phase: s.phase ?? phase, backend: s.backend, ...(s.options ? { options: s.options } : {}), args: s.args, disruptive: s.disruptive || c.disruptive }));
 
   for (const c of changes) {
     const k = kindOf((c.after ?? c.before)!.kind);

@@ -3,7 +3,7 @@
 import type { Plan } from '../model.js';
 import { describe } from './describe.js';
 import { summarize } from './human.js';
-import { commandLine } from '../exec/execute.js';
+import { commandLine } from '../backends/index.js';
 
 export const PLAN_FORMAT_VERSION = '2';
 
@@ -25,6 +25,7 @@ export function planJson(plan: Plan) {
       resource: o.resource,
       action: o.action,
       phase: o.phase,
+      backend: o.backend,
       disruptive: o.disruptive,
       command: commandLine(o, plan.netns),
     })),

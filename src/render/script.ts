@@ -1,6 +1,6 @@
 // A plan as a runnable sh script: the exact commands, in order, each argument shell-quoted.
 import type { Plan } from '../model.js';
-import { commandLine } from '../exec/execute.js';
+import { commandLine } from '../backends/index.js';
 
 export function shellQuote(a: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;

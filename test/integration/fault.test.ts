@@ -62,14 +62,14 @@ it('a name taken behind nethost\'s back between plan and apply: exit with the er
 it('two applies on one namespace do not interleave: the second is refused while the first holds the lock', async () => {
   const ns = newNetns('lock');
   const { acquireLock } = await import('../../src/exec/lock.js');
-  const release = acquireLock(ns);
+  const lock = acquireLock(ns);
   try {
     const r = nethost('apply', tempFile('l.yaml', 'version: 1\ninterfaces:\n  br9: {kind: bridge}\n'), '--netns', ns, '--yes');
     // The lock holder is this (live) test process, so the CLI must refuse.
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/another nethost apply \(pid \d+\)/);
+    expect(r.stderr).toMatch(/another nethost apply is running on namespace/);
     expect(links(ns).has('br9')).toBe(false);
   } finally {
-    release();
+    lock.release();
   }
 });

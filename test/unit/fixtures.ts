@@ -66,7 +66,7 @@ export function desired(text: string, file = 'test.yaml'): DesiredState {
 }
 
 export function plan(d: DesiredState, l: LiveState): Plan {
-  return buildPlan(diff(d, l), d, l.netns);
+  return buildPlan(diff(d, l), d, l);
 }
 
 /** Position of the first operation of a resource in the put phase (-1 if none). */

@@ -427,7 +427,7 @@ describe('rendering', () => {
     expect(cmds).toHaveLength(p.operations.length);
     cmds.forEach((line, i) => {
       const o = p.operations[i];
-      const want = o.tool === 'ip' ? ['ip', '-n', NS, ...(o.ipFlags ?? []), ...o.args] : ['ip', 'netns', 'exec', NS, 'sysctl', '-q', '-w', ...o.args];
+      const want = o.backend === 'ip' ? ['ip', '-n', NS, ...(o.options ?? []), ...o.args] : ['ip', 'netns', 'exec', NS, 'sysctl', '-q', '-w', ...o.args];
       // every value in this plan is shell-safe: the line is the argv joined by blanks
       expect(line.split(' '), line).toEqual(want);
     });
@@ -461,7 +461,7 @@ describe('rendering', () => {
     expect(j.operations).toHaveLength(p.operations.length);
     j.operations.forEach((o, i) => {
       const op = p.operations[i];
-      expect(o).toEqual({ resource: op.resource, action: op.action, phase: op.phase, disruptive: op.disruptive, command: op.tool === 'ip' ? ['ip', '-n', NS, ...(op.ipFlags ?? []), ...op.args] : ['ip', 'netns', 'exec', NS, 'sysctl', '-q', '-w', ...op.args] });
+      expect(o).toEqual({ resource: op.resource, action: op.action, phase: op.phase, backend: op.backend, disruptive: op.disruptive, command: op.backend === 'ip' ? ['ip', '-n', NS, ...(op.options ?? []), ...op.args] : ['ip', 'netns', 'exec', NS, 'sysctl', '-q', '-w', ...op.args] });
     });
   });
 

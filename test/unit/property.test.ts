@@ -149,7 +149,7 @@ describe('random desired states against an empty namespace', () => {
         const changes = diff(d, empty);
         expect(changes.every((c) => c.action === 'create')).toBe(true);
         expect(changes.map((c) => c.id).sort()).toEqual([...d.resources.keys()].sort());
-        const p = buildPlan(changes, d, empty.netns, empty);
+        const p = buildPlan(changes, d, empty);
         expect(p.operations.every((o) => o.phase !== 'delete' && o.action === 'create')).toBe(true);
         // every resource gets at least one operation (the veth end its peer creates is still marked)
         for (const id of d.resources.keys()) expect(p.operations.some((o) => o.resource === id), id).toBe(true);
@@ -164,8 +164,8 @@ describe('random desired states against an empty namespace', () => {
       fc.property(fileArb, ({ file, shuffled }) => {
         const a = loadValid(file);
         const b = loadValid(shuffled);
-        const pa = buildPlan(diff(a, empty), a, empty.netns, empty);
-        const pb = buildPlan(diff(b, empty), b, empty.netns, empty);
+        const pa = buildPlan(diff(a, empty), a, empty);
+        const pb = buildPlan(diff(b, empty), b, empty);
         expect(pb.operations).toEqual(pa.operations);
       }),
       { numRuns: 150 },

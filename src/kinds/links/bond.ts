@@ -60,11 +60,11 @@ export const bond = defineLinkKind({
     const livePorts = [...(ctx.live?.resources.values() ?? [])].filter((r) => r.attrs.master === name).map((r) => r.id.slice(5));
     const wanted = [...(ctx.desired?.resources.values() ?? [])].filter((r) => r.attrs.master === name).map((r) => r.id.slice(5));
     const ops: OpSpec[] = [];
-    for (const p of livePorts) ops.push({ tool: 'ip', args: ['link', 'set', 'dev', p, 'nomaster'], disruptive: true });
-    ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, 'down'], disruptive: true });
-    ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, 'type', 'bond', 'mode', String(desired.attrs.mode)], disruptive: true });
-    for (const p of wanted) ops.push({ tool: 'ip', args: ['link', 'set', 'dev', p, 'down', 'master', name], disruptive: true }, { tool: 'ip', args: ['link', 'set', 'dev', p, 'up'], disruptive: true });
-    if (desired.attrs.state === 'up') ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: true });
+    for (const p of livePorts) ops.push({ backend: 'ip', args: ['link', 'set', 'dev', p, 'nomaster'], disruptive: true });
+    ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'down'], disruptive: true });
+    ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'type', 'bond', 'mode', String(desired.attrs.mode)], disruptive: true });
+    for (const p of wanted) ops.push({ backend: 'ip', args: ['link', 'set', 'dev', p, 'down', 'master', name], disruptive: true }, { backend: 'ip', args: ['link', 'set', 'dev', p, 'up'], disruptive: true });
+    if (desired.attrs.state === 'up') ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: true });
     return ops;
   },
 });

@@ -88,7 +88,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
   const creatable = spec.creatable ?? true;
   // A master's MTU follows its ports unless a `link set` changed it (the kernel then keeps the user's value).
   const isMaster = 'ports' in spec.fields;
-  const lateMtu = (name: string, mtu: unknown): OpSpec => ({ tool: 'ip', args: ['link', 'set', 'dev', name, 'mtu', String(mtu)], disruptive: false, phase: 'late' });
+  const lateMtu = (name: string, mtu: unknown): OpSpec => ({ backend: 'ip', args: ['link', 'set', 'dev', name, 'mtu', String(mtu)], disruptive: false, phase: 'late' });
   return {
     name: spec.configKind,
     configKind: spec.configKind,
@@ -136,13 +136,13 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       }
       if (createdBy) {
         // Made by its peer's command: only mark and configure it.
-        ops.push({ tool: 'ip', args: setArgs(name, onCreate), disruptive: false });
+        ops.push({ backend: 'ip', args: setArgs(name, onCreate), disruptive: false });
         return ops;
       }
       if (spec.createCommand) {
-        ops.push({ tool: 'ip', args: spec.createCommand(name, a), disruptive: false });
-        ops.push({ tool: 'ip', args: setArgs(name, onCreate), disruptive: false });
-        if (a.state === 'up' && onCreate.state === undefined) ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
+        ops.push({ backend: 'ip', args: spec.createCommand(name, a), disruptive: false });
+        ops.push({ backend: 'ip', args: setArgs(name, onCreate), disruptive: false });
+        if (a.state === 'up' && onCreate.state === undefined) ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
         return ops;
       }
       // The kernel ignores IFLA_IFALIAS on creation: the mark goes on with the following `link set`.
@@ -152,9 +152,9 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       const add = ['link', 'add', 'name', name];
       if (a.mac !== undefined) add.push('address', String(a.mac));
       add.push(...spec.createArgs!(name, a));
-      ops.push({ tool: 'ip', args: add, disruptive: false });
-      ops.push({ tool: 'ip', args: setArgs(name, { ...onCreate, mac: undefined }), disruptive: false });
-      if (a.state === 'up' && onCreate.state === undefined) ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
+      ops.push({ backend: 'ip', args: add, disruptive: false });
+      ops.push({ backend: 'ip', args: setArgs(name, { ...onCreate, mac: undefined }), disruptive: false });
+      if (a.state === 'up' && onCreate.state === undefined) ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
       if (isMaster && onCreate.mtu !== undefined) ops.push(lateMtu(name, onCreate.mtu));
       void ctx;
       return ops;
@@ -183,17 +183,17 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
         delete common.state;
       }
       if (Object.keys(own).length && spec.changeArgs) {
-        ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, ...spec.changeArgs(own, desired.attrs)], disruptive: false });
+        ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, ...spec.changeArgs(own, desired.attrs)], disruptive: false });
       }
       if (isMaster && common.mtu !== undefined) {
         ops.push(lateMtu(name, common.mtu));
         delete common.mtu;
       }
       if (Object.keys(common).length) {
-        const op = { tool: 'ip' as const, args: setArgs(name, common), disruptive: downFirst || common.mac !== undefined };
+        const op = { backend: 'ip' as const, args: setArgs(name, common), disruptive: downFirst || common.mac !== undefined };
         downFirst ? ops.unshift(op) : ops.push(op);
         if (downForMaster && desired.attrs.state === 'up')
-          ops.push({ tool: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
+          ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
       }
       void live;
       return ops;
@@ -202,13 +202,13 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       const name = live.id.slice('link:'.length);
       if (!creatable || live.attrs.mark === NETHOST_ALIAS_EXISTING) {
         // Never delete a device nethost did not create: only take its mark off.
-        return [{ tool: 'ip', args: ['link', 'set', 'dev', name, 'alias', ''], disruptive: false }];
+        return [{ backend: 'ip', args: ['link', 'set', 'dev', name, 'alias', ''], disruptive: false }];
       }
       // The peer of a veth pair goes with it: one delete is enough.
       for (const other of spec.alsoDeletes?.(live) ?? []) {
         if (ctx.deleting.has(linkId(other)) && other < name) return [];
       }
-      return [{ tool: 'ip', args: ['link', 'del', 'dev', name], disruptive: true }];
+      return [{ backend: 'ip', args: ['link', 'del', 'dev', name], disruptive: true }];
     },
   };
 }
@@ -217,7 +217,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
 function enslavesDown(master: string, ctx: OpContext): boolean {
   return ctx.desired?.resources.get(linkId(master))?.kind === 'bond';
 }
-const portDown = (name: string): OpSpec => ({ tool: 'ip', args: ['link', 'set', 'dev', name, 'down'], disruptive: true });
+const portDown = (name: string): OpSpec => ({ backend: 'ip', args: ['link', 'set', 'dev', name, 'down'], disruptive: true });
 
 /** Name of a link from its id. */
 export const linkName = (id: string) => id.slice('link:'.length);

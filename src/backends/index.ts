@@ -1,0 +1,17 @@
+// The registry: one line per backend.
+import type { Backend } from './types.js';
+import type { Operation } from '../model.js';
+import { ipBackend } from './ip/index.js';
+import { sysctlBackend } from './sysctl/index.js';
+
+export const BACKENDS: Backend[] = [ipBackend, sysctlBackend];
+
+const byName = new Map(BACKENDS.map((b) => [b.name, b]));
+export function backendOf(op: Pick<Operation, 'backend'>): Backend {
+  const b = byName.get(op.backend);
+  if (!b) throw new Error(`internal: unknown backend ${op.backend}`);
+  return b;
+}
+
+/** The exact command a person would run for one operation. */
+export const commandLine = (op: Operation, netns: string | undefined) => backendOf(op).command(op, netns);

@@ -1,0 +1,78 @@
+// iproute2: live state from three `ip -j -batch` processes in parallel (links with addresses and
+// neighbours; IPv4 routes and rules; IPv6 routes and rules); changes through `ip -batch -`, one
+// process per run of operations that share their options (`-6` for IPv6 rules).
+import type { Operation } from '../../model.js';
+import { NethostError } from '../../model.js';
+import type { RawLive } from '../../live/raw.js';
+import type { Backend, InvocationFailure } from '../types.js';
+import { ipArgv, run, type RunOptions } from '../../exec/run.js';
+
+/** `ip -j -batch` prints one JSON array per command, one per line. */
+export function splitBatchJson(stdout: string, expected: number): unknown[][] {
+  const out: unknown[][] = [];
+  for (const line of stdout.split('\n')) {
+    const t = line.trim();
+    if (t) out.push(JSON.parse(t));
+  }
+  if (out.length !== expected) throw new NethostError(`unexpected output from ip -batch: ${out.length} results for ${expected} commands`);
+  return out;
+}
+
+async function ipBatchJson(netns: string | undefined, flags: string[], commands: string[]): Promise<unknown[][]> {
+  const r = await run(ipArgv(netns, ...flags, '-j', '-batch', '-'), commands.join('\n') + '\n');
+  if (r.code !== 0) {
+    const msg = r.stderr.trim();
+    if (netns && /Cannot open network namespace|No such file/.test(msg))
+      throw new NethostError(`network namespace "${netns}" does not exist (ip netns list shows the ones that do)`);
+    throw new NethostError(`reading the live state failed: ${msg}`);
+  }
+  return splitBatchJson(r.stdout, commands.length);
+}
+
+export type IpRaw = Pick<RawLive, 'links' | 'routes4' | 'routes6' | 'rules4' | 'rules6' | 'neighbors'>;
+
+export async function readIpState(netns: string | undefined): Promise<IpRaw> {
+  const [[links, neighbors], [routes4, rules4], [routes6, rules6]] = await Promise.all([
+    // `nud all`: a plain `neigh show` hides NOARP entries.
+    ipBatchJson(netns, ['-d'], ['address show', 'neigh show nud all']),
+    ipBatchJson(netns, ['-4'], ['route show table all', 'rule show']),
+    ipBatchJson(netns, ['-6'], ['route show table all', 'rule show']),
+  ]);
+  return { links, neighbors, routes4, rules4, routes6, rules6 } as IpRaw;
+}
+
+/** One `ip -batch` line. iproute2 splits batch lines on blanks and honours quotes; values are
+ *  validated to hold neither, so the only quoting needed is for an empty value (clearing an alias). */
+export function batchLine(args: string[]): string {
+  return args
+    .map((a) => {
+      if (a === '') return '""';
+      if (/[\s"'#\\\x00-\x1f\x7f]/.test(a)) throw new NethostError(`internal: unsafe value ${JSON.stringify(a)} in an ip -batch line`);
+      return a;
+    })
+    .join(' ');
+}
+
+export const ipBackend: Backend = {
+  name: 'ip',
+  read: ({ netns }) => readIpState(netns),
+  empty: () => ({ links: [], routes4: [], routes6: [], rules4: [], rules6: [], neighbors: [] }),
+  groupKey: (op) => (op.options ?? []).join(' '),
+  command: (op, netns) => ipArgv(netns, ...(op.options ?? []), ...op.args),
+  async run(ops: Operation[], netns, control): Promise<InvocationFailure | undefined> {
+    let input: string;
+    try {
+      input = ops.map((o) => batchLine(o.args)).join('\n') + '\n';
+    } catch (e: any) {
+      return { index: 0, message: e.message, tookEffect: 'none' };
+    }
+    const r = await run(ipArgv(netns, ...(ops[0].options ?? []), '-batch', '-'), { ...control, input } satisfies RunOptions);
+    if (r.code === 0 && !r.stopped) return undefined;
+    // Without -force, ip stops at the first failing line and names it: "Command failed -:N".
+    const m = /Command failed -:(\d+)/.exec(r.stderr);
+    const index = m ? Math.min(Number(m[1]) - 1, ops.length - 1) : 0;
+    if (r.stopped) return { index, message: 'stopped', tookEffect: 'prefix', stopped: true };
+    const message = r.stderr.split('\n').filter((l) => l.trim() && !/^Command failed/.test(l)).join('; ');
+    return { index, message: message || r.stderr.trim() || `ip exited ${r.code}`, tookEffect: 'prefix' };
+  },
+};

@@ -1,0 +1,47 @@
+// A backend is one tool nethost drives (ip, sysctl; nft and ovs-vsctl next). It knows three things:
+// how to read its part of the live state, how to run a run of consecutive operations as few
+// invocations as the tool allows (and which operation failed, and whether any of it took effect),
+// and the exact command a person would type for one operation. Kinds name their backend in each
+// operation; the one dependency graph orders operations across backends. Snapshot and restore are
+// not a backend's business: the live state is resources, and restoring is planning back to them.
+import type { DesiredState, Operation } from '../model.js';
+import type { RawLive } from '../live/raw.js';
+
+export interface ReadContext {
+  netns: string | undefined;
+  /** The file, once loaded: reads that depend on what it names (sysctl keys) wait for it. */
+  desired: Promise<DesiredState | undefined>;
+  /** Extra names to read besides the file's (a snapshot's sysctl keys, when verifying a restore). */
+  also?: DesiredState[];
+}
+
+/** Lets the engine stop a running invocation (a signal) and record which child runs (the journal). */
+export interface RunControl {
+  signal?: AbortSignal;
+  /** Called with each child process started, before it is given any input. */
+  onSpawn?(child: { pid: number; argv: string[] }): void;
+}
+
+export interface InvocationFailure {
+  /** Index, in the operations given to `run`, of the one that failed (or was running when stopped). */
+  index: number;
+  message: string;
+  /** What of the run took effect: the operations before `index` (a stop-at-first-failure tool such
+   *  as `ip -batch`), or nothing (a transactional tool: `nft -f`, one OVSDB transaction). */
+  tookEffect: 'prefix' | 'none';
+  /** The run was stopped by the engine (a signal), not refused by the tool. */
+  stopped?: boolean;
+}
+
+export interface Backend {
+  name: Operation['backend'];
+  /** This backend's part of the raw live state (the fields it owns in RawLive). */
+  read(ctx: ReadContext): Promise<Partial<RawLive>>;
+  /** The part of an empty RawLive this backend owns. */
+  empty(): Partial<RawLive>;
+  /** Consecutive operations with the same key are run by one invocation. */
+  groupKey(op: Operation): string;
+  run(ops: Operation[], netns: string | undefined, control: RunControl): Promise<InvocationFailure | undefined>;
+  /** The exact argv a person would run for this operation alone (`--script`, JSON, error messages). */
+  command(op: Operation, netns: string | undefined): string[];
+}

@@ -1,0 +1,54 @@
+// What a rollback must put back, and how to tell whether it did. Pure.
+//
+// The scope of an apply is every object its plan names plus everything that hangs on them, in the
+// snapshot and now: the kernel drops addresses and routes with a link that goes down (IPv6) or is
+// recreated, detaches ports from a master, and so on. Restoring is planning from the snapshot to
+// now within that scope; "restored" means a full comparison of the scope against the snapshot is
+// empty.
+import type { Change, LiveState, Resource } from '../model.js';
+import { describe } from '../render/describe.js';
+
+/** Plan ids, closed over "depends on" in each state given (any kind of dependency). */
+export function restoreScope(ids: Iterable<string>, ...states: LiveState[]): Set<string> {
+  const scope = new Set(ids);
+  const dependents = new Map<string, string[]>();
+  for (const s of states)
+    for (const r of s.resources.values())
+      for (const d of r.deps) {
+        let list = dependents.get(d.id);
+        if (!list) dependents.set(d.id, (list = []));
+        list.push(r.id);
+      }
+  const work = [...scope];
+  while (work.length) {
+    const id = work.pop()!;
+    for (const dep of dependents.get(id) ?? []) if (!scope.has(dep)) (scope.add(dep), work.push(dep));
+  }
+  return scope;
+}
+
+export interface RestoreReport {
+  /** What still differs from the snapshot, in words (empty: restored). */
+  differences: string[];
+  /** Objects in scope now that the snapshot did not have and that are not nethost's: left alone. */
+  leftAlone: string[];
+}
+
+const show = (v: unknown) => (v === null ? '(none)' : v === undefined ? '(unknown)' : Array.isArray(v) ? `[${v.join(', ')}]` : JSON.stringify(v));
+
+/** The words for what a restore plan still wants, and for foreign objects that appeared meanwhile. */
+export function restoreReport(remaining: Change[], snapshot: LiveState, now: LiveState, scope: Set<string>): RestoreReport {
+  const differences = remaining.map((c) => {
+    const r = (c.after ?? c.before)!;
+    if (c.action === 'create') return `${describe(r)} is missing`;
+    if (c.action === 'delete') return `${describe(r)} is still there`;
+    const attrs = c.attrs.map((a) => `${a.name} ${show(a.before)} (snapshot: ${show(a.after)})`);
+    return `${describe(r)}: ${attrs.join(', ') || c.reasons.join('; ') || c.action}`;
+  });
+  const leftAlone: string[] = [];
+  for (const id of scope) {
+    const r: Resource | undefined = now.resources.get(id);
+    if (r && !snapshot.resources.has(id) && !r.owned) leftAlone.push(`${describe(r)} (not nethost's, appeared during the apply)`);
+  }
+  return { differences, leftAlone };
+}
