@@ -1,6 +1,7 @@
 // The whole CLI in one bundle (oclif, zod and js-yaml included): start-up then costs one file, read
 // and compiled from V8's code cache (bin/bundle.js), instead of hundreds resolved one by one.
 // oclif's explicit-strategy target is this same module, so its command map costs nothing more.
+import { fileURLToPath } from 'node:url';
 import { execute } from '@oclif/core/execute';
 
 export { COMMANDS } from './index.js';
@@ -8,5 +9,7 @@ export { warmUp } from './warm-up.js';
 
 /** `args` defaults to the process's own (the build passes its own to warm the code cache up). */
 export async function main(dir: string, args?: string[]): Promise<void> {
-  await execute({ dir, args });
+  // No user plugins: nethost installs none, and reading ~/.local/share/nethost as another user
+  // (sudo keeps HOME) only prints an EACCES warning.
+  await execute({ loadOptions: { root: dir.startsWith('file:') ? fileURLToPath(dir) : dir, userPlugins: false }, args });
 }

@@ -31,12 +31,14 @@ export interface Progress {
   child: { pid: number; start: string | null; argv: string[] } | null;
 }
 
-/** Field 22 of /proc/PID/stat, or null if the process is gone. */
+/** Field 22 of /proc/PID/stat, or null if the process is gone (a zombie has ended: only its
+ *  parent has not reaped it yet). */
 export function processStart(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? null : (fields[19] ?? null);
   } catch {
     return null;
   }

@@ -38,7 +38,16 @@ export function netnsIdentity(netns: string | undefined): string {
 export function ensureRunDir(): string {
   const dir = runDir();
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // One component at a time: Node's recursive mkdir loops forever on paths procfs refuses (/proc/sys/x).
+    const parts = dir.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const p = `/${parts.slice(0, i).join('/')}`;
+      try {
+        mkdirSync(p, { mode: 0o700 });
+      } catch (e: any) {
+        if (e.code !== 'EEXIST') throw e;
+      }
+    }
     if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   } catch (e: any) {
     throw new NethostError(`cannot use ${dir} for nethost's lock and journal: ${reason(e)}${process.env.NETHOST_LOCK_DIR ? ' (set by NETHOST_LOCK_DIR)' : ''}`);
