@@ -7,7 +7,7 @@ import { readHostFacts, readRawLive } from './live/read.js';
 import { normaliseLive } from './live/normalise.js';
 import { diff, type DiffOptions } from './diff/diff.js';
 import { buildPlan } from './plan/plan.js';
-import { restoreReport, restoreScope, type RestoreReport } from './plan/restore.js';
+import { claimUnmarked, createdBefore, restoreReport, restoreScope, type RestoreReport } from './plan/restore.js';
 import { execute, type ExecFailure } from './exec/execute.js';
 import { acquireLock, lockIsHeld, netnsIdentity, runDir } from './exec/lock.js';
 import { interruptedAt, processStart, readJournal, removeJournal, writeJournal, writeProgress, type FoundJournal } from './exec/journal.js';
@@ -129,7 +129,8 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
       recovered = interruptedAt(found);
       log(`${recovered}; rolling it back first…`);
       await stopLeftoverChild(found, log);
-      const report = await restore(found.snapshot, found.journal.changes, netns, facts);
+      const ran = found.progress ? found.progress.last : 0; // the running invocation may have got to its end
+      const report = await restore(found.snapshot, found.journal, ran, netns, facts);
       removeJournal(lock.base);
       if (report.differences.length) throw new NethostError(`${recovered}: NOT fully restored, still different:\n  ${report.differences.join('\n  ')}\nnothing of ${file} was applied`);
       log(`the interrupted apply is rolled back: ${restoredWords(report)}`);
@@ -165,11 +166,12 @@ const restoredWords = (r: RestoreReport) => `previous state restored and verifie
  * scope against the snapshot afterwards. A few rounds: an operation that fails (its object already
  * gone with its link) does not stop the rest.
  */
-export async function restore(snapshot: LiveState, changes: Change[], netns: string | undefined, facts: HostFacts): Promise<RestoreReport> {
+export async function restore(snapshot: LiveState, plan: Pick<Plan, 'changes' | 'operations'>, ran: number, netns: string | undefined, facts: HostFacts): Promise<RestoreReport> {
   const target: DesiredState = { file: '(snapshot)', resources: snapshot.resources };
-  const ids = changes.map((c) => c.id);
+  const ids = plan.changes.map((c) => c.id);
+  const created = createdBefore(plan as Plan, ran);
   const look = async () => {
-    const now = await readLive(netns, target, facts);
+    const now = claimUnmarked(await readLive(netns, target, facts), snapshot, plan, created);
     const scope = restoreScope(ids, snapshot, now);
     return { now, scope, plan: planChanges(target, now, { scope }) };
   };
@@ -210,15 +212,18 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
   const journal = hooks.journal;
   try {
     if (journal) writeJournal(journal.base, { netns: netns ?? null, file: journal.file, changes: plan.changes, operations: plan.operations, snapshot });
+    // How far the operations may have got: up to a refused one (ip stops there), or to the end of the
+    // invocation a signal stopped.
+    let ran = 0;
     const rollback = async (what: string, cause: string, exitCode = 1): Promise<never> => {
       log(`${what}; restoring the previous state…`);
-      const report = await restore(snapshot, plan.changes, netns, facts);
+      const report = await restore(snapshot, plan, ran, netns, facts);
       if (journal) removeJournal(journal.base);
       const status = report.differences.length ? `NOT fully restored, still different:\n  ${report.differences.join('\n  ')}` : restoredWords(report);
       throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\n${status}`, [], exitCode);
     };
     const interrupted = () => rollback(`interrupted by ${signal}`, '', SIGNAL_EXIT[signal!] ?? 1);
-    let current = { first: 1, last: 1, of: n };
+    let current = { first: 1, last: 0, of: n };
     const failure: ExecFailure | undefined = await execute(plan.operations, netns, {
       signal: stop.signal,
       onInvocation: (inv) => {
@@ -229,6 +234,7 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
         if (journal) writeProgress(journal.base, { ...current, child: { pid: child.pid, start: processStart(child.pid), argv: child.argv } });
       },
     });
+    ran = failure ? (failure.stopped ? current.last : failure.index) : n;
     if (signal) await interrupted();
     if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${commandLine(failure.operation, netns).join(' ')}: ${failure.message}`);
     const after = await readLive(netns, desired, facts);

@@ -5,7 +5,7 @@
 // recreated, detaches ports from a master, and so on. Restoring is planning from the snapshot to
 // now within that scope; "restored" means a full comparison of the scope against the snapshot is
 // empty.
-import type { Change, LiveState, Resource } from '../model.js';
+import type { Change, LiveState, Plan, Resource } from '../model.js';
 import { describe } from '../render/describe.js';
 
 /** Plan ids, closed over "depends on" in each state given (any kind of dependency). */
@@ -25,6 +25,36 @@ export function restoreScope(ids: Iterable<string>, ...states: LiveState[]): Set
     for (const dep of dependents.get(id) ?? []) if (!scope.has(dep)) (scope.add(dep), work.push(dep));
   }
   return scope;
+}
+
+/**
+ * Links the plan creates whose creating command may have run before `cutoff` (an operation index):
+ * the kernel sets a link's alias only after creating it, so one of them found unmarked, of the
+ * planned kind, is the apply's own and goes with the rollback. A veth end is created by its peer's.
+ */
+export function createdBefore(plan: Plan, cutoff: number): Set<string> {
+  const first = new Map<string, number>();
+  plan.operations.forEach((o, i) => first.has(o.resource) || first.set(o.resource, i));
+  const out = new Set<string>();
+  for (const c of plan.changes) {
+    if ((c.action !== 'create' && c.action !== 'replace') || !c.id.startsWith('link:')) continue;
+    const starts = [c.id, ...(c.after?.deps ?? []).filter((d) => d.via === 'peer').map((d) => d.id)].map((id) => first.get(id) ?? Infinity);
+    if (Math.min(...starts) < cutoff) out.add(c.id);
+  }
+  return out;
+}
+
+/** `now`, with the unmarked links that `createdBefore` names counted as nethost's. */
+export function claimUnmarked(now: LiveState, snapshot: LiveState, plan: Pick<Plan, 'changes'>, created: Set<string>): LiveState {
+  if (!created.size) return now;
+  const planned = new Map(plan.changes.map((c) => [c.id, c.after?.kind]));
+  const resources = new Map(now.resources);
+  for (const id of created) {
+    const r = resources.get(id);
+    if (r && !r.owned && !snapshot.resources.has(id) && r.kind === planned.get(id) && (r.attrs.mark === null || r.attrs.mark === undefined))
+      resources.set(id, { ...r, owned: true });
+  }
+  return { ...now, resources };
 }
 
 export interface RestoreReport {

@@ -76,3 +76,38 @@ it('apply A, then B: live is B; then empty: as it started', () => {
     { numRuns: Number(process.env.NETHOST_PROPERTY_RUNS ?? 6), endOnFailure: true },
   );
 }, 900_000);
+
+// Property: apply A; then B's plan with a kernel refusal injected at a random operation → the
+// namespace is exactly as after A, field by field and marks included, and the error says so.
+it('a failure injected at a random operation of B\'s plan leaves the namespace exactly as A left it', async () => {
+  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/core.js');
+  const { readHostFacts } = await import('../../src/live/read.js');
+  const { kernelState } = await import('../helpers/state.js');
+  const facts = await readHostFacts();
+  await fc.assert(
+    fc.asyncProperty(desiredState, desiredState, fc.nat(), async (a, b, at) => {
+      const ns = newNetns('propf');
+      const peer = newNetns('propfp');
+      try {
+        ip('-n', ns, 'link', 'add', 'uplink', 'type', 'veth', 'peer', 'name', 'p0', 'netns', peer);
+        const fa = tempFile('a.yaml', stringify(a));
+        const ra = nethost('apply', fa, '--netns', ns, '--yes');
+        expect(ra.code, ra.stderr).toBe(0);
+        const before = kernelState(ns);
+        const desired = await loadFile(tempFile('b.yaml', stringify(b)), facts);
+        const snapshot = await readLive(ns, desired, facts);
+        const plan = makePlan(desired, snapshot);
+        const k = at % (plan.operations.length + 1);
+        // A link that does not exist: the kernel refuses, as it would any operation.
+        const refused = { resource: 'link:nht-absent', action: 'update' as const, phase: 'put' as const, backend: 'ip' as const, args: ['link', 'set', 'dev', 'nht-absent', 'up'], disruptive: false };
+        const faulty = { ...plan, operations: [...plan.operations.slice(0, k), refused, ...plan.operations.slice(k)] };
+        await expect(applyPlan(faulty, desired, snapshot, facts)).rejects.toThrow(new RegExp(`operation ${k + 1} of ${faulty.operations.length} failed[\\s\\S]*previous state restored and verified`));
+        expect(kernelState(ns)).toEqual(before);
+      } finally {
+        deleteNetns(ns);
+        deleteNetns(peer);
+      }
+    }),
+    { numRuns: Number(process.env.NETHOST_PROPERTY_RUNS ?? 6), endOnFailure: true },
+  );
+}, 900_000);

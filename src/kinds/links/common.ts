@@ -153,7 +153,11 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       if (a.mac !== undefined) add.push('address', String(a.mac));
       add.push(...spec.createArgs!(name, a));
       ops.push({ backend: 'ip', args: add, disruptive: false });
-      ops.push({ backend: 'ip', args: setArgs(name, { ...onCreate, mac: undefined }), disruptive: false });
+      // The mark alone first: it cannot fail, so a link nethost made is never left unmarked by a
+      // refusal of what follows (an MTU, a master).
+      ops.push({ backend: 'ip', args: setArgs(name, { mark: onCreate.mark }), disruptive: false });
+      const rest = setArgs(name, { ...onCreate, mark: undefined, mac: undefined });
+      if (rest.length > 4) ops.push({ backend: 'ip', args: rest, disruptive: false });
       if (a.state === 'up' && onCreate.state === undefined) ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
       if (isMaster && onCreate.mtu !== undefined) ops.push(lateMtu(name, onCreate.mtu));
       void ctx;
