@@ -90,6 +90,25 @@ describe('rollback re-creates what the kernel dropped', () => {
   });
 });
 
+describe('marks are restored as they were', () => {
+  it('a foreign permanent neighbour the plan adopted gets its own protocol back when a later operation fails', () => {
+    const ns = newNetns('neighrb');
+    ip('-n', ns, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', ns, 'link', 'set', 'br0', 'up');
+    ip('-n', ns, 'neigh', 'replace', '192.0.2.9', 'lladdr', '02:00:00:00:00:09', 'dev', 'br0', 'nud', 'permanent');
+    const before = kernelState(ns);
+    // The route comes after the neighbour (routes after neighbours) and the kernel refuses it: its
+    // preferred source is no address of this host.
+    const file = `version: 1\ninterfaces:\n  br0: {kind: bridge}\nneighbors:\n  - {dev: br0, to: 192.0.2.9, lladdr: 02:00:00:00:00:09}\nroutes:\n  - {to: 203.0.113.0/24, dev: br0, src: 198.51.100.77}\n`;
+    const r = nethost('apply', tempFile('n.yaml', file), '--netns', ns, '--yes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/operation \d+ of \d+ failed: ip -n \S+ route replace 203\.0\.113\.0\/24/);
+    expect(r.stderr).toMatch(/previous state restored and verified/);
+    expect(kernelState(ns)).toEqual(before);
+    expect(before.neighbors).toEqual(['192.0.2.9 dev=br0 lladdr=02:00:00:00:00:09 proto=']);
+  });
+});
+
 describe('signals mid-apply', () => {
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     it(`${sig} while an operation runs: the batch stops, the previous state is back, exit ${code} with a message`, async () => {

@@ -107,7 +107,7 @@ describe('lifecycle of each kind', () => {
     const f = tempFile('f.yaml', `version: 1\ninterfaces:\n  d0: {kind: ethernet}\n  bond9: {kind: bond, mode: active-backup}\n  br9: {kind: bridge, ports: [d0.5], addresses: [192.0.2.1/24]}\n  d0.5: {kind: vlan, link: d0, id: 5}\n`);
     const r = nethost('apply', f, '--netns', ns, '--yes');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/failed: ip link add name d0.5 link d0 type vlan/);
+    expect(r.stderr).toMatch(/failed: ip -n \S+ link add name d0.5 link d0 type vlan/);
     expect(r.stderr).toMatch(/previous state restored and verified/);
     expect([...links(ns).values()].map((l) => `${l.ifname}:${l.ifalias ?? ''}:${l.master ?? ''}`).sort()).toEqual(before);
   });
