@@ -77,7 +77,8 @@ export interface Operation {
   action: ChangeAction;
   /** `late` runs after every other put: settings the kernel would undo while links still join (a bridge's MTU). */
   phase: 'delete' | 'put' | 'late';
-  backend: 'ip' | 'sysctl';
+  /** The backend that runs it: a name registered in src/backends/index.ts. */
+  backend: string;
   /** Options the whole invocation shares, for what one batch line cannot say (`-6` for IPv6 rules). */
   options?: string[];
   args: string[];

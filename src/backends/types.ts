@@ -4,6 +4,10 @@
 // and the exact command a person would type for one operation. Kinds name their backend in each
 // operation; the one dependency graph orders operations across backends. Snapshot and restore are
 // not a backend's business: the live state is resources, and restoring is planning back to them.
+//
+// Adding a backend: a folder here with an object of this interface (its RawLive fields declared by
+// module augmentation in that folder), one line in ./index.ts. Its kinds emit operations with
+// `backend: NAME`; `run` gets runs of consecutive operations with the same groupKey, in plan order.
 import type { DesiredState, Operation } from '../model.js';
 import type { RawLive } from '../live/raw.js';
 

@@ -77,6 +77,8 @@ export interface RawNeighbor {
   [k: string]: unknown;
 }
 
+/** Every backend's raw live state in one object. A backend adds its own fields from its folder
+ *  (`declare module '../../live/raw.js' { interface RawLive { … } }`) and fills them in `read`. */
 export interface RawLive {
   links: RawLink[];
   routes4: RawRoute[];
