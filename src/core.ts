@@ -13,6 +13,7 @@ import { acquireLock, lockIsHeld, netnsIdentity, runDir } from './exec/lock.js';
 import { interruptedAt, processStart, readJournal, removeJournal, writeJournal, writeProgress, type FoundJournal } from './exec/journal.js';
 import { commandLine } from './backends/index.js';
 import type { HostFacts } from './kinds/types.js';
+import type { BackendOptions } from './backends/types.js';
 
 export async function loadFile(file: string, facts?: HostFacts): Promise<DesiredState> {
   let text: string;
@@ -27,8 +28,8 @@ export async function loadFile(file: string, facts?: HostFacts): Promise<Desired
 }
 
 /** Reads the live state; `also` adds the names other states need read (a snapshot's sysctl keys). */
-export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts, also: DesiredState[] = []): Promise<LiveState> {
-  const [raw, f] = await Promise.all([readRawLive({ netns, desired: Promise.resolve(desired), also }), facts ?? readHostFacts()]);
+export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts, also: DesiredState[] = [], options?: BackendOptions): Promise<LiveState> {
+  const [raw, f] = await Promise.all([readRawLive({ netns, desired: Promise.resolve(desired), also, options }), facts ?? readHostFacts()]);
   return normaliseLive(raw, f, netns);
 }
 
@@ -45,10 +46,10 @@ export function makePlan(desired: DesiredState, live: LiveState): Plan {
 }
 
 /** Starts reading the live state at once, so that it overlaps loading the file. */
-function beginLiveRead(netns: string | undefined, facts: HostFacts): (desired: DesiredState) => Promise<LiveState> {
+function beginLiveRead(netns: string | undefined, facts: HostFacts, options?: BackendOptions): (desired: DesiredState) => Promise<LiveState> {
   let give!: (d: DesiredState | undefined) => void;
   const desired = new Promise<DesiredState | undefined>((r) => (give = r));
-  const raw = readRawLive({ netns, desired });
+  const raw = readRawLive({ netns, desired, options });
   raw.catch(() => {}); // awaited below: a failure while the file is still loading is reported then
   return async (d) => {
     give(d);
@@ -71,9 +72,9 @@ export function interruptedApplyNote(netns: string | undefined): string | undefi
   return `${interruptedAt(found)}; the host may be half-changed. \`nethost apply\` rolls it back first, then applies`;
 }
 
-export async function planFile(file: string, netns?: string) {
+export async function planFile(file: string, netns?: string, options?: BackendOptions) {
   const facts = await readHostFacts();
-  const finishRead = beginLiveRead(netns, facts);
+  const finishRead = beginLiveRead(netns, facts, options);
   let desired: DesiredState;
   try {
     desired = await loadFile(file, facts);
@@ -99,6 +100,8 @@ export interface ApplyHooks {
   log?(line: string): void;
   /** Seconds to wait for another apply's lock (default: refuse at once). */
   lockTimeout?: number;
+  /** Settings of the tools (which OVSDB). */
+  options?: BackendOptions;
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
@@ -130,12 +133,12 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
       log(`${recovered}; rolling it back first…`);
       await stopLeftoverChild(found, log);
       const ran = found.progress ? found.progress.last : 0; // the running invocation may have got to its end
-      const report = await restore(found.snapshot, found.journal, ran, netns, facts);
+      const report = await restore(found.snapshot, found.journal, ran, netns, facts, hooks.options);
       removeJournal(lock.base);
       if (report.differences.length) throw new NethostError(`${recovered}: NOT fully restored, still different:\n  ${report.differences.join('\n  ')}\nnothing of ${file} was applied`);
       log(`the interrupted apply is rolled back: ${restoredWords(report)}`);
     }
-    const finishRead = beginLiveRead(netns, facts);
+    const finishRead = beginLiveRead(netns, facts, hooks.options);
     const desired = await loadFile(file, facts).catch((e) => {
       finishRead(undefined as any).catch(() => {});
       throw e;
@@ -166,19 +169,19 @@ const restoredWords = (r: RestoreReport) => `previous state restored and verifie
  * scope against the snapshot afterwards. A few rounds: an operation that fails (its object already
  * gone with its link) does not stop the rest.
  */
-export async function restore(snapshot: LiveState, plan: Pick<Plan, 'changes' | 'operations'>, ran: number, netns: string | undefined, facts: HostFacts): Promise<RestoreReport> {
+export async function restore(snapshot: LiveState, plan: Pick<Plan, 'changes' | 'operations'>, ran: number, netns: string | undefined, facts: HostFacts, options?: BackendOptions): Promise<RestoreReport> {
   const target: DesiredState = { file: '(snapshot)', resources: snapshot.resources };
   const ids = plan.changes.map((c) => c.id);
   const created = createdBefore(plan as Plan, ran);
   const look = async () => {
-    const now = claimUnmarked(await readLive(netns, target, facts), snapshot, plan, created);
+    const now = claimUnmarked(await readLive(netns, target, facts, [], options), snapshot, plan, created);
     const scope = restoreScope(ids, snapshot, now);
     return { now, scope, plan: planChanges(target, now, { scope }) };
   };
   let state = await look();
   for (let round = 0; round < 3 && state.plan.changes.length; round++) {
     let ops = state.plan.operations;
-    for (let failure = await execute(ops, netns); failure; failure = await execute(ops, netns)) ops = ops.slice(failure.index + 1);
+    for (let failure = await execute(ops, netns, { options }); failure; failure = await execute(ops, netns, { options })) ops = ops.slice(failure.index + 1);
     state = await look();
   }
   return restoreReport(state.plan.changes, snapshot, state.now, state.scope);
@@ -217,7 +220,7 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     let ran = 0;
     const rollback = async (what: string, cause: string, exitCode = 1): Promise<never> => {
       log(`${what}; restoring the previous state…`);
-      const report = await restore(snapshot, plan, ran, netns, facts);
+      const report = await restore(snapshot, plan, ran, netns, facts, hooks.options);
       if (journal) removeJournal(journal.base);
       const status = report.differences.length ? `NOT fully restored, still different:\n  ${report.differences.join('\n  ')}` : restoredWords(report);
       throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\n${status}`, [], exitCode);
@@ -226,6 +229,7 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     let current = { first: 1, last: 0, of: n };
     const failure: ExecFailure | undefined = await execute(plan.operations, netns, {
       signal: stop.signal,
+      options: hooks.options,
       onInvocation: (inv) => {
         current = { first: inv.start + 1, last: inv.start + inv.ops.length, of: n };
       },
@@ -236,8 +240,8 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     });
     ran = failure ? (failure.stopped ? current.last : failure.index) : n;
     if (signal) await interrupted();
-    if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${commandLine(failure.operation, netns).join(' ')}: ${failure.message}`);
-    const after = await readLive(netns, desired, facts);
+    if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${commandLine(failure.operation, netns, hooks.options).join(' ')}: ${failure.message}`);
+    const after = await readLive(netns, desired, facts, [], hooks.options);
     if (signal) await interrupted();
     const again = planChanges(desired, after);
     if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);

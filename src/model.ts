@@ -89,6 +89,9 @@ export interface Plan {
   netns?: string;
   changes: Change[];
   operations: Operation[];
+  /** Objects others added where nethost manages, that it leaves alone (a foreign port on its bridge):
+   *  drift to report, never to change. */
+  leftAlone?: string[];
 }
 
 export interface Diagnostic {

@@ -1,10 +1,11 @@
 // The registry: one line per backend.
-import type { Backend } from './types.js';
+import type { Backend, BackendOptions } from './types.js';
 import type { Operation } from '../model.js';
 import { ipBackend } from './ip/index.js';
 import { sysctlBackend } from './sysctl/index.js';
+import { ovsBackend } from './ovs/index.js';
 
-export const BACKENDS: Backend[] = [ipBackend, sysctlBackend];
+export const BACKENDS: Backend[] = [ipBackend, sysctlBackend, ovsBackend];
 
 const byName = new Map(BACKENDS.map((b) => [b.name, b]));
 export function backendOf(op: Pick<Operation, 'backend'>): Backend {
@@ -14,4 +15,4 @@ export function backendOf(op: Pick<Operation, 'backend'>): Backend {
 }
 
 /** The exact command a person would run for one operation. */
-export const commandLine = (op: Operation, netns: string | undefined) => backendOf(op).command(op, netns);
+export const commandLine = (op: Operation, netns: string | undefined, options?: BackendOptions) => backendOf(op).command(op, netns, options);

@@ -11,8 +11,13 @@
 import type { DesiredState, Operation } from '../model.js';
 import type { RawLive } from '../live/raw.js';
 
+/** Settings of the tools nethost drives, from the command line (each backend declares its own by
+ *  module augmentation: `ovsdb` in ./ovs). */
+export interface BackendOptions {}
+
 export interface ReadContext {
   netns: string | undefined;
+  options?: BackendOptions;
   /** The file, once loaded: reads that depend on what it names (sysctl keys) wait for it. */
   desired: Promise<DesiredState | undefined>;
   /** Extra names to read besides the file's (a snapshot's sysctl keys, when verifying a restore). */
@@ -22,6 +27,7 @@ export interface ReadContext {
 /** Lets the engine stop a running invocation (a signal) and record which child runs (the journal). */
 export interface RunControl {
   signal?: AbortSignal;
+  options?: BackendOptions;
   /** Called with each child process started, before it is given any input. */
   onSpawn?(child: { pid: number; argv: string[] }): void;
 }
@@ -47,5 +53,8 @@ export interface Backend {
   groupKey(op: Operation): string;
   run(ops: Operation[], netns: string | undefined, control: RunControl): Promise<InvocationFailure | undefined>;
   /** The exact argv a person would run for this operation alone (`--script`, JSON, error messages). */
-  command(op: Operation, netns: string | undefined): string[];
+  command(op: Operation, netns: string | undefined, options?: BackendOptions): string[];
+  /** `--script` lines for one invocation, when it is not one command per operation (an OVSDB
+   *  transaction); default: `command` of each, shell-quoted. */
+  script?(ops: Operation[], netns: string | undefined, options?: BackendOptions): string[];
 }

@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { jsonFlag, netnsFlag, NethostCommand, useColor } from './base.js';
+import { jsonFlag, netnsFlag, ovsdbFlag, NethostCommand, useColor } from './base.js';
 import type { Plan } from '../model.js';
 
 export default class Apply extends NethostCommand {
@@ -11,6 +11,7 @@ export default class Apply extends NethostCommand {
   static args = { file: Args.string({ required: true, description: 'the nethost YAML file' }) };
   static flags = {
     netns: netnsFlag,
+    ovsdb: ovsdbFlag,
     json: jsonFlag,
     yes: Flags.boolean({ char: 'y', description: 'apply without asking' }),
     'lock-timeout': Flags.integer({ min: 0, max: 86400, default: 0, description: 'seconds to wait for another apply on the same namespace to finish (default: refuse at once)' }),
@@ -35,10 +36,10 @@ export default class Apply extends NethostCommand {
       rl.close();
       return answer.trim() === 'yes';
     };
-    const outcome = await applyFile(args.file, flags.netns, { confirm, log: (l) => process.stderr.write(`nethost: ${l}\n`), lockTimeout: flags['lock-timeout'] });
+    const outcome = await applyFile(args.file, flags.netns, { confirm, log: (l) => process.stderr.write(`nethost: ${l}\n`), lockTimeout: flags['lock-timeout'], options: { ovsdb: flags.ovsdb } });
     if (this.json) {
       const { planJson } = await import('../render/json.js');
-      this.out(JSON.stringify({ applied: outcome.applied, verified: outcome.applied, recovered: outcome.recovered ?? null, plan: planJson(outcome.plan) }, null, 2) + '\n');
+      this.out(JSON.stringify({ applied: outcome.applied, verified: outcome.applied, recovered: outcome.recovered ?? null, plan: planJson(outcome.plan, { ovsdb: flags.ovsdb }) }, null, 2) + '\n');
       return;
     }
     if (!outcome.plan.changes.length) this.out(renderPlan(outcome.plan, { color: false }));

@@ -5,6 +5,7 @@ import type { Diagnostic } from '../model.js';
 import { NethostError } from '../model.js';
 
 export const netnsFlag = Flags.string({ description: 'named network namespace to read and change (ip -n NS); default: the current one' });
+export const ovsdbFlag = Flags.string({ description: 'Open vSwitch database to use, unix:PATH (default: $NETHOST_OVSDB, else ovs-vsctl\'s own: $OVS_RUNDIR/db.sock)' });
 export const jsonFlag = Flags.boolean({ description: 'print machine-readable JSON on stdout' });
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org). */

@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { jsonFlag, netnsFlag, NethostCommand, useColor } from './base.js';
+import { jsonFlag, netnsFlag, ovsdbFlag, NethostCommand, useColor } from './base.js';
 
 export default class PlanCommand extends NethostCommand {
   static summary = 'Show the changes that would make the live state match the file.';
@@ -9,6 +9,7 @@ export default class PlanCommand extends NethostCommand {
   static args = { file: Args.string({ required: true, description: 'the nethost YAML file' }) };
   static flags = {
     netns: netnsFlag,
+    ovsdb: ovsdbFlag,
     json: jsonFlag,
     script: Flags.boolean({ description: 'print the exact ip / sysctl commands as a runnable sh script', exclusive: ['json'] }),
   };
@@ -17,14 +18,14 @@ export default class PlanCommand extends NethostCommand {
     const { args, flags } = await this.parse(PlanCommand);
     this.json = flags.json;
     const { planFile } = await import('../core.js');
-    const { plan, interrupted } = await planFile(args.file, flags.netns);
+    const { plan, interrupted } = await planFile(args.file, flags.netns, { ovsdb: flags.ovsdb });
     if (interrupted) process.stderr.write(`nethost: warning: ${interrupted}\n`);
     if (flags.json) {
       const { planJson } = await import('../render/json.js');
-      this.out(JSON.stringify(planJson(plan), null, 2) + '\n');
+      this.out(JSON.stringify(planJson(plan, { ovsdb: flags.ovsdb }), null, 2) + '\n');
     } else if (flags.script) {
       const { renderScript } = await import('../render/script.js');
-      this.out(renderScript(plan));
+      this.out(renderScript(plan, { ovsdb: flags.ovsdb }));
     } else {
       const { renderPlan } = await import('../render/human.js');
       this.out(renderPlan(plan, { color: useColor() }));

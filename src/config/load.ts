@@ -112,7 +112,7 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
   const kindNames = LINK_KINDS.map((k) => k.configKind);
   const valid = new Map<string, { kind: LinkKind; entry: any }>();
   for (const [name, entry] of Object.entries(ifaces)) {
-    const nameCheck = ifname.safeParse(name);
+    const nameCheck = (LINK_KINDS.find((k) => k.configKind === entry?.kind)?.nameSchema ?? ifname).safeParse(name);
     if (!nameCheck.success) {
       const [problem, hint] = nameCheck.error.issues[0].message.split('; ');
       diagnostics.push({ severity: 'error', message: `interface name "${name}": ${problem}`, hint, path: ['interfaces', name], source: at(['interfaces', name], true) });
@@ -143,14 +143,18 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
   }
 
   // Membership: written once, as the master's `ports`.
+  // `ports` is a list, or (ovs-bridge) a map of name → port settings. Kinds with portResources (Open
+  // vSwitch) are not kernel masters: their ports get no `master`.
   const masterOf = new Map<string, string>();
-  for (const [name, { entry }] of valid) {
-    (entry.ports ?? []).forEach((port: string, i: number) => {
-      const where = { path: ['interfaces', name, 'ports', i], source: at(['interfaces', name, 'ports', i]) };
+  const portOf = new Map<string, string>();
+  for (const [name, { kind, entry }] of valid) {
+    const list = Array.isArray(entry.ports);
+    (list ? entry.ports : Object.keys(entry.ports ?? {})).forEach((port: string, i: number) => {
+      const where = { path: ['interfaces', name, 'ports', list ? i : port], source: list ? at(['interfaces', name, 'ports', i]) : at(['interfaces', name, 'ports', port], true) };
       if (port === name) diagnostics.push({ severity: 'error', message: `${name} lists itself as a port`, hint: 'remove it from ports', ...where });
       else if (!(port in ifaces)) diagnostics.push({ severity: 'error', message: `port "${port}" of ${name} is not declared`, hint: `declare it under interfaces (kind: ethernet for an existing device)`, ...where });
-      else if (masterOf.has(port)) diagnostics.push({ severity: 'error', message: `"${port}" is a port of both ${masterOf.get(port)} and ${name}`, hint: 'a link has one master: list it under one of them', ...where });
-      else masterOf.set(port, name);
+      else if (portOf.has(port)) diagnostics.push({ severity: 'error', message: `"${port}" is a port of both ${portOf.get(port)} and ${name}`, hint: 'a link has one master: list it under one of them', ...where });
+      else (portOf.set(port, name), kind.portResources || masterOf.set(port, name));
     });
   }
 
@@ -161,7 +165,7 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
     const deps = [...r.deps];
     const master = masterOf.get(name);
     if (master) deps.push({ id: linkId(master), via: 'master', mode: 'attach' });
-    add({ id: linkId(name), kind: kind.name, attrs: { ...r.attrs, master: master ?? null }, owned: true, deps, source: at(['interfaces', name], true) });
+    add({ id: kind.idOf?.(name) ?? linkId(name), kind: kind.name, attrs: { ...r.attrs, master: master ?? null }, owned: true, deps, source: at(['interfaces', name], true) });
     (entry.addresses ?? []).forEach((text: string, i: number) => {
       const a = addressResource(name, text)!;
       const ip = canonicalIp(text.split('/')[0])!.ip;
@@ -173,6 +177,13 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
       seenIps.set(ip, name);
       add({ ...a, source: where.source });
     });
+  }
+
+  // Resources a kind makes from the whole file (an ovs-bridge's ports need their members' kinds).
+  for (const [name, { kind, entry }] of valid) {
+    const r = kind.portResources?.(name, entry, valid);
+    for (const d of r?.diagnostics ?? []) diagnostics.push({ ...d, source: d.source ?? (d.path ? at(d.path, typeof d.path[d.path.length - 1] === 'string' && d.path[2] === 'ports') ?? at(d.path) : undefined) });
+    for (const x of r?.resources ?? []) add({ ...x, source: x.source ?? at(['interfaces', name], true) });
   }
 
   // Sections (routes need addresses, rules need routes)

@@ -37,6 +37,9 @@ export interface ResourceKind {
   manages?(live: Resource, desired: DesiredState): boolean;
   /** Can the object exist only because the file says so (false for `ethernet`: it is never created). */
   creatable?: boolean;
+  /** For a live object absent from the file and not nethost's: words to report it as drift that is
+   *  left alone (a foreign port on a bridge nethost manages), or undefined when it is expected. */
+  leftAlone?(live: Resource, desired: DesiredState): string | undefined;
 }
 
 export interface OpContext {
@@ -51,8 +54,15 @@ export interface LinkKind extends ResourceKind {
   /** The value of `kind:` in the file. */
   configKind: string;
   schema: z.ZodObject;
-  /** Does this raw link belong to this kind? */
-  matches(raw: RawLink): boolean;
+  /** Does this raw link belong to this kind? `live` is the whole raw state (OVS's rows say which
+   *  kernel devices are Open vSwitch's). */
+  matches(raw: RawLink, live: RawLive): boolean;
+  /** Its `ports` are not kernel ports (`master`): the kind makes their resources from the whole file. */
+  portResources?(name: string, entry: any, file: Map<string, { kind: LinkKind; entry: any }>): { resources: Resource[]; diagnostics: Diagnostic[] };
+  /** Its resource id, when it is not a kernel link (`link:NAME`): OVS tunnels and bonds are OVSDB rows. */
+  idOf?(name: string): string;
+  /** The name rule for this kind's entries, when not the kernel's (OVS tunnels are only OVSDB rows). */
+  nameSchema?: z.ZodType<string>;
   /** Kind-specific canonical attributes and dependencies from the file entry. */
   fromConfig(name: string, entry: any, facts: HostFacts): { attrs: Attrs; deps: Dependency[]; diagnostics?: Diagnostic[] };
 }

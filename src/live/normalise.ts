@@ -10,15 +10,20 @@ export function normaliseLive(raw: RawLive, facts: HostFacts, netns?: string): L
   const resources = new Map<string, Resource>();
   // Each live link belongs to the first kind that claims it (the registry keeps `ethernet` last).
   const byKind = new Map<string, RawLive['links']>();
+  const kindOfLink = new Map<string, string>();
   for (const l of raw.links) {
-    const k = LINK_KINDS.find((kind) => kind.matches(l))!;
+    const k = LINK_KINDS.find((kind) => kind.matches(l, raw))!;
     let list = byKind.get(k.name);
     if (!list) byKind.set(k.name, (list = []));
     list.push(l);
+    kindOfLink.set(l.ifname, k.name);
   }
   for (const k of LINK_KINDS) {
-    const links = byKind.get(k.name);
-    if (links) for (const r of k.fromLive({ ...raw, links }, facts)) resources.set(r.id, r);
+    // A port of Open vSwitch's kernel datapath has `ovs-system` as its master: that is OVS's
+    // business (its Port rows), not a kernel master, for the kind that reads the port.
+    const links = (byKind.get(k.name) ?? []).map((l) => (l.master && kindOfLink.get(l.master)?.startsWith('ovs-') && !k.name.startsWith('ovs-') ? { ...l, master: undefined } : l));
+    // Every kind reads: a kind may hold objects that have no kernel link (OVS rows).
+    for (const r of k.fromLive({ ...raw, links }, facts)) resources.set(r.id, r);
   }
   for (const k of [address, ...SECTION_KINDS]) for (const r of k.fromLive(raw, facts)) resources.set(r.id, r);
   const addresses: string[] = [];

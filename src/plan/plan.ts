@@ -64,5 +64,10 @@ export function buildPlan(changes: Change[], desired: DesiredState, live: LiveSt
   const operations = [...ordered.filter((o) => o.phase !== 'late'), ...ordered.filter((o) => o.phase === 'late')];
   const order = new Map([...orderedDels, ...orderedPuts].map((n, i) => [n.resource, i]));
   const sorted = [...changes].sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
-  return { netns, changes: sorted, operations };
+  const leftAlone: string[] = [];
+  for (const r of live.resources.values()) {
+    const note = desired.resources.has(r.id) || r.owned ? undefined : kindOf(r.kind).leftAlone?.(r, desired);
+    if (note) leftAlone.push(note);
+  }
+  return { netns, changes: sorted, operations, ...(leftAlone.length ? { leftAlone } : {}) };
 }

@@ -13,8 +13,12 @@ export function describe(r: Resource): string {
       return `neighbour ${r.attrs.to} on ${r.attrs.dev}`;
     case 'sysctl':
       return `sysctl ${r.attrs.key}`;
+    case 'ovs-port':
+      return `OVS port ${r.id.slice(9)}${r.attrs.bridge ? ` on ${r.attrs.bridge}` : ''}`;
+    case 'ovs-device':
+      return `kernel device of OVS bridge ${r.id.slice(11)}`;
     default:
-      return `${r.kind} ${r.id.replace(/^link:/, '')}`;
+      return `${r.kind} ${r.id.slice(r.id.indexOf(':') + 1)}`;
   }
 }
 

@@ -62,10 +62,11 @@ function attrLines(c: Change, style: Style): string[] {
 }
 
 export function renderPlan(plan: Plan, style: Style): string {
-  if (!plan.changes.length) return `No changes. ${plan.netns ? `Namespace ${plan.netns}` : 'The host'} matches the file.\n`;
+  if (!plan.changes.length) return `No changes. ${plan.netns ? `Namespace ${plan.netns}` : 'The host'} matches the file.\n${(plan.leftAlone ?? []).map((n) => `  ! ${n}\n`).join('')}`;
   const lines = [`nethost will make these changes${plan.netns ? ` in namespace ${plan.netns}` : ''}:`, ''];
   for (const c of plan.changes) lines.push(...renderChange(c, style));
   const s = summarize(plan);
+  if (plan.leftAlone?.length) lines.push('', ...plan.leftAlone.map((n) => `  ! ${n}`));
   lines.push('', `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete, ${s.adopt} to adopt; ${plan.operations.length} operations.`);
   if (s.disruptive) lines.push(paint(style, 31, `${WARN} ${s.disruptive} ${s.disruptive > 1 ? 'changes take a link down or recreate it' : 'change takes a link down or recreates it'}.`));
   return lines.join('\n') + '\n';
@@ -78,5 +79,6 @@ export function renderDrift(plan: Plan): string {
       const what = c.action === 'create' ? 'missing' : c.action === 'delete' ? 'not in the file' : c.action === 'adopt' ? 'not marked as managed' : c.attrs.filter((a) => !HIDDEN.has(a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
       return `drift: ${describe((c.after ?? c.before)!)}: ${what}`;
     });
+  for (const n of plan.leftAlone ?? []) lines.push(`drift: ${n}`);
   return lines.join('\n') + '\n';
 }

@@ -4,10 +4,11 @@ import type { Plan } from '../model.js';
 import { describe } from './describe.js';
 import { summarize } from './human.js';
 import { commandLine } from '../backends/index.js';
+import type { BackendOptions } from '../backends/types.js';
 
 export const PLAN_FORMAT_VERSION = '2';
 
-export function planJson(plan: Plan) {
+export function planJson(plan: Plan, options?: BackendOptions) {
   return {
     format_version: PLAN_FORMAT_VERSION,
     netns: plan.netns ?? null,
@@ -21,13 +22,14 @@ export function planJson(plan: Plan) {
       reasons: c.reasons,
       attributes: c.attrs.map((a) => ({ name: a.name, before: a.before ?? null, after: a.after ?? null, forces_replace: a.forcesReplace })),
     })),
+    left_alone: plan.leftAlone ?? [],
     operations: plan.operations.map((o) => ({
       resource: o.resource,
       action: o.action,
       phase: o.phase,
       backend: o.backend,
       disruptive: o.disruptive,
-      command: commandLine(o, plan.netns),
+      command: commandLine(o, plan.netns, options),
     })),
   };
 }

@@ -39,6 +39,7 @@ export function raw(s: Scenario): RawLive {
     routes6: json(join(dir, 'route6.json')),
     rules6: json(join(dir, 'rule6.json')),
     sysctls: existsSync(sys) ? parseSysctl(readFileSync(sys, 'utf8')) : {},
+    ovs: null,
   };
 }
 

@@ -1,0 +1,336 @@
+// The Open vSwitch kinds. In the file: `ovs-bridge` (its `ports` a list of names or a map of name →
+// port settings), `ovs-internal`, `ovs-tunnel`, `ovs-bond`. Behind them, one resource per OVSDB
+// concern, so that the dependency graph orders them against the kernel's objects:
+//   link:BR          ovs-bridge   the Bridge row
+//   ovs-device:BR    ovs-device   the bridge's kernel device (up/down; its addresses hang on link:BR)
+//   ovs-port:P       ovs-port     a Port row on a bridge (tag, trunks) with its Interface's type
+//   link:P           ovs-internal an internal port's kernel device (addresses and routes like any link)
+//   ovs-tunnel:P     ovs-tunnel   a tunnel Interface's options
+//   ovs-bond:P       ovs-bond     a bonded Port's bond settings (its members are the port's interfaces)
+// Every OVSDB change is an operation of the `ovs` backend (one ovs-vsctl transaction per run of them);
+// rows are ranked together (12), the kernel devices' `ip link set up` after them (13), so that one
+// transaction normally carries every OVS change of an apply.
+import { z } from 'zod';
+import type { AttrChange, Attrs, Diagnostic, Resource } from '../../model.js';
+import { NethostError } from '../../model.js';
+import type { LinkKind, OpSpec, ResourceKind } from '../types.js';
+import { cidrList, ipAddress, ifname } from '../fields.js';
+import { linkId } from '../links/common.js';
+import { canonicalIp } from '../../util/net.js';
+import { PSK_REF } from '../../backends/ovs/psk.js';
+import { assign, bondId, deviceId, isOvsDevice, nameOf, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, portId, PSK_REF_KEY, tunnelId } from './common.js';
+import { DEFAULT_DST_PORT, DEFAULT_PRIORITY, ovsLiveResources, TUNNEL_TYPES } from './live.js';
+
+const OVS_RANK = 12;
+const DEVICE_RANK = 13;
+const vlan = z.number().int().min(0).max(4095);
+const stateField = z.enum(['up', 'down']).default('up').describe('administrative state of its kernel device; default up');
+
+const portSettings = z
+  .object({
+    tag: vlan.optional().describe('access port on this VLAN (0–4095)'),
+    trunks: z.array(vlan).optional().describe('VLANs a trunk port carries; absent: all'),
+  })
+  .strict()
+  .nullable();
+
+const ipLink = (name: string, state: unknown): OpSpec => ({ backend: 'ip', args: ['link', 'set', 'dev', name, String(state)], disruptive: state === 'down' });
+
+/** Ops that bring a row's columns to `attrs`, for the changed ones. `col` maps an attribute to its
+ *  column (`tag`, `other_config:stp-priority`); `clear` values are written by removing the column
+ *  or map key (the canonical default). */
+function setRow(table: string, name: string, changes: { name: string; after: unknown }[], col: Record<string, string>, isDefault: (attr: string, v: unknown) => boolean): OpSpec[] {
+  const sets: string[] = [];
+  const ops: OpSpec[] = [];
+  for (const c of changes) {
+    const column = col[c.name];
+    if (!column) continue;
+    const [base, key] = column.split(':');
+    if (c.after === null || c.after === undefined || isDefault(c.name, c.after)) {
+      ops.push(key ? ovsOp('remove', table, name, base, key) : ovsOp('clear', table, name, base));
+    } else sets.push(assign(column, c.after as any));
+  }
+  return sets.length ? [ovsOp('set', table, name, ...sets), ...ops] : ops;
+}
+
+const markChange = (changes: AttrChange[]) => changes.filter((c) => c.name === 'mark').map((c) => ({ name: 'mark', after: c.after === null ? null : OVS_MARK }));
+
+// ─── ovs-bridge ────────────────────────────────────────────────────────────────────────────────
+
+const BRIDGE_COLS: Record<string, string> = {
+  mark: `external_ids:${OVS_MARK_KEY}`,
+  datapath: 'datapath_type',
+  stp: 'stp_enable',
+  rstp: 'rstp_enable',
+  stp_priority: 'other_config:stp-priority',
+  rstp_priority: 'other_config:rstp-priority',
+  fail_mode: 'fail_mode',
+};
+const bridgeDefault = (a: string, v: unknown) => (a === 'datapath' && v === 'system') || (a === 'fail_mode' && v === 'standalone') || ((a === 'stp_priority' || a === 'rstp_priority') && v === DEFAULT_PRIORITY);
+
+const portNames = (ports: unknown): string[] => (Array.isArray(ports) ? ports : ports && typeof ports === 'object' ? Object.keys(ports) : []);
+
+export const ovsBridge: LinkKind = {
+  name: 'ovs-bridge',
+  configKind: 'ovs-bridge',
+  rank: OVS_RANK,
+  immutable: ['datapath'],
+  disruptive: ['datapath', 'fail_mode'],
+  schema: z
+    .object({
+      kind: z.literal('ovs-bridge'),
+      datapath: z.enum(['system', 'netdev']).optional().describe('system (default: the kernel module) | netdev (userspace)'),
+      stp: z.boolean().optional().describe('802.1D spanning tree (stp_enable); default false'),
+      rstp: z.boolean().optional().describe('rapid spanning tree (rstp_enable); default false'),
+      stp_priority: z.number().int().min(0).max(65535).optional().describe('other_config:stp-priority; default 32768'),
+      rstp_priority: z.number().int().min(0).max(61440).multipleOf(4096).optional().describe('other_config:rstp-priority, a multiple of 4096; default 32768'),
+      fail_mode: z.enum(['standalone', 'secure']).optional().describe('without a controller: standalone (default, a learning switch) | secure (no forwarding)'),
+      ports: z.union([z.array(ovsName), z.record(ovsName, portSettings)]).optional().describe('ports: a list of names, or a map of name → {tag, trunks}'),
+      foreign_ports: z
+        .string()
+        .refine((s) => { try { new RegExp(s); return true; } catch { return false; } }, { message: 'not a regular expression; write e.g. "^vnet[0-9]+$"' })
+        .optional()
+        .describe('regular expression: unmarked ports other tools add (libvirt vnet*) that are expected, not drift'),
+      state: stateField,
+      addresses: cidrList.optional().describe('addresses on the bridge\'s own kernel device'),
+    })
+    .strict(),
+  matches: isOvsDevice,
+  fromConfig(_name, e) {
+    const attrs: Attrs = {
+      mark: OVS_MARK,
+      datapath: e.datapath ?? 'system',
+      stp: e.stp ?? false,
+      rstp: e.rstp ?? false,
+      stp_priority: e.stp_priority ?? DEFAULT_PRIORITY,
+      rstp_priority: e.rstp_priority ?? DEFAULT_PRIORITY,
+      fail_mode: e.fail_mode ?? 'standalone',
+      foreign_ports: e.foreign_ports ?? null,
+    };
+    return { attrs, deps: [] };
+  },
+  portResources(name, e, file) {
+    const resources: Resource[] = [{ id: deviceId(name), kind: 'ovs-device', attrs: { state: e.state ?? 'up' }, owned: true, deps: [{ id: linkId(name), via: 'bridge', mode: 'recreate' }] }];
+    const diagnostics: Diagnostic[] = [];
+    const settings = Array.isArray(e.ports) ? {} : (e.ports ?? {});
+    portNames(e.ports).forEach((p, i) => {
+      const s = settings[p] ?? {};
+      const member = file.get(p);
+      const path = ['interfaces', name, 'ports', Array.isArray(e.ports) ? i : p];
+      const k = member?.kind.name;
+      if (k === 'ovs-bridge') diagnostics.push({ severity: 'error', message: `${p} is an OVS bridge: it cannot be a port of ${name}`, hint: 'join OVS bridges with a patch port or a veth pair (kind: veth) instead', path });
+      const type = k === 'ovs-internal' ? 'internal' : k === 'ovs-tunnel' ? member!.entry.type : k === 'ovs-bond' ? 'bond' : '';
+      const members: string[] = k === 'ovs-bond' ? [...(member!.entry.ports ?? [])].sort() : [];
+      if (k === 'ovs-tunnel' && member!.entry.ipsec && (e.datapath ?? 'system') !== 'system')
+        diagnostics.push({ severity: 'error', message: `IPsec tunnel ${p} needs the kernel datapath, but ${name} has datapath: ${e.datapath}`, hint: 'put IPsec tunnels on a bridge with datapath: system (ovs-monitor-ipsec keys the kernel\'s xfrm)', path });
+      resources.push({
+        id: portId(p),
+        kind: 'ovs-port',
+        attrs: { mark: OVS_MARK, bridge: name, tag: s.tag ?? null, trunks: [...(s.trunks ?? [])].sort((a: number, b: number) => a - b), type, interfaces: k === 'ovs-bond' ? members : undefined },
+        owned: true,
+        deps: [
+          { id: linkId(name), via: 'bridge', mode: 'recreate' },
+          ...(type === '' ? [p] : members).map((m) => ({ id: linkId(m), via: 'interface', mode: 'order' as const })),
+        ],
+      });
+    });
+    return { resources, diagnostics };
+  },
+  fromLive: (raw) => ovsLiveResources(raw, raw.links),
+  create(r) {
+    const name = nameOf(r.id);
+    const a = r.attrs;
+    // At creation only what differs from OVS's defaults, as a person would write it.
+    const cols = Object.keys(BRIDGE_COLS)
+      .filter((k) => k !== 'mark' && a[k] !== null && a[k] !== undefined && a[k] !== false && !bridgeDefault(k, a[k]))
+      .map((k) => assign(BRIDGE_COLS[k], a[k]!));
+    cols.unshift(assign(BRIDGE_COLS.mark, OVS_MARK));
+    return [ovsOp('add-br', name), ovsOp('set', 'Bridge', name, ...cols)];
+  },
+  update(d, _l, changes) {
+    const name = nameOf(d.id);
+    return setRow('Bridge', name, [...changes.filter((c) => c.name !== 'mark'), ...markChange(changes)], BRIDGE_COLS, bridgeDefault);
+  },
+  delete(live, ctx) {
+    const name = nameOf(live.id);
+    // del-br takes every port with it: never one that nethost did not add.
+    const foreign = [...ctx.live.resources.values()].filter((r) => r.kind === 'ovs-port' && r.attrs.bridge === name && !r.owned).map((r) => nameOf(r.id));
+    if (foreign.length)
+      throw new NethostError(`OVS bridge ${name} is not in the file, but it carries ${foreign.length > 1 ? 'ports' : 'port'} ${foreign.join(', ')} that nethost did not add: deleting it (del-br) would take ${foreign.length > 1 ? 'them' : 'it'} too`, [
+        { severity: 'error', message: `move or remove ${foreign.join(', ')} first (ovs-vsctl del-port ${name} ${foreign[0]}), or keep ${name} in the file`, hint: 'nothing was changed' },
+      ]);
+    return [{ ...ovsOp('del-br', name), disruptive: true }];
+  },
+};
+
+// ─── ovs-port (made from an ovs-bridge's ports) ──────────────────────────────────────────────────
+
+const PORT_COLS: Record<string, string> = { mark: `external_ids:${OVS_MARK_KEY}`, tag: 'tag', trunks: 'trunks' };
+
+export const ovsPort: ResourceKind = {
+  name: 'ovs-port',
+  rank: OVS_RANK,
+  immutable: ['bridge'],
+  disruptive: ['tag', 'trunks', 'type'],
+  replaceWhen: (name, before, after) => name === 'type' && (before === 'bond') !== (after === 'bond'),
+  fromLive: () => [], // read with the bridges (ovs-bridge)
+  create(r) {
+    const name = nameOf(r.id);
+    const a = r.attrs;
+    const cols = [assign(PORT_COLS.mark, OVS_MARK), ...(a.tag !== null && a.tag !== undefined ? [assign('tag', a.tag)] : []), ...(Array.isArray(a.trunks) && a.trunks.length ? [assign('trunks', a.trunks)] : [])];
+    if (a.type === 'bond') return [ovsOp('add-bond', String(a.bridge), name, ...(a.interfaces as string[]), ...cols)];
+    const ops = [ovsOp('add-port', String(a.bridge), name, ...cols)];
+    if (a.type) ops.push(ovsOp('set', 'Interface', name, assign('type', a.type)));
+    return ops;
+  },
+  update(d, l, changes) {
+    const name = nameOf(d.id);
+    const ops = setRow('Port', name, [...changes.filter((c) => c.name !== 'mark'), ...markChange(changes)], PORT_COLS, (k, v) => k === 'trunks' && Array.isArray(v) && !v.length);
+    for (const c of changes) {
+      if (c.name === 'type' && d.attrs.type !== 'bond') ops.push(ovsOp('set', 'Interface', name, assign('type', c.after as string)));
+      if (c.name === 'interfaces') {
+        const before = new Set((l.attrs.interfaces as string[]) ?? []);
+        const after = new Set((d.attrs.interfaces as string[]) ?? []);
+        for (const m of after) if (!before.has(m)) ops.push(ovsOp('add-bond-iface', name, m));
+        for (const m of before) if (!after.has(m)) ops.push(ovsOp('del-bond-iface', name, m));
+      }
+    }
+    return ops;
+  },
+  delete(live, ctx) {
+    // del-br takes its ports with it.
+    return ctx.deleting.has(linkId(String(live.attrs.bridge))) ? [] : [{ ...ovsOp('del-port', String(live.attrs.bridge), nameOf(live.id)), disruptive: true }];
+  },
+  leftAlone(live, desired) {
+    const br = desired.resources.get(linkId(String(live.attrs.bridge)));
+    if (br?.kind !== 'ovs-bridge') return undefined;
+    const pattern = br.attrs.foreign_ports;
+    const name = nameOf(live.id);
+    if (typeof pattern === 'string' && new RegExp(pattern).test(name)) return undefined;
+    return `foreign port ${name} on ${live.attrs.bridge}, left alone${pattern ? ` (it does not match foreign_ports ${JSON.stringify(pattern)})` : ' (foreign_ports: "REGEX" on the bridge makes it expected)'}`;
+  },
+};
+
+// ─── kernel devices of bridges and internal ports ─────────────────────────────────────────────────
+
+const deviceOps = {
+  fromLive: () => [],
+  create: (r: Resource) => (r.attrs.state === 'up' ? [ipLink(nameOf(r.id), 'up')] : []),
+  update: (d: Resource, _l: Resource, changes: AttrChange[]) => changes.filter((c) => c.name === 'state').map((c) => ipLink(nameOf(d.id), c.after)),
+  // OVS removes the device with its row.
+  delete: () => [],
+};
+
+export const ovsDevice: ResourceKind = { name: 'ovs-device', rank: DEVICE_RANK, immutable: [], ...deviceOps };
+
+export const ovsInternal: LinkKind = {
+  name: 'ovs-internal',
+  configKind: 'ovs-internal',
+  rank: DEVICE_RANK,
+  immutable: [],
+  schema: z.object({ kind: z.literal('ovs-internal'), state: stateField, addresses: cidrList.optional().describe('addresses, as on any link') }).strict(),
+  matches: () => false, // its kernel device is claimed with every OVS device by ovs-bridge
+  fromConfig: (name, e) => ({ attrs: { state: e.state ?? 'up' }, deps: [{ id: portId(name), via: 'port', mode: 'recreate' }] }),
+  ...deviceOps,
+};
+
+// ─── ovs-tunnel ─────────────────────────────────────────────────────────────────────────────────
+
+const TUNNEL_COLS: Record<string, string> = { remote_ip: 'options:remote_ip', local_ip: 'options:local_ip', key: 'options:key', dst_port: 'options:dst_port' };
+
+function tunnelOps(name: string, changes: { name: string; after: unknown }[], defaults: Attrs): OpSpec[] {
+  const ops = setRow('Interface', name, changes, TUNNEL_COLS, (k, v) => k === 'dst_port' && v === defaults.dst_port);
+  const psk = changes.find((c) => c.name === 'ipsec');
+  if (psk) {
+    if (psk.after === null) ops.push(ovsOp('remove', 'Interface', name, 'options', 'psk'), ovsOp('remove', 'Interface', name, 'external_ids', PSK_REF_KEY));
+    else ops.push(ovsOp('set', 'Interface', name, `options:psk=${PSK_REF}${psk.after}`, `external_ids:${PSK_REF_KEY}=${psk.after}`));
+  }
+  return ops;
+}
+
+export const ovsTunnel: LinkKind = {
+  name: 'ovs-tunnel',
+  configKind: 'ovs-tunnel',
+  rank: OVS_RANK,
+  immutable: [],
+  schema: z
+    .object({
+      kind: z.literal('ovs-tunnel'),
+      type: z.enum(TUNNEL_TYPES).describe('gre | vxlan | geneve (for IPsec, add ipsec: to one of these)'),
+      remote_ip: ipAddress.describe('the far end (options:remote_ip)'),
+      local_ip: ipAddress.optional().describe('source address (options:local_ip)'),
+      key: z.number().int().min(0).max(0xffffffff).optional().describe('GRE key, VXLAN VNI or Geneve VNI (options:key)'),
+      dst_port: z.number().int().min(1).max(65535).optional().describe('UDP port of vxlan (default 4789) and geneve (6081)'),
+      ipsec: z
+        .union([z.object({ psk_file: z.string().regex(/^\/[^\0]*$/, 'write an absolute path').describe('file holding the pre-shared key') }).strict(), z.object({ psk_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'write an environment variable name').describe('environment variable holding it') }).strict()])
+        .optional()
+        .describe('encrypt with IPsec (ovs-monitor-ipsec, kernel datapath); the key is never printed'),
+    })
+    .strict(),
+  nameSchema: ovsName,
+  idOf: tunnelId,
+  matches: () => false,
+  fromConfig(name, e) {
+    const attrs: Attrs = {
+      remote_ip: canonicalIp(e.remote_ip)!.ip,
+      local_ip: e.local_ip ? canonicalIp(e.local_ip)!.ip : null,
+      key: e.key ?? null,
+      dst_port: e.dst_port ?? DEFAULT_DST_PORT[e.type] ?? null,
+      ipsec: e.ipsec ? (e.ipsec.psk_file ? `file:${e.ipsec.psk_file}` : `env:${e.ipsec.psk_env}`) : null,
+    };
+    return { attrs, deps: [{ id: portId(name), via: 'port', mode: 'recreate' }] };
+  },
+  portResources: (name, _e, file) => onSomeBridge(name, file),
+  fromLive: () => [],
+  // The type comes from the port (set in the same transaction); a default dst_port is left unwritten.
+  create: (r, ctx) => {
+    const type = ctx.desired.resources.get(portId(nameOf(r.id)))?.attrs.type as string;
+    const dflt = DEFAULT_DST_PORT[type] ?? null;
+    return tunnelOps(nameOf(r.id), Object.entries(r.attrs).filter(([k, v]) => v !== null && v !== undefined && !(k === 'dst_port' && v === dflt)).map(([name, after]) => ({ name, after })), {});
+  },
+  update: (d, _l, changes, ctx) => {
+    const type = ctx.desired.resources.get(portId(nameOf(d.id)))?.attrs.type as string;
+    return tunnelOps(nameOf(d.id), changes, { dst_port: DEFAULT_DST_PORT[type] ?? null });
+  },
+  delete: () => [], // the port's del-port removes its interface
+};
+
+/** A tunnel or bond must be a port of an ovs-bridge of the file. */
+function onSomeBridge(name: string, file: Map<string, { kind: LinkKind; entry: any }>) {
+  const on = [...file.values()].some(({ kind, entry }) => kind.name === 'ovs-bridge' && portNames(entry.ports).includes(name));
+  const me = file.get(name)!;
+  return {
+    resources: [],
+    diagnostics: on ? [] : [{ severity: 'error' as const, message: `${me.kind.name} ${name} is not a port of any ovs-bridge`, hint: `list it in the ports of an ovs-bridge, e.g. ports: {${name}: {}}`, path: ['interfaces', name] }],
+  };
+}
+
+// ─── ovs-bond ───────────────────────────────────────────────────────────────────────────────────
+
+const BOND_COLS: Record<string, string> = { bond_mode: 'bond_mode', lacp: 'lacp' };
+
+export const ovsBond: LinkKind = {
+  name: 'ovs-bond',
+  configKind: 'ovs-bond',
+  rank: OVS_RANK,
+  immutable: [],
+  disruptive: ['bond_mode', 'lacp'],
+  schema: z
+    .object({
+      kind: z.literal('ovs-bond'),
+      ports: z.array(ifname).min(2).describe('its member links (kernel devices: ethernet, veth, tap), at least two'),
+      bond_mode: z.enum(['active-backup', 'balance-slb', 'balance-tcp']).optional().describe('default active-backup; balance-tcp needs LACP'),
+      lacp: z.enum(['active', 'passive', 'off']).optional().describe('default off'),
+    })
+    .strict(),
+  nameSchema: ovsName,
+  idOf: bondId,
+  matches: () => false,
+  fromConfig: (name, e) => ({ attrs: { bond_mode: e.bond_mode ?? 'active-backup', lacp: e.lacp ?? 'off' }, deps: [{ id: portId(name), via: 'port', mode: 'recreate' }] }),
+  portResources: (name, _e, file) => onSomeBridge(name, file),
+  fromLive: () => [],
+  create: (r) => [ovsOp('set', 'Port', nameOf(r.id), assign('bond_mode', r.attrs.bond_mode!), assign('lacp', r.attrs.lacp!))],
+  update: (d, _l, changes) => setRow('Port', nameOf(d.id), changes, BOND_COLS, () => false),
+  delete: () => [],
+};
+

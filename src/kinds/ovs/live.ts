@@ -1,0 +1,95 @@
+// OVSDB rows (and the kernel devices OVS made) → canonical resources. Defaults are canonical:
+// datapath_type "" is system, fail_mode [] is standalone, trunks [] is every VLAN, an absent
+// stp-priority is 32768. Run-time columns (ofport, statistics, status, link_state …) are not read
+// into attributes, and external_ids keys other than nethost's are never looked at.
+import type { Resource } from '../../model.js';
+import type { RawLink, RawLive } from '../../live/raw.js';
+import type { OvsInterfaceRow, OvsPortRow } from '../../backends/ovs/raw.js';
+import { linkId } from '../links/common.js';
+import { canonicalIp } from '../../util/net.js';
+import { bondId, deviceId, num, OVS_MARK_KEY, portId, PSK_REF_KEY, tunnelId } from './common.js';
+
+export const TUNNEL_TYPES = ['gre', 'vxlan', 'geneve'] as const;
+export const DEFAULT_DST_PORT: Record<string, number | null> = { gre: null, vxlan: 4789, geneve: 6081 };
+export const DEFAULT_PRIORITY = 32768;
+
+const mark = (ext: Record<string, string>) => ext[OVS_MARK_KEY] ?? null;
+const state = (l: RawLink | undefined) => (l ? (l.flags.includes('UP') ? 'up' : 'down') : null);
+const ip = (s: string | undefined) => (s ? canonicalIp(s)?.ip ?? s : null);
+
+export function ovsLiveResources(raw: RawLive, devices: RawLink[]): Resource[] {
+  const ovs = raw.ovs;
+  if (!ovs) return [];
+  const out: Resource[] = [];
+  const kernel = new Map(devices.map((l) => [l.ifname, l]));
+  const ifaceByUuid = new Map(ovs.interfaces.map((i) => [i.uuid, i]));
+  const portByUuid = new Map(ovs.ports.map((p) => [p.uuid, p]));
+  const bridgeNames = new Set(ovs.bridges.map((b) => b.name));
+  for (const b of ovs.bridges) {
+    const owned = mark(b.external_ids) !== null;
+    out.push({
+      id: linkId(b.name),
+      kind: 'ovs-bridge',
+      attrs: {
+        mark: mark(b.external_ids),
+        datapath: b.datapath_type === '' ? 'system' : b.datapath_type,
+        stp: b.stp_enable,
+        rstp: b.rstp_enable,
+        stp_priority: num(b.other_config['stp-priority'], DEFAULT_PRIORITY),
+        rstp_priority: num(b.other_config['rstp-priority'], DEFAULT_PRIORITY),
+        fail_mode: b.fail_mode ?? 'standalone',
+      },
+      owned,
+      deps: [],
+    });
+    out.push({ id: deviceId(b.name), kind: 'ovs-device', attrs: { state: state(kernel.get(b.name)) }, owned, deps: [{ id: linkId(b.name), via: 'bridge', mode: 'recreate' }] });
+    for (const u of b.ports) {
+      const p = portByUuid.get(u);
+      if (!p || p.name === b.name) continue; // the bridge's own local port is the bridge
+      out.push(...portResources(p, b.name, p.interfaces.map((x) => ifaceByUuid.get(x)).filter((x): x is OvsInterfaceRow => !!x), kernel, bridgeNames));
+    }
+  }
+  return out;
+}
+
+function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[], kernel: Map<string, RawLink>, bridges: Set<string>): Resource[] {
+  const owned = mark(p.external_ids) !== null;
+  const bond = ifaces.length > 1 || p.bond_mode !== null;
+  const type = bond ? 'bond' : ifaces[0]?.type ?? '';
+  const port = portId(p.name);
+  const members = ifaces.map((i) => i.name).sort();
+  const out: Resource[] = [
+    {
+      id: port,
+      kind: 'ovs-port',
+      attrs: { mark: mark(p.external_ids), bridge, tag: p.tag, trunks: p.trunks, type, interfaces: bond ? members : undefined },
+      owned,
+      // A port is deleted before the kernel link it carries, and before its bridge.
+      deps: [
+        { id: linkId(bridge), via: 'bridge', mode: 'recreate' },
+        ...(type === '' || bond ? members.filter((m) => !bridges.has(m)).map((m) => ({ id: linkId(m), via: 'interface', mode: 'order' as const })) : []),
+      ],
+    },
+  ];
+  const on = { id: port, via: 'port', mode: 'recreate' as const };
+  const i = ifaces[0];
+  if (bond) out.push({ id: bondId(p.name), kind: 'ovs-bond', attrs: { bond_mode: p.bond_mode ?? 'active-backup', lacp: p.lacp ?? 'off' }, owned, deps: [on] });
+  else if (i && i.type === 'internal') out.push({ id: linkId(i.name), kind: 'ovs-internal', attrs: { state: state(kernel.get(i.name)) }, owned, deps: [on] });
+  else if (i && (TUNNEL_TYPES as readonly string[]).includes(i.type)) {
+    const o = i.options;
+    out.push({
+      id: tunnelId(i.name),
+      kind: 'ovs-tunnel',
+      attrs: {
+        remote_ip: ip(o.remote_ip),
+        local_ip: ip(o.local_ip),
+        key: o.key === undefined ? null : /^\d+$/.test(o.key) ? Number(o.key) : o.key,
+        dst_port: num(o.dst_port, DEFAULT_DST_PORT[i.type] ?? null),
+        ipsec: o.psk === undefined ? null : i.external_ids[PSK_REF_KEY] ?? '(set by hand)',
+      },
+      owned,
+      deps: [on],
+    });
+  }
+  return out;
+}
