@@ -23,7 +23,7 @@ import { DEFAULT_DST_PORT, DEFAULT_PRIORITY, ovsLiveResources, TUNNEL_TYPES } fr
 
 const OVS_RANK = 12;
 const DEVICE_RANK = 13;
-const vlan = z.number().int().min(0).max(4095);
+const vlan = z.number({ error: 'a VLAN id must be a whole number 0–4095' }).int('a VLAN id must be a whole number 0–4095').min(0, 'a VLAN id is 0–4095').max(4095, 'a VLAN id is 0–4095 (802.1Q has 4096)');
 const stateField = z.enum(['up', 'down']).default('up').describe('administrative state of its kernel device; default up');
 
 const portSettings = z
@@ -116,12 +116,13 @@ export const ovsBridge: LinkKind = {
     portNames(e.ports).forEach((p, i) => {
       const s = settings[p] ?? {};
       const member = file.get(p);
+      if (!member) return; // undeclared or invalid: said where the ports are read
       const path = ['interfaces', name, 'ports', Array.isArray(e.ports) ? i : p];
-      const k = member?.kind.name;
+      const k = member.kind.name;
       if (k === 'ovs-bridge') diagnostics.push({ severity: 'error', message: `${p} is an OVS bridge: it cannot be a port of ${name}`, hint: 'join OVS bridges with a patch port or a veth pair (kind: veth) instead', path });
-      const type = k === 'ovs-internal' ? 'internal' : k === 'ovs-tunnel' ? member!.entry.type : k === 'ovs-bond' ? 'bond' : '';
-      const members: string[] = k === 'ovs-bond' ? [...(member!.entry.ports ?? [])].sort() : [];
-      if (k === 'ovs-tunnel' && member!.entry.ipsec && (e.datapath ?? 'system') !== 'system')
+      const type = k === 'ovs-internal' ? 'internal' : k === 'ovs-tunnel' ? member.entry.type : k === 'ovs-bond' ? 'bond' : '';
+      const members: string[] = k === 'ovs-bond' ? [...(member.entry.ports ?? [])].sort() : [];
+      if (k === 'ovs-tunnel' && member.entry.ipsec && (e.datapath ?? 'system') !== 'system')
         diagnostics.push({ severity: 'error', message: `IPsec tunnel ${p} needs the kernel datapath, but ${name} has datapath: ${e.datapath}`, hint: 'put IPsec tunnels on a bridge with datapath: system (ovs-monitor-ipsec keys the kernel\'s xfrm)', path });
       resources.push({
         id: portId(p),
@@ -256,7 +257,11 @@ export const ovsTunnel: LinkKind = {
   schema: z
     .object({
       kind: z.literal('ovs-tunnel'),
-      type: z.enum(TUNNEL_TYPES).describe('gre | vxlan | geneve (for IPsec, add ipsec: to one of these)'),
+      // The documents' ipsec_gre is recognised only to say what to write instead.
+      type: z
+        .enum([...TUNNEL_TYPES, 'ipsec_gre'])
+        .refine((t) => t !== 'ipsec_gre', { message: 'OVS removed the ipsec_gre tunnel type; write type: gre (or vxlan, geneve) with ipsec: {psk_file: PATH} (needs the kernel datapath and ovs-monitor-ipsec)' })
+        .describe('gre | vxlan | geneve; for IPsec add ipsec: to one of these (ipsec_gre is refused)'),
       remote_ip: ipAddress.describe('the far end (options:remote_ip)'),
       local_ip: ipAddress.optional().describe('source address (options:local_ip)'),
       key: z.number().int().min(0).max(0xffffffff).optional().describe('GRE key, VXLAN VNI or Geneve VNI (options:key)'),

@@ -1,0 +1,181 @@
+// Open vSwitch on captured output: `ovs-vsctl --format=json list …` and `ip -j -d address show` of a
+// namespace where a private OVS (userspace datapath) ran test/fixtures/ovs/netdev/nethost.yaml.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RawLive } from '../../src/live/raw.js';
+import { normaliseLive } from '../../src/live/normalise.js';
+import { parseOvsLists } from '../../src/backends/ovs/raw.js';
+import { builtBy, ovsBackend } from '../../src/backends/ovs/index.js';
+import { renderScript } from '../../src/render/script.js';
+import { planJson } from '../../src/render/json.js';
+import { renderDrift } from '../../src/render/human.js';
+import { desired, facts, load, plan } from './fixtures.js';
+
+const DIR = join(import.meta.dirname, '..', 'fixtures', 'ovs', 'netdev');
+const yaml = readFileSync(join(DIR, 'nethost.yaml'), 'utf8');
+
+const j = (f: string) => JSON.parse(readFileSync(join(DIR, f), 'utf8'));
+function raw(edit?: (s: string) => string): RawLive {
+  const text = readFileSync(join(DIR, 'vsctl-list.json'), 'utf8');
+  return {
+    links: j('address.json'),
+    neighbors: j('neigh.json'), routes4: j('route4.json'), routes6: j('route6.json'), rules4: j('rule4.json'), rules6: j('rule6.json'), sysctls: {},
+    ovs: parseOvsLists(edit ? edit(text) : text, 'unix:/test/db.sock'),
+  };
+}
+const live = (r = raw()) => normaliseLive(r, facts(), 'ns-ovs');
+
+describe('reading OVSDB', () => {
+  it('decodes rows: one-element sets as bare atoms, maps, uuids', () => {
+    const ovs = raw().ovs!;
+    const tap0 = ovs.ports.find((p) => p.name === 'tap0')!;
+    expect(tap0.tag).toBe(10);
+    expect(tap0.trunks).toEqual([]);
+    expect(tap0.external_ids).toEqual({ nethost: '1', 'iface-id': 'abc' });
+    expect(tap0.interfaces).toHaveLength(1);
+    const gre = ovs.interfaces.find((i) => i.name === 'gre0')!;
+    expect(gre).toMatchObject({ type: 'gre', options: { key: '42', local_ip: '198.51.100.1', remote_ip: '198.51.100.2' }, error: null });
+    expect(ovs.bridges[0]).toMatchObject({ name: 'ovsbr0', datapath_type: 'netdev', fail_mode: null, stp_enable: false });
+    expect(ovs.bridges[0].datapath_id).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('the kernel devices OVS made are never taps, ethernets or kernel-mastered ports', () => {
+    const l = live();
+    // On the userspace datapath ovsbr0, mgmt0 and ovs-netdev are persistent taps in `ip -j -d`.
+    expect(l.resources.get('link:ovsbr0')?.kind).toBe('ovs-bridge');
+    expect(l.resources.get('link:mgmt0')?.kind).toBe('ovs-internal');
+    expect(l.resources.has('link:ovs-netdev')).toBe(false);
+    expect(l.resources.get('link:tap0')?.kind).toBe('tap');
+    expect(l.linkNames.has('ovs-netdev')).toBe(true);
+    // The internal port's address is read like any link's.
+    expect(l.resources.has('address:mgmt0:192.0.2.1/24')).toBe(true);
+  });
+
+  it('defaults are canonical: datapath "" is system, fail_mode [] is standalone, trunks [] is all', () => {
+    const l = live(raw((s) => s.replace('"netdev"', '""')));
+    expect(l.resources.get('link:ovsbr0')!.attrs).toMatchObject({ datapath: 'system', fail_mode: 'standalone', stp_priority: 32768, stp: false });
+    expect(l.resources.get('ovs-port:tap1')!.attrs).toMatchObject({ tag: 20, trunks: [], type: '', bridge: 'ovsbr0' });
+    expect(l.resources.get('ovs-tunnel:vx0')!.attrs).toMatchObject({ remote_ip: '198.51.100.3', key: 5000, dst_port: 4789, ipsec: null, local_ip: null });
+  });
+});
+
+describe('planning against OVS', () => {
+  it('the applied file plans empty; the foreign port is reported, not changed; libvirt\'s iface-id is not drift', () => {
+    const p = plan(desired(yaml), live());
+    expect(p.changes.map((c) => [c.action, c.id, c.attrs.map((a) => `${a.name}:${JSON.stringify(a.before)}→${JSON.stringify(a.after)}`)])).toEqual([]);
+    expect(p.leftAlone).toEqual([expect.stringContaining('foreign port vnet3 on ovsbr0, left alone')]);
+    expect(renderDrift(p)).toMatch(/^drift: foreign port vnet3 on ovsbr0/m);
+  });
+
+  it('foreign_ports makes a matching foreign port expected', () => {
+    const p = plan(desired(yaml.replace('datapath: netdev', 'datapath: netdev\n    foreign_ports: "^vnet[0-9]+$"')), live());
+    expect(p.changes).toEqual([]);
+    expect(p.leftAlone).toBeUndefined();
+  });
+
+  it('drift from `ovs-vsctl set Port tap0 tag=11` is one update, one OVS command', () => {
+    const l = live(raw((s) => s.replace(/"tap0",(\["uuid","[^"]+"\]),10,/, '"tap0",$1,11,')));
+    expect(l.resources.get('ovs-port:tap0')!.attrs.tag).toBe(11);
+    const p = plan(desired(yaml), l);
+    expect(p.changes.map((c) => [c.action, c.id])).toEqual([['update', 'ovs-port:tap0']]);
+    expect(p.operations.map((o) => [o.backend, ...o.args])).toEqual([['ovs', 'set', 'Port', 'tap0', 'tag=10']]);
+  });
+
+  it('updates tag, trunks, tunnel options and STP in place; a trunk back to "all" clears the column', () => {
+    const next = yaml
+      .replace('tap0: {tag: 10}', 'tap0: {trunks: [20, 10]}')
+      .replace('datapath: netdev', 'datapath: netdev\n    stp: true\n    stp_priority: 4096')
+      .replace('key: 42}', 'key: 43}');
+    const p = plan(desired(next), live());
+    const cmds = p.operations.map((o) => o.args.join(' '));
+    expect(cmds).toEqual(expect.arrayContaining(['set Bridge ovsbr0 stp_enable=true other_config:stp-priority=4096', 'set Port tap0 trunks=10,20', 'clear Port tap0 tag', 'set Interface gre0 options:key=43']));
+    expect(p.operations.every((o) => o.backend === 'ovs')).toBe(true);
+    const back = plan(desired(yaml), live(raw((s) => s.replace(/"tap0",(\["uuid","[^"]+"\]),10,\["set",\[\]\]/, '"tap0",$1,10,["set",[10,20]]'))));
+    expect(back.operations.map((o) => o.args.join(' '))).toEqual(['clear Port tap0 trunks']);
+  });
+
+  it('a file without a port removes it (del-port) and takes nothing else; kernel links wait for their ports', () => {
+    const p = plan(desired(yaml.replace('      tap1: {tag: 20}\n', '').replace('  tap1: {kind: tap}\n', '')), live());
+    expect(p.changes.map((c) => [c.action, c.id])).toEqual([['delete', 'ovs-port:tap1'], ['delete', 'link:tap1']]);
+    expect(p.operations.map((o) => o.args.join(' '))).toEqual(['del-port ovsbr0 tap1', 'link del dev tap1']);
+  });
+
+  it('creates in one transaction: kernel links first, all OVS rows consecutively, then devices up, addresses, routes', () => {
+    const empty = normaliseLive({ links: [], neighbors: [], routes4: [], routes6: [], rules4: [], rules6: [], sysctls: {}, ovs: { db: 'unix:/x', bridges: [], ports: [], interfaces: [] } }, facts());
+    const p = plan(desired(yaml), empty);
+    const backends = p.operations.map((o) => o.backend);
+    const first = backends.indexOf('ovs');
+    const last = backends.lastIndexOf('ovs');
+    expect(backends.slice(first, last + 1).every((b) => b === 'ovs')).toBe(true);
+    const at = (re: RegExp) => p.operations.findIndex((o) => re.test(o.args.join(' ')));
+    expect(at(/tuntap add mode tap name tap0/)).toBeLessThan(at(/add-port ovsbr0 tap0/));
+    expect(at(/add-port ovsbr0 mgmt0/)).toBeLessThan(at(/link set dev mgmt0 up/));
+    expect(at(/link set dev mgmt0 up/)).toBeLessThan(at(/route replace 203.0.113.0\/24/));
+    expect(at(/add-port ovsbr0 gre0/)).toBeLessThan(at(/set Interface gre0 options:remote_ip/));
+    const script = renderScript(p, { ovsdb: 'unix:/run/x/db.sock' });
+    expect(script.match(/^ovs-vsctl /gm)).toHaveLength(1);
+    expect(script).toMatch(/^ovs-vsctl --timeout=\d+ --db=unix:\/run\/x\/db.sock \\\n  -- add-br ovsbr0 \\\n  -- set Bridge ovsbr0 external_ids:nethost=1 datapath_type=netdev/m);
+  });
+
+  it('the IPsec key is never in the plan, its JSON or the script: the script reads the file when it runs', () => {
+    const text = `version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, ports: [sec0]}\n  sec0: {kind: ovs-tunnel, type: gre, remote_ip: 198.51.100.5, ipsec: {psk_file: /etc/nethost/ipsec.psk}}\n`;
+    const empty = normaliseLive({ links: [], neighbors: [], routes4: [], routes6: [], rules4: [], rules6: [], sysctls: {}, ovs: { db: 'unix:/x', bridges: [], ports: [], interfaces: [] } }, facts());
+    const p = plan(desired(text), empty);
+    const json = JSON.stringify(planJson(p));
+    expect(json).toContain('options:psk=<read from /etc/nethost/ipsec.psk>');
+    expect(renderScript(p)).toContain(`"options:psk=\\"$(cat /etc/nethost/ipsec.psk)\\""`);
+    const op = p.operations.find((o) => o.args.some((a) => a.startsWith('options:psk=')))!;
+    expect(ovsBackend.command(op, undefined)).toContain('options:psk=<read from /etc/nethost/ipsec.psk>');
+  });
+
+  it('deleting a bridge that carries a foreign port is refused, naming the port', () => {
+    expect(() => plan(desired('version: 1\n'), live())).toThrow(/OVS bridge ovsbr0 is not in the file, but it carries port vnet3 that nethost did not add/);
+  });
+
+  it('unmarked rows the file names are adopted (&), and the mark goes on the Bridge and Port rows', () => {
+    const l = live(raw((s) => s.replace(/\["map",\[\["nethost","1"\]\]\]/g, '["map",[]]').replace(/\["iface-id","abc"\],\["nethost","1"\]|\["nethost","1"\],\["iface-id","abc"\]/g, '["iface-id","abc"]')));
+    expect(l.resources.get('link:ovsbr0')!.owned).toBe(false);
+    const p = plan(desired(yaml), l);
+    expect(new Set(p.changes.filter((c) => c.kind === 'ovs-bridge' || c.kind === 'ovs-port').map((c) => c.action))).toEqual(new Set(['adopt']));
+    expect(p.operations.map((o) => o.args.join(' '))).toContain('set Port tap0 external_ids:nethost=1');
+  });
+});
+
+describe('the file', () => {
+  it('refuses type ipsec_gre with the fix, positioned', () => {
+    const r = load('version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, ports: [ipsec0]}\n  ipsec0: {kind: ovs-tunnel, type: ipsec_gre, remote_ip: 198.51.100.5}\n');
+    expect(r.desired).toBeUndefined();
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]).toMatchObject({ source: { line: 4 }, message: 'OVS removed the ipsec_gre tunnel type' });
+    expect(r.diagnostics[0].hint).toMatch(/type: gre.*ipsec: \{psk_file/);
+  });
+
+  it('tunnel names are OVSDB names: gre0 is valid for ovs-tunnel (not for a kernel gre)', () => {
+    expect(load('version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, ports: [gre0]}\n  gre0: {kind: ovs-tunnel, type: gre, remote_ip: 198.51.100.2}\n').desired).toBeDefined();
+    expect(load('version: 1\ninterfaces:\n  gre0: {kind: gre, remote: 198.51.100.2}\n').desired).toBeUndefined();
+  });
+
+  it('ports of an ovs-bridge get no kernel master; a tag out of range, an undeclared port and a tunnel on no bridge are positioned errors', () => {
+    const d = desired(yaml);
+    expect(d.resources.get('link:tap0')!.attrs.master).toBeNull();
+    const msgs = (text: string) => load(text).diagnostics.map((x) => `${x.source?.line}: ${x.message}`);
+    expect(msgs('version: 1\ninterfaces:\n  br0:\n    kind: ovs-bridge\n    ports:\n      tap0: {tag: 5000}\n  tap0: {kind: tap}\n')).toEqual(['6: a VLAN id is 0–4095 (802.1Q has 4096)']);
+    expect(msgs('version: 1\ninterfaces:\n  br0:\n    kind: ovs-bridge\n    ports:\n      tap0: {tag: 10}\n      ghost: {}\n  tap0: {kind: tap}\n  vx9: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.9}\n')).toEqual([
+      '7: port "ghost" of br0 is not declared',
+      '9: ovs-tunnel vx9 is not a port of any ovs-bridge',
+    ]);
+  });
+
+  it('IPsec on the userspace datapath is refused at load', () => {
+    const r = load('version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [sec0]}\n  sec0: {kind: ovs-tunnel, type: gre, remote_ip: 198.51.100.5, ipsec: {psk_env: PSK}}\n');
+    expect(r.diagnostics.map((x) => x.message)).toEqual([expect.stringMatching(/IPsec tunnel sec0 needs the kernel datapath/)]);
+  });
+});
+
+it('the read-back knows which interfaces and bridges a run asked ovs-vswitchd to build', () => {
+  const op = (...args: string[]) => ({ resource: 'x', action: 'create' as const, phase: 'put' as const, backend: 'ovs', args, disruptive: false });
+  const b = builtBy([op('add-br', 'br0'), op('add-port', 'br0', 'tap0', 'tag=10'), op('add-bond', 'br0', 'bond1', 'eth1', 'eth2', 'external_ids:nethost=1'), op('add-port', 'br0', 'gone'), op('del-port', 'br0', 'gone')]);
+  expect([...b.interfaces.keys()].sort()).toEqual(['br0', 'eth1', 'eth2', 'tap0']);
+  expect([...b.bridges.keys()]).toEqual(['br0']);
+});
