@@ -1,0 +1,307 @@
+// Open vSwitch, end to end, on this machine's kernel (no OVS module): each test starts private
+// ovsdb-server/ovs-vswitchd instances inside namespaces it created (test/helpers/ovs.ts), on the
+// userspace datapath, and stops them by PID. "VMs" are namespaces behind veth pairs whose other end
+// is an OVS port in the switch's namespace: those ends carry no address, so the switch's own kernel
+// stack cannot answer for a VM, and the only way between two VMs is through OVS; the tests also read
+// OVS's own port counters to show the packets crossed it.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { deleteAllNetns, ip, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
+import { startOvs, stopAllOvs, type Ovs } from '../helpers/ovs.js';
+
+afterEach(() => stopAllOvs());
+afterAll(() => deleteAllNetns());
+
+/** A "VM": a namespace whose eth0 is the peer of `port` in the switch's namespace. */
+function vm(sw: string, port: string, cidr: string): string {
+  const ns = newNetns('vm');
+  ip('-n', sw, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+  ip('-n', ns, 'addr', 'add', cidr, 'dev', 'eth0');
+  ip('-n', ns, 'link', 'set', 'eth0', 'up');
+  ip('-n', ns, 'link', 'set', 'lo', 'up');
+  return ns;
+}
+
+const pingOnce = (ns: string, to: string) => spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '1', to]).status === 0;
+/** Pings until one answer (MAC learning, ARP, LACP may need a moment), at most `tries` times. */
+function pings(ns: string, to: string, tries = 15): boolean {
+  for (let i = 0; i < tries; i++) if (pingOnce(ns, to)) return true;
+  return false;
+}
+const unreachable = (ns: string, to: string) => spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '3', '-i', '0.2', '-W', '1', to]).status !== 0;
+
+/** Packets OVS sent out of a port: OpenFlow's live port counters (OVSDB's statistics column lags by seconds). */
+function txPackets(ovs: Ovs, bridge: string, port: string): number {
+  const out = spawnSync('ovs-ofctl', ['dump-ports', `unix:${ovs.dir}/${bridge}.mgmt`, port], { encoding: 'utf8' }).stdout;
+  const m = /tx pkts=(\d+)/.exec(out);
+  if (!m) throw new Error(`no counters for ${port} on ${bridge}: ${out}`);
+  return Number(m[1]);
+}
+/** OVSDB as it stands, for "nothing changed": rows of the three tables without run-time columns. */
+const COLUMNS: Record<string, string> = {
+  Bridge: 'name,datapath_type,stp_enable,rstp_enable,other_config,fail_mode,external_ids',
+  Port: 'name,tag,trunks,bond_mode,lacp,other_config,external_ids',
+  Interface: 'name,type,options,external_ids',
+};
+const ovsState = (ovs: Ovs) => JSON.stringify(Object.entries(COLUMNS).map(([t, c]) => JSON.parse(ovs.vsctl('--format=json', `--columns=${c}`, 'list', t)).data.map((r: unknown) => JSON.stringify(r)).sort()));
+
+const run = (ovs: Ovs, cmd: string, file: string, ...more: string[]) => nethost(cmd, file, '--netns', ovs.netns, '--ovsdb', ovs.db, ...more);
+
+describe('a switch with VM ports on VLANs and an internal port', () => {
+  it('VLAN 10 pings, VLAN 20 is isolated, the internal port answers; drift, foreign ports and external_ids, delete, adopt', () => {
+    const sw = newNetns('ovs');
+    const ovs = startOvs(sw);
+    const vm1 = vm(sw, 'p1', '192.0.2.11/24');
+    const vm2 = vm(sw, 'p2', '192.0.2.12/24');
+    const vm3 = vm(sw, 'p3', '192.0.2.13/24');
+    const file = (p3tag: number, extra = '') =>
+      tempFile('sw.yaml', `version: 1
+interfaces:
+  ovsbr0:
+    kind: ovs-bridge
+    datapath: netdev${extra}
+    ports:
+      p1: {tag: 10}
+      p2: {tag: 10}
+      p3: {tag: ${p3tag}}
+      mgmt0: {tag: 10}
+  p1: {kind: ethernet}
+  p2: {kind: ethernet}
+  p3: {kind: ethernet}
+  mgmt0: {kind: ovs-internal, addresses: [192.0.2.1/24]}
+`);
+    const f = file(20);
+    const a = run(ovs, 'apply', f, '--yes');
+    expect(a.code, a.stderr + a.stdout).toBe(0);
+    expect(run(ovs, 'plan', f).code).toBe(0);
+    // What OVSDB says, read directly.
+    expect(ovs.rows('Port', 'p1')[0]).toMatchObject({ tag: 10, external_ids: { nethost: '1' } });
+    expect(ovs.rows('Bridge', 'ovsbr0')[0]).toMatchObject({ datapath_type: 'netdev', external_ids: { nethost: '1' } });
+    expect(ovs.rows('Interface', 'mgmt0')[0]).toMatchObject({ type: 'internal', error: [] });
+    expect(links(sw).get('mgmt0').flags).toContain('UP');
+    expect(links(sw).get('p1').master).toBeUndefined();
+
+    const before = txPackets(ovs, 'ovsbr0', 'p2');
+    expect(pings(vm1, '192.0.2.12')).toBe(true);
+    expect(txPackets(ovs, 'ovsbr0', 'p2')).toBeGreaterThan(before);
+    expect(unreachable(vm1, '192.0.2.13')).toBe(true);
+    expect(pings(vm1, '192.0.2.1')).toBe(true);
+    expect(unreachable(vm3, '192.0.2.1')).toBe(true);
+
+    // Drift by hand; a foreign port and libvirt's external_ids key.
+    ovs.vsctl('set', 'Port', 'p1', 'tag=11', 'external_ids:iface-id=vm-1');
+    ip('-n', sw, 'tuntap', 'add', 'mode', 'tap', 'name', 'vnet3');
+    ovs.vsctl('add-port', 'ovsbr0', 'vnet3');
+    const d = run(ovs, 'drift-check', f);
+    expect(d.code).toBe(2);
+    expect(d.stdout).toContain('drift: OVS port p1 on ovsbr0: tag 11 → 10');
+    expect(d.stdout).toContain('drift: foreign port vnet3 on ovsbr0, left alone');
+    // Update: p3 moves to VLAN 10 and p1 is put back; vnet3 and iface-id stay.
+    const f10 = file(10);
+    const u = run(ovs, 'apply', f10, '--yes');
+    expect(u.code, u.stderr).toBe(0);
+    expect(ovs.rows('Port', 'p1')[0]).toMatchObject({ tag: 10, external_ids: { nethost: '1', 'iface-id': 'vm-1' } });
+    expect(ovs.rows('Port', 'vnet3')).toHaveLength(1);
+    expect(pings(vm3, '192.0.2.1')).toBe(true);
+    expect(run(ovs, 'drift-check', tempFile('e.yaml', '')).code).toBe(1);
+    expect(run(ovs, 'drift-check', file(10, '\n    foreign_ports: "^vnet[0-9]+$"')).code).toBe(0);
+
+    // Deleting the bridge would take vnet3 with it: refused, nothing changed.
+    const state = ovsState(ovs);
+    const empty = tempFile('empty.yaml', 'version: 1\n');
+    const del = run(ovs, 'apply', empty, '--yes');
+    expect(del.code).toBe(1);
+    expect(del.stderr).toContain('it carries port vnet3 that nethost did not add');
+    expect(ovsState(ovs)).toBe(state);
+    ovs.vsctl('del-port', 'ovsbr0', 'vnet3');
+    const gone = run(ovs, 'apply', empty, '--yes');
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(ovs.vsctl('list-br').trim()).toBe('');
+    expect([...links(sw).keys()].sort()).toEqual(['lo', 'p1', 'p2', 'p3', 'vnet3']);
+
+    // Adopt what the documents build by hand: ovs-vsctl add-br br0; ovs-vsctl add-port br0 eth0
+    ovs.vsctl('add-br', 'br0', '--', 'set', 'Bridge', 'br0', 'datapath_type=netdev');
+    ovs.vsctl('add-port', 'br0', 'p1');
+    const adopt = tempFile('adopt.yaml', 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [p1]}\n  p1: {kind: ethernet}\n');
+    const plan = run(ovs, 'plan', adopt);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toMatch(/& ovs-bridge br0/);
+    expect(plan.stdout).toMatch(/& OVS port p1 on br0/);
+    expect(run(ovs, 'apply', adopt, '--yes').code).toBe(0);
+    expect(ovs.rows('Port', 'p1')[0].external_ids).toEqual({ nethost: '1' });
+    expect(run(ovs, 'plan', adopt).code).toBe(0);
+  });
+});
+
+describe('faults', () => {
+  it('a transaction OVSDB refuses (tag 5000) leaves nothing changed, kernel or OVS', async () => {
+    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/core.js');
+    const { readHostFacts } = await import('../../src/live/read.js');
+    const { kernelState } = await import('../helpers/state.js');
+    const sw = newNetns('ovs');
+    const ovs = startOvs(sw);
+    const f = tempFile('f.yaml', 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: {tap0: {tag: 10}, mgmt0: {}}}\n  tap0: {kind: tap}\n  mgmt0: {kind: ovs-internal, addresses: [192.0.2.1/24]}\n');
+    const facts = await readHostFacts();
+    const options = { ovsdb: ovs.db };
+    const kernel = kernelState(sw);
+    const rows = ovsState(ovs);
+    const desired = await loadFile(f, facts);
+    const snapshot = await readLive(sw, desired, facts, [], options);
+    const plan = makePlan(desired, snapshot);
+    // Last in the OVS transaction: every row before it would be made, if OVSDB took any of it.
+    const at = plan.operations.map((o) => o.backend).lastIndexOf('ovs') + 1;
+    const refused = { resource: 'ovs-port:tap0', action: 'update' as const, phase: 'put' as const, backend: 'ovs', args: ['set', 'Port', 'tap0', 'tag=5000'], disruptive: false };
+    const faulty = { ...plan, operations: [...plan.operations.slice(0, at), refused, ...plan.operations.slice(at)] };
+    await expect(applyPlan(faulty, desired, snapshot, facts, { options })).rejects.toThrow(/failed[\s\S]*5000 is not in the valid range[\s\S]*previous state restored and verified/);
+    expect(ovsState(ovs)).toBe(rows);
+    expect(kernelState(sw)).toEqual(kernel);
+  });
+
+  it('a port ovs-vswitchd cannot build (ovs-vsctl exits 0) fails the apply and is rolled back', () => {
+    const sw = newNetns('ovs');
+    const ovs = startOvs(sw);
+    const ok = tempFile('a.yaml', 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [vx0]}\n  vx0: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.3, key: 5000}\n');
+    expect(run(ovs, 'apply', ok, '--yes').code).toBe(0);
+    const rows = ovsState(ovs);
+    // Two tunnels with the same endpoints and key: OVSDB takes it, vswitchd cannot add the second.
+    const twin = tempFile('b.yaml', 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, stp: true, ports: [vx0, vx1]}\n  vx0: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.3, key: 5000}\n  vx1: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.3, key: 5000}\n');
+    const r = run(ovs, 'apply', twin, '--yes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ovs-vswitchd could not build interface vx1');
+    expect(r.stderr).toContain('previous state restored and verified');
+    expect(ovsState(ovs)).toBe(rows);
+  });
+
+  it('refuses clearly, before anything changes: no ovsdb-server, an instance of another namespace, a server that does not answer', () => {
+    const sw = newNetns('ovs');
+    const other = newNetns('ovs');
+    const f = tempFile('f.yaml', 'version: 1\ninterfaces:\n  tap0: {kind: tap}\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [tap0]}\n');
+    const none = nethost('plan', f, '--netns', sw, '--ovsdb', 'unix:/nonexistent/db.sock');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no ovsdb-server listens at unix:/nonexistent/db.sock');
+    const ovs = startOvs(other);
+    const wrong = nethost('apply', f, '--netns', sw, '--ovsdb', ovs.db, '--yes');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/serves another network namespace than namespace nht-ovs-/);
+    expect(links(sw).has('tap0')).toBe(false);
+    expect(ovs.vsctl('list-br').trim()).toBe('');
+    // A socket that takes the connection and never answers (a hung ovsdb-server), with a
+    // vswitchd stand-in in the namespace: ovs-vsctl's --timeout ends the wait, with a sentence.
+    const dir = mkdtempSync(join(tmpdir(), 'nht-hung-'));
+    const server = createServer(() => {}).listen(join(dir, 'db.sock'));
+    const standIn = spawn('ip', ['netns', 'exec', sw, 'sleep', '60'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !existsSync(join(dir, 'db.sock')); i++) spawnSync('sleep', ['0.05']);
+      for (let i = 0; i < 100 && !/sleep/.test(readFileSync(`/proc/${standIn.pid}/cmdline`, 'utf8')); i++) spawnSync('sleep', ['0.05']);
+      writeFileSync(join(dir, 'ovs-vswitchd.pid'), `${standIn.pid}\n`);
+      const hung = spawnSync(process.execPath, ['bin/run.js', 'plan', f, '--netns', sw, '--ovsdb', `unix:${dir}/db.sock`], { encoding: 'utf8', env: { ...process.env, NETHOST_OVS_TIMEOUT: '1' } });
+      expect(hung.status).toBe(1);
+      expect(hung.stderr).toContain(`ovsdb-server at unix:${dir}/db.sock did not answer within 1 s; nothing was changed`);
+    } finally {
+      standIn.kill('SIGKILL');
+      server.close();
+    }
+    // A file without OVS never needs it.
+    const plain = tempFile('p.yaml', 'version: 1\ninterfaces:\n  tap0: {kind: tap}\n');
+    expect(nethost('apply', plain, '--netns', sw, '--ovsdb', 'unix:/nonexistent/db.sock', '--yes').code).toBe(0);
+    expect(nethost('apply', plain, '--netns', sw, '--ovsdb', 'bad', '--yes').code).toBe(1);
+  });
+});
+
+/** Two switches (each its own OVS in its own namespace) joined by a veth pair `wire` ↔ `wire`. */
+function twoSwitches() {
+  const s1 = newNetns('ovs');
+  const s2 = newNetns('ovs');
+  ip('-n', s1, 'link', 'add', 'name', 'wire', 'type', 'veth', 'peer', 'name', 'wire', 'netns', s2);
+  return { s1, s2, o1: startOvs(s1), o2: startOvs(s2) };
+}
+
+it('a trunk carries VLANs 10 and 20 between two switches; trunks: [20] then stops VLAN 10', () => {
+  const { s1, s2, o1, o2 } = twoSwitches();
+  const vmA1 = vm(s1, 'pa', '192.0.2.21/24');
+  vm(s2, 'pa', '192.0.2.22/24');
+  const vmC1 = vm(s1, 'pc', '192.0.2.31/24');
+  vm(s2, 'pc', '192.0.2.32/24');
+  const file = (trunks: string) =>
+    tempFile('t.yaml', `version: 1\ninterfaces:\n  br0:\n    kind: ovs-bridge\n    datapath: netdev\n    ports:\n      wire: {trunks: ${trunks}}\n      pa: {tag: 10}\n      pc: {tag: 20}\n  wire: {kind: ethernet}\n  pa: {kind: ethernet}\n  pc: {kind: ethernet}\n`);
+  const both = file('[10, 20]');
+  for (const o of [o1, o2]) expect(run(o, 'apply', both, '--yes').code).toBe(0);
+  const before = txPackets(o1, 'br0', 'wire');
+  expect(pings(vmA1, '192.0.2.22')).toBe(true);
+  expect(pings(vmC1, '192.0.2.32')).toBe(true);
+  expect(txPackets(o1, 'br0', 'wire')).toBeGreaterThan(before);
+  expect(unreachable(vmA1, '192.0.2.32')).toBe(true);
+  const only20 = file('[20]');
+  const u = run(o1, 'plan', only20);
+  expect(u.stdout).toContain('trunks [10, 20] → [20]');
+  expect(run(o1, 'apply', only20, '--yes').code).toBe(0);
+  expect(o1.rows('Port', 'wire')[0].trunks).toBe(20);
+  expect(unreachable(vmA1, '192.0.2.22')).toBe(true);
+  expect(pings(vmC1, '192.0.2.32')).toBe(true);
+  void s2;
+});
+
+it('VXLAN, then GRE (an update in place), between two OVS instances carry a ping', () => {
+  const { s1, s2, o1, o2 } = twoSwitches();
+  const vm1 = vm(s1, 'v', '192.0.2.51/24');
+  vm(s2, 'v', '192.0.2.52/24');
+  // Userspace tunnels leave through a bridge that holds the underlay address (br-phy).
+  const file = (me: number, peer: number, tunnel: string) =>
+    tempFile('x.yaml', `version: 1
+interfaces:
+  br-phy: {kind: ovs-bridge, datapath: netdev, ports: [wire], addresses: [198.51.100.${me}/24]}
+  wire: {kind: ethernet}
+  br-int: {kind: ovs-bridge, datapath: netdev, ports: [v, tun0]}
+  v: {kind: ethernet}
+  tun0: {kind: ovs-tunnel, ${tunnel}, remote_ip: 198.51.100.${peer}, local_ip: 198.51.100.${me}}
+`);
+  for (const tunnel of ['type: vxlan, key: 100', 'type: gre, key: 42']) {
+    const r1 = run(o1, 'apply', file(1, 2, tunnel), '--yes');
+    expect(r1.code, r1.stderr + r1.stdout).toBe(0);
+    expect(run(o2, 'apply', file(2, 1, tunnel), '--yes').code).toBe(0);
+    expect(o1.rows('Interface', 'tun0')[0].type).toBe(tunnel.slice(6, tunnel.indexOf(',')));
+    const before = txPackets(o1, 'br-int', 'tun0');
+    expect(pings(vm1, '192.0.2.52', 30), tunnel).toBe(true);
+    expect(txPackets(o1, 'br-int', 'tun0')).toBeGreaterThan(before);
+    expect(run(o1, 'plan', file(1, 2, tunnel)).code).toBe(0);
+  }
+  void s2;
+});
+
+it('an LACP bond between two OVS instances survives losing a member', () => {
+  const s1 = newNetns('ovs');
+  const s2 = newNetns('ovs');
+  for (const m of ['m1', 'm2']) ip('-n', s1, 'link', 'add', m, 'type', 'veth', 'peer', 'name', m, 'netns', s2);
+  const o1 = startOvs(s1);
+  const o2 = startOvs(s2);
+  const file = (me: number) =>
+    tempFile('b.yaml', `version: 1
+interfaces:
+  br0: {kind: ovs-bridge, datapath: netdev, ports: [bond1, mgmt0]}
+  bond1: {kind: ovs-bond, ports: [m1, m2], bond_mode: balance-tcp, lacp: active}
+  m1: {kind: ethernet}
+  m2: {kind: ethernet}
+  mgmt0: {kind: ovs-internal, addresses: [192.0.2.${60 + me}/24]}
+`);
+  expect(run(o1, 'apply', file(1), '--yes').code).toBe(0);
+  expect(run(o2, 'apply', file(2), '--yes').code).toBe(0);
+  expect(o1.rows('Port', 'bond1')[0]).toMatchObject({ bond_mode: 'balance-tcp', lacp: 'active' });
+  let negotiated = false;
+  for (let i = 0; i < 60 && !negotiated; i++) (negotiated = /lacp_status: negotiated/.test(o1.appctl('bond/show', 'bond1'))) || spawnSync('sleep', ['0.5']);
+  expect(negotiated).toBe(true);
+  // mgmt0 is a tap in s1 and s2 alike; each namespace has only its own: the ping crosses the bond.
+  const ok = pings(s1, '192.0.2.62', 30);
+  if (!ok) console.log(o1.appctl('bond/show', 'bond1'), ip('-n', s1, '-br', 'link'), ip('-n', s1, 'addr'), o1.vsctl('show'), spawnSync('ovs-ofctl', ['dump-ports', `unix:${o1.dir}/br0.mgmt`], { encoding: 'utf8' }).stdout);
+  expect(ok).toBe(true);
+  ip('-n', s1, 'link', 'set', 'm1', 'down');
+  let disabled = false;
+  for (let i = 0; i < 60 && !disabled; i++) (disabled = /member m1: disabled/.test(o1.appctl('bond/show', 'bond1'))) || spawnSync('sleep', ['0.5']);
+  expect(disabled).toBe(true);
+  const before = txPackets(o1, 'br0', 'm2');
+  expect(pings(s1, '192.0.2.62', 30)).toBe(true);
+  expect(txPackets(o1, 'br0', 'm2')).toBeGreaterThan(before);
+});
