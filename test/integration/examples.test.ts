@@ -5,23 +5,57 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { deleteAllNetns, ipJson, links, newNetns, nethost, provideEthernets, tempFile } from '../helpers/netns.js';
+import { deleteAllNetns, ipJson, links, newNetns, nethost as run, provideEthernets, tempFile } from '../helpers/netns.js';
+import { startOvs, stopAllOvs, type Ovs } from '../helpers/ovs.js';
 
-afterAll(() => deleteAllNetns());
+afterAll(() => (stopAllOvs(), deleteAllNetns()));
 
-const HOST_KINDS = new Set(['bridge', 'veth', 'vxlan', 'macvlan', 'macvtap', 'tap', 'tun', 'ethernet']);
+const OVS_KINDS = new Set(['ovs-bridge', 'ovs-internal', 'ovs-tunnel', 'ovs-bond']);
+const HOST_KINDS = new Set(['bridge', 'veth', 'vxlan', 'macvlan', 'macvtap', 'tap', 'tun', 'ethernet', ...OVS_KINDS]);
+const ifacesOf = (f: string) => Object.values<any>(parse(readFileSync(`examples/${f}`, 'utf8')).interfaces ?? {});
+/** This kernel has no OVS module: only the userspace datapath runs here (the rest: test/lab/ovs.lab.test.ts). */
+const runsHere = (f: string) => ifacesOf(f).every((i) => HOST_KINDS.has(i.kind) && (i.kind !== 'ovs-bridge' || i.datapath === 'netdev'));
+const usesOvs = (f: string) => ifacesOf(f).some((i) => OVS_KINDS.has(i.kind));
 const examples = readdirSync('examples')
   .filter((f) => f.endsWith('.yaml'))
-  .filter((f) => Object.values<any>(parse(readFileSync(`examples/${f}`, 'utf8')).interfaces ?? {}).every((i) => HOST_KINDS.has(i.kind)));
+  .filter(runsHere);
 
 const INFO_KIND: Record<string, string> = { bridge: 'bridge', vxlan: 'vxlan', veth: 'veth', macvlan: 'macvlan', macvtap: 'macvtap', tap: 'tun', tun: 'tun' };
 
-export function checkLive(ns: string, doc: any) {
+/** OVS parts of an example, checked in OVSDB itself; their kernel devices (bridges, internal ports) are up. */
+function checkOvs(ns: string, doc: any, ovs: Ovs) {
+  const live = links(ns);
+  for (const [name, e] of Object.entries<any>(doc.interfaces ?? {})) {
+    if (e.kind === 'ovs-bridge') {
+      expect(ovs.rows('Bridge', name)[0]).toMatchObject({ datapath_type: e.datapath ?? '', stp_enable: !!e.stp, external_ids: { nethost: '1' } });
+      expect(live.get(name)?.flags, `${name} up`).toContain('UP');
+      const ports = Array.isArray(e.ports) ? Object.fromEntries(e.ports.map((p: string) => [p, {}])) : e.ports ?? {};
+      for (const [p, s] of Object.entries<any>(ports)) {
+        const row = ovs.rows('Port', p)[0];
+        expect(row.external_ids, `port ${p}`).toMatchObject({ nethost: '1' });
+        expect(row.tag, `${p} tag`).toEqual(s?.tag ?? []);
+        expect(row.trunks, `${p} trunks`).toEqual(s?.trunks ? (s.trunks.length === 1 ? s.trunks[0] : s.trunks) : []);
+      }
+    }
+    if (e.kind === 'ovs-internal') {
+      expect(ovs.rows('Interface', name)[0]).toMatchObject({ type: 'internal', error: [] });
+      expect(live.get(name)?.flags, `${name} up`).toContain('UP');
+    }
+    if (e.kind === 'ovs-tunnel') expect(ovs.rows('Interface', name)[0]).toMatchObject({ type: e.type, options: { remote_ip: e.remote_ip } });
+  }
+}
+
+export function checkLive(ns: string, doc: any, ovs?: Ovs) {
   const live = links(ns);
   const addrs = new Map(ipJson<any[]>(ns, 'addr', 'show').map((l) => [l.ifname, (l.addr_info ?? []).map((a: any) => `${a.local}/${a.prefixlen}`)]));
   const masterOf = new Map<string, string>();
-  for (const [name, e] of Object.entries<any>(doc.interfaces ?? {})) for (const p of e.ports ?? []) masterOf.set(p, name);
+  for (const [name, e] of Object.entries<any>(doc.interfaces ?? {})) if (!OVS_KINDS.has(e.kind)) for (const p of e.ports ?? []) masterOf.set(p, name);
+  if (ovs) checkOvs(ns, doc, ovs);
   for (const [name, e] of Object.entries<any>(doc.interfaces ?? {})) {
+    if (OVS_KINDS.has(e.kind)) {
+      for (const a of e.addresses ?? []) expect(addrs.get(name), `${name} addresses`).toContain(a);
+      continue;
+    }
     const l = live.get(name);
     expect(l, `link ${name}`).toBeDefined();
     if (INFO_KIND[e.kind]) expect(l.linkinfo?.info_kind, `${name} kind`).toBe(INFO_KIND[e.kind]);
@@ -86,6 +120,9 @@ describe.each(examples)('example %s', (file) => {
     const ns = newNetns('ex');
     provideEthernets(ns, path);
     const before = [...links(ns).keys()].sort();
+    // An OVS example gets an Open vSwitch of its own, inside its namespace.
+    const ovs = usesOvs(file) ? startOvs(ns) : undefined;
+    const nethost = (...args: string[]) => run(...args, ...(ovs ? ['--ovsdb', ovs.db] : []));
 
     const plan = nethost('plan', path, '--netns', ns);
     expect(plan.code, plan.stderr).toBe(2);
@@ -93,7 +130,7 @@ describe.each(examples)('example %s', (file) => {
     const apply = nethost('apply', path, '--netns', ns, '--yes');
     expect(apply.code, apply.stderr + apply.stdout).toBe(0);
     expect(apply.stdout).toMatch(/Applied and verified/);
-    checkLive(ns, doc);
+    checkLive(ns, doc, ovs);
 
     const again = nethost('plan', path, '--netns', ns);
     expect(again.code, again.stdout).toBe(0);
@@ -106,6 +143,7 @@ describe.each(examples)('example %s', (file) => {
     const clean = nethost('apply', empty, '--netns', ns, '--yes');
     expect(clean.code, clean.stderr).toBe(0);
     expect([...links(ns).keys()].sort()).toEqual(before);
+    if (ovs) expect(ovs.vsctl('list-br').trim()).toBe('');
     for (const l of links(ns).values()) expect(l.ifalias).toBeUndefined();
     expect(ipJson<any[]>(ns, 'rule', 'show').filter((r) => r.protocol === '232')).toEqual([]);
     expect(ipJson<any[]>(ns, '-4', 'route', 'show', 'table', 'all').filter((r) => r.protocol === '232')).toEqual([]);
@@ -115,6 +153,9 @@ describe.each(examples)('example %s', (file) => {
   });
 });
 
-it('covers every example under examples/ that this kernel can run', () => {
-  expect(examples.length).toBeGreaterThanOrEqual(5);
+it('covers every example under examples/ that this kernel can run; the lab applies the kernel-datapath OVS ones', () => {
+  expect(examples.length).toBeGreaterThanOrEqual(6);
+  expect(examples).toContain('ovs-vm-host.yaml');
+  const lab = readFileSync('test/lab/ovs.lab.test.ts', 'utf8');
+  for (const f of readdirSync('examples').filter((x) => x.endsWith('.yaml') && usesOvs(x) && !runsHere(x))) expect(lab, f).toContain(`examples/${f}`);
 });

@@ -10,9 +10,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # qemu + a full Debian kernel for the guest; busybox-static for the initramfs; kmod (modprobe
 # resolves the boot modules' deps), cpio, gzip, xz/zstd (Debian compresses modules) to build
-# it; iproute2, nftables, iputils-ping for the tests.
+# it; iproute2, nftables, iputils-ping, openvswitch-switch (kernel datapath in the guest) for the tests.
 PKGS=(qemu-system-x86 linux-image-amd64 busybox-static kmod cpio gzip xz-utils zstd
-      iproute2 nftables iputils-ping)
+      iproute2 nftables iputils-ping openvswitch-switch)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
@@ -20,9 +20,16 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # openvswitch-switch must not start its service on this machine (the lab runs OVS in the guest).
+  made_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
+  fi
+  trap '[ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d' EXIT
   # apt-get update only if the lists are missing or the install fails on stale lists
   if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then apt-get update -q; fi
   apt-get install -y -q -o DPkg::Lock::Timeout=600 "${PKGS[@]}" \
     || { apt-get update -q && apt-get install -y -q -o DPkg::Lock::Timeout=600 "${PKGS[@]}"; }
 fi
+[ -n "${made_policy:-}" ] && rm -f /usr/sbin/policy-rc.d && made_policy=
 exec bash "$here/vm-run" --setup
