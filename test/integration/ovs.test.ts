@@ -305,3 +305,54 @@ interfaces:
   expect(pings(s1, '192.0.2.62', 30)).toBe(true);
   expect(txPackets(o1, 'br0', 'm2')).toBeGreaterThan(before);
 });
+
+// The engine's random-failure property, with Open vSwitch: apply A; then B's plan with a refusal
+// injected at a random operation → OVSDB and the kernel are exactly as A left them.
+it('a failure injected at a random operation of an OVS plan leaves OVSDB and the namespace as they were', async () => {
+  const fc = (await import('fast-check')).default;
+  const { stringify } = await import('yaml');
+  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/core.js');
+  const { readHostFacts } = await import('../../src/live/read.js');
+  const { kernelState } = await import('../helpers/state.js');
+  const facts = await readHostFacts();
+  const sw = newNetns('ovsprop');
+  const ovs = startOvs(sw);
+  const options = { ovsdb: ovs.db };
+  const state = fc
+    .record({
+      taps: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }),
+      tags: fc.array(fc.constantFrom(null, 10, 20), { minLength: 4, maxLength: 4 }),
+      trunk: fc.constantFrom(undefined, [10], [10, 20]),
+      tunnel: fc.constantFrom(null, 'gre', 'vxlan'),
+      key: fc.integer({ min: 1, max: 9 }),
+      internal: fc.boolean(),
+      stp: fc.boolean(),
+    })
+    .map((g) => {
+      const ports: Record<string, any> = {};
+      const interfaces: Record<string, any> = {};
+      g.taps.forEach((t) => ((interfaces[`tap${t}`] = { kind: 'tap' }), (ports[`tap${t}`] = g.tags[t] === null ? {} : { tag: g.tags[t] })));
+      if (g.trunk) ports.tap3 = { trunks: g.trunk }, (interfaces.tap3 = { kind: 'tap' });
+      if (g.tunnel) (interfaces.tun0 = { kind: 'ovs-tunnel', type: g.tunnel, remote_ip: '198.51.100.2', key: g.key }), (ports.tun0 = {});
+      if (g.internal) (interfaces.mgmt0 = { kind: 'ovs-internal', addresses: ['192.0.2.1/24'] }), (ports.mgmt0 = { tag: 10 });
+      return { version: 1, interfaces: { br0: { kind: 'ovs-bridge', datapath: 'netdev', stp: g.stp, ports }, ...interfaces } };
+    });
+  await fc.assert(
+    fc.asyncProperty(state, state, fc.nat(), async (a, b, at) => {
+      const ra = run(ovs, 'apply', tempFile('a.yaml', stringify(a)), '--yes');
+      expect(ra.code, ra.stderr).toBe(0);
+      const kernel = kernelState(sw);
+      const rows = ovsState(ovs);
+      const desired = await loadFile(tempFile('b.yaml', stringify(b)), facts);
+      const snapshot = await readLive(sw, desired, facts, [], options);
+      const plan = makePlan(desired, snapshot);
+      const k = at % (plan.operations.length + 1);
+      const refused = { resource: 'link:nht-absent', action: 'update' as const, phase: 'put' as const, backend: 'ip', args: ['link', 'set', 'dev', 'nht-absent', 'up'], disruptive: false };
+      const faulty = { ...plan, operations: [...plan.operations.slice(0, k), refused, ...plan.operations.slice(k)] };
+      await expect(applyPlan(faulty, desired, snapshot, facts, { options })).rejects.toThrow(/previous state restored and verified/);
+      expect(ovsState(ovs)).toBe(rows);
+      expect(kernelState(sw)).toEqual(kernel);
+    }),
+    { numRuns: Number(process.env.NETHOST_PROPERTY_RUNS ?? 6), endOnFailure: true },
+  );
+}, 300_000);

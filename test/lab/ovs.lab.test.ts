@@ -24,12 +24,12 @@ const apply = (ovs: Ovs, file: string) => nethost('apply', file, '--netns', ovs.
 
 it('the triangle: a broadcast storm without STP, clean forwarding once stp: true is applied', () => {
   const wire = newNetns('wire');
-  ip('-n', wire, 'link', 'add', 'br', 'type', 'bridge');
-  ip('-n', wire, 'link', 'set', 'br', 'up');
+  ip('-n', wire, 'link', 'add', 'name', 'wire0', 'type', 'bridge');
+  ip('-n', wire, 'link', 'set', 'dev', 'wire0', 'up');
   const hosts = [1, 2, 3].map((n) => {
     const ns = newNetns(`h${n}`);
     ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `to${n}`, 'netns', wire);
-    ip('-n', wire, 'link', 'set', `to${n}`, 'master', 'br', 'up');
+    ip('-n', wire, 'link', 'set', 'dev', `to${n}`, 'master', 'wire0', 'up');
     ip('-n', ns, 'link', 'set', 'lo', 'up');
     return { ns, ovs: startOvs(ns), file: `examples/ovs-triangle-${n}.yaml` };
   });
