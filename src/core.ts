@@ -217,7 +217,14 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     let ran = 0;
     const rollback = async (what: string, cause: string, exitCode = 1): Promise<never> => {
       log(`${what}; restoring the previous state…`);
-      const report = await restore(snapshot, plan, ran, netns, facts);
+      let report: RestoreReport;
+      try {
+        report = await restore(snapshot, plan, ran, netns, facts);
+      } catch (e: any) {
+        // The journal stays: the next apply retries the rollback before anything else.
+        const kept = journal ? `; the journal ${journal.base}.journal is kept and the next apply rolls back first` : '';
+        throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\nrestoring the previous state failed: ${e.message}${kept}`, [], exitCode);
+      }
       if (journal) removeJournal(journal.base);
       const status = report.differences.length ? `NOT fully restored, still different:\n  ${report.differences.join('\n  ')}` : restoredWords(report);
       throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\n${status}`, [], exitCode);
@@ -237,7 +244,12 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     ran = failure ? (failure.stopped ? current.last : failure.index) : n;
     if (signal) await interrupted();
     if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${commandLine(failure.operation, netns).join(' ')}: ${failure.message}`);
-    const after = await readLive(netns, desired, facts);
+    let after: LiveState;
+    try {
+      after = await readLive(netns, desired, facts);
+    } catch (e: any) {
+      return await rollback('verification could not read the live state', e.message);
+    }
     if (signal) await interrupted();
     const again = planChanges(desired, after);
     if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);

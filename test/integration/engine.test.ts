@@ -90,6 +90,25 @@ describe('rollback re-creates what the kernel dropped', () => {
   });
 });
 
+describe('a process that cannot start', () => {
+  it('is a failure like any other (an argument over the kernel\'s limit, E2BIG): a sentence, rolled back', async () => {
+    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/core.js');
+    const { readHostFacts } = await import('../../src/live/read.js');
+    const ns = newNetns('e2big');
+    const before = kernelState(ns);
+    const facts = await readHostFacts();
+    const desired = await loadFile(tempFile('b.yaml', 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\n'), facts);
+    const snapshot = await readLive(ns, desired, facts);
+    const plan = makePlan(desired, snapshot);
+    const huge = { resource: 'sysctl:net/ipv4/conf/br0/forwarding', action: 'update' as const, phase: 'put' as const, backend: 'sysctl', args: [`net/ipv4/conf/br0/forwarding=${'1'.repeat(200_000)}`], disruptive: false };
+    const n = plan.operations.length + 1;
+    await expect(applyPlan({ ...plan, operations: [...plan.operations, huge] }, desired, snapshot, facts)).rejects.toThrow(
+      new RegExp(`operation ${n} of ${n} failed: .*cannot run "ip": its arguments are too long for the kernel \\(E2BIG\\)\\nprevious state restored and verified`),
+    );
+    expect(kernelState(ns)).toEqual(before);
+  });
+});
+
 describe('marks are restored as they were', () => {
   it('a foreign permanent neighbour the plan adopted gets its own protocol back when a later operation fails', () => {
     const ns = newNetns('neighrb');
