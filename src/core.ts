@@ -99,6 +99,9 @@ export interface ApplyHooks {
   log?(line: string): void;
   /** Seconds to wait for another apply's lock (default: refuse at once). */
   lockTimeout?: number;
+  /** After a verified apply: resolves true to keep it; false (or a signal) rolls it back, as
+   *  `netplan try` does, for a change that may cut the operator off. */
+  keep?(): Promise<boolean>;
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
@@ -253,6 +256,14 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     if (signal) await interrupted();
     const again = planChanges(desired, after);
     if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);
+    if (hooks.keep) {
+      // The journal and the lock stay until the answer: a dropped session (SIGHUP) or a kill -9
+      // while waiting rolls back too.
+      const aborted = new Promise<boolean>((r) => stop.signal.addEventListener('abort', () => r(false), { once: true }));
+      const kept = await Promise.race([hooks.keep(), aborted]);
+      if (signal) await interrupted();
+      if (!kept) await rollback('the changes were not confirmed', '');
+    }
     if (journal) removeJournal(journal.base);
   } finally {
     for (const s of signals) process.off(s, onSignal);

@@ -28,8 +28,8 @@ function hangingSysctl(): string {
 
 const runDir = () => mkdtempSync(join(tmpdir(), 'nethost-run-'));
 
-function start(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[], env: Record<string, string>, stdin: 'ignore' | 'pipe' = 'ignore') {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, detached: true, stdio: [stdin, 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b) => (stdout += b));
@@ -37,7 +37,7 @@ function start(args: string[], env: Record<string, string>) {
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
-  return { child, done };
+  return { child, done, err: () => stderr };
 }
 
 async function waitFor<T>(what: string, f: () => T | undefined, limitMs = 30_000): Promise<T> {
@@ -269,5 +269,66 @@ describe('the lock', () => {
     expect(user.stderr).toMatch(/permission denied \(nethost apply must run as root\)/);
     expect(user.stderr).not.toMatch(/EACCES|Code:|at .*\.js/);
     expect(links(ns).has('br9')).toBe(false);
+  });
+});
+
+describe('apply --confirm (netplan try)', () => {
+  const FILE = 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\n';
+  const prompt = /Keep these changes\? Type "yes" within \d+ s/;
+
+  it('no answer in time: rolled back and verified', async () => {
+    const ns = newNetns('try');
+    const before = kernelState(ns);
+    const { child, done } = start(['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '1'], {}, 'pipe');
+    const r = await done;
+    child.stdin?.destroy();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(prompt);
+    expect(r.stderr).toMatch(/the changes were not confirmed\nprevious state restored and verified/);
+    expect(kernelState(ns)).toEqual(before);
+  });
+
+  it('"yes": kept', async () => {
+    const ns = newNetns('tryyes');
+    const { child, done, err } = start(['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '60'], {}, 'pipe');
+    await waitFor('the prompt', () => prompt.test(err()) || undefined);
+    expect(links(ns).has('br0')).toBe(true);
+    child.stdin!.end('yes\n');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(links(ns).has('br0')).toBe(true);
+    expect(nethost('plan', tempFile('t.yaml', FILE), '--netns', ns).code).toBe(0);
+  });
+
+  it('the session drops while it waits (SIGHUP): rolled back', async () => {
+    const ns = newNetns('tryhup');
+    const before = kernelState(ns);
+    const { child, done, err } = start(['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '60'], {}, 'pipe');
+    await waitFor('the prompt', () => prompt.test(err()) || undefined);
+    process.kill(-child.pid!, 'SIGHUP');
+    const r = await done;
+    expect(r.code).toBe(129);
+    expect(r.stderr).toMatch(/interrupted by SIGHUP\nprevious state restored and verified/);
+    expect(kernelState(ns)).toEqual(before);
+  });
+});
+
+describe('on a terminal', () => {
+  // script(1) gives the command a pseudo-terminal; what is piped in is typed at its prompt.
+  const onTty = (args: string[], typed: string) => {
+    const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+    const cmd = [process.execPath, BIN, ...args].map(q).join(' ');
+    return spawnSync('sh', ['-c', `(sleep 3; printf '%s\\n' ${q(typed)}) | script -qec ${q(cmd)} /dev/null`], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  };
+  it('apply asks; anything but "yes" changes nothing, "yes" applies', () => {
+    const ns = newNetns('tty');
+    const f = tempFile('t.yaml', 'version: 1\ninterfaces:\n  br0: {kind: bridge}\n');
+    const no = onTty(['apply', f, '--netns', ns], 'y');
+    expect(no.stdout).toMatch(/Apply these changes\? Only "yes" is accepted/);
+    expect(no.stdout).toMatch(/Apply cancelled; nothing was changed/);
+    expect(links(ns).has('br0')).toBe(false);
+    const yes = onTty(['apply', f, '--netns', ns], 'yes');
+    expect(yes.stdout).toMatch(/Applied and verified/);
+    expect(links(ns).has('br0')).toBe(true);
   });
 });
