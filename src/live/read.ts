@@ -5,17 +5,7 @@ import type { RawLive } from './raw.js';
 import type { HostFacts } from '../kinds/types.js';
 import { inNetns, ipArgv, run } from '../exec/run.js';
 import { NethostError } from '../model.js';
-
-/** `ip -j -batch` prints one JSON array per command, one per line. */
-export function splitBatchJson(stdout: string, expected: number): unknown[][] {
-  const out: unknown[][] = [];
-  for (const line of stdout.split('\n')) {
-    const t = line.trim();
-    if (t) out.push(JSON.parse(t));
-  }
-  if (out.length !== expected) throw new NethostError(`unexpected output from ip -batch: ${out.length} results for ${expected} commands`);
-  return out;
-}
+import { splitIpBatch } from '../util/ip-json.js';
 
 async function ipBatch(netns: string | undefined, flags: string[], commands: string[]): Promise<unknown[][]> {
   const r = await run(ipArgv(netns, ...flags, '-j', '-batch', '-'), commands.join('\n') + '\n');
@@ -25,7 +15,7 @@ async function ipBatch(netns: string | undefined, flags: string[], commands: str
       throw new NethostError(`network namespace "${netns}" does not exist (ip netns list shows the ones that do)`);
     throw new NethostError(`reading the live state failed: ${msg}`);
   }
-  return splitBatchJson(r.stdout, commands.length);
+  return splitIpBatch(r.stdout, commands.length);
 }
 
 export async function readSysctls(netns: string | undefined, paths: string[]): Promise<Record<string, string>> {
