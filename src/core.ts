@@ -1,8 +1,8 @@
 // The pipeline, end to end: config → live → diff → plan → execute → verify. Commands call these.
-import { readFile } from 'node:fs/promises';
 import type { DesiredState, LiveState, Operation, Plan } from './model.js';
 import { NethostError } from './model.js';
 import { checkAgainstLive, loadDesiredState } from './config/load.js';
+import { readConfigFile } from './config/read-file.js';
 import { readHostFacts, readIpState, readRawLive, readSysctls } from './live/read.js';
 import { normaliseLive } from './live/normalise.js';
 import { diff } from './diff/diff.js';
@@ -10,14 +10,10 @@ import { buildPlan } from './plan/plan.js';
 import { execute } from './exec/execute.js';
 import { acquireLock } from './exec/lock.js';
 import type { HostFacts } from './kinds/types.js';
+import { checkNetns } from './util/netns.js';
 
 export async function loadFile(file: string, facts?: HostFacts): Promise<DesiredState> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e: any) {
-    throw new NethostError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-  }
+  const text = await readConfigFile(file);
   const r = loadDesiredState(text, file, facts ?? (await readHostFacts()));
   if (!r.desired) throw new NethostError(`${file} is not valid`, r.diagnostics);
   return r.desired;
@@ -28,6 +24,7 @@ const sysctlKeys = (...states: { resources: Map<string, { kind: string; attrs: R
 ];
 
 export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts): Promise<LiveState> {
+  checkNetns(netns);
   const [raw, f] = await Promise.all([readRawLive(netns, desired ? sysctlKeys(desired) : []), facts ?? readHostFacts()]);
   return normaliseLive(raw, f, netns);
 }
@@ -53,6 +50,7 @@ function beginLiveRead(netns: string | undefined, facts: HostFacts): (desired: D
 }
 
 export async function planFile(file: string, netns?: string) {
+  checkNetns(netns); // '' is not "the current namespace"
   const facts = await readHostFacts();
   const finishRead = beginLiveRead(netns, facts);
   const desired = await loadFile(file, facts);
@@ -90,6 +88,7 @@ async function restore(snapshot: LiveState, touched: Set<string>, netns: string 
 }
 
 export async function applyFile(file: string, netns: string | undefined, hooks: ApplyHooks = {}): Promise<ApplyOutcome> {
+  checkNetns(netns);
   const facts = await readHostFacts();
   // The lock comes first: the snapshot, read while the file loads, must be taken under it.
   const release = acquireLock(netns);
@@ -114,6 +113,7 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
  */
 export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: LiveState, facts: HostFacts, hooks: ApplyHooks = {}): Promise<void> {
   const netns = plan.netns;
+  checkNetns(netns);
   const touched = new Set(plan.changes.map((c) => c.id));
   const rollback = async (what: string, cause: string): Promise<never> => {
     hooks.log?.(`${what}; restoring the previous state…`);

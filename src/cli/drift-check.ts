@@ -1,5 +1,5 @@
 import * as Args from '@oclif/core/args';
-import { jsonFlag, netnsFlag, NethostCommand } from './base.js';
+import { jsonFlag, netnsFlag, NethostCommand, toJson } from './base.js';
 
 export default class DriftCheck extends NethostCommand {
   static summary = 'For cron and timers: say whether the live state still matches the file.';
@@ -15,7 +15,7 @@ export default class DriftCheck extends NethostCommand {
     const { plan } = await planFile(args.file, flags.netns);
     if (flags.json) {
       const { planJson } = await import('../render/json.js');
-      this.out(JSON.stringify({ in_sync: plan.changes.length === 0, ...planJson(plan) }, null, 2) + '\n');
+      this.out(toJson({ in_sync: plan.changes.length === 0, ...planJson(plan) }) + '\n');
     } else if (plan.changes.length) {
       const { renderDrift } = await import('../render/human.js');
       this.out(renderDrift(plan));

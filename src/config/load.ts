@@ -12,6 +12,11 @@ import { canonicalIp, coverageIndex } from '../util/net.js';
 import { findCycle } from '../plan/graph.js';
 import { describe } from '../render/describe.js';
 import { parseYaml, type Path } from './yaml.js';
+import { describeValue, printable, quote } from '../util/text.js';
+
+/** The largest file nethost reads: a host with tens of thousands of objects needs a few MiB. */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+export const tooLarge = (size: string) => `is ${size}: nethost reads files of at most 16 MiB (${MAX_FILE_BYTES} bytes)`;
 
 const TOP_KEYS = ['version', 'interfaces', ...SECTION_KINDS.map((k) => k.section)];
 
@@ -20,35 +25,170 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
+/** Edit distance, one row at a time. */
 function levenshtein(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length][b.length];
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
 }
 
+// A file with a misspelt key usually has it many times over: each (word, options) pair is worked out once.
+const suggestions = new Map<string, string | undefined>();
+
 export function suggest(word: string, options: readonly string[]): string | undefined {
+  if (word.length > 64) return undefined; // no option is that long, and the distance costs its square
+  const id = `${word}\0${options.join('\0')}`;
+  if (suggestions.has(id)) return suggestions.get(id);
   let best: string | undefined;
   let score = Infinity;
   for (const o of options) {
     const s = levenshtein(word, o);
     if (s < score) [best, score] = [o, s];
   }
-  return score <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  const found = score <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  if (suggestions.size < 10_000) suggestions.set(id, found);
+  return found;
 }
 
-function zodDiagnostics(err: z.ZodError, base: Path, allowed: readonly string[], at: (p: Path, key?: boolean) => SourceRef | undefined): Diagnostic[] {
+/** The schemas a value at `path` under `schema` may have to match (optional, default, pipes and
+ *  unions unwrapped): where the bounds of a number, say, are found. Reads zod 4's definitions. */
+function schemasAt(schema: z.ZodType, path: Path): any[] {
+  const unwrap = (s: any): any[] => {
+    for (;;) {
+      const d = s?._zod?.def;
+      if (!d) return [];
+      if (d.type === 'union') return d.options.flatMap(unwrap);
+      if (d.innerType && ['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(d.type)) s = d.innerType;
+      else if (d.type === 'pipe') s = d.in;
+      else return [s];
+    }
+  };
+  let here = unwrap(schema);
+  for (const step of path) {
+    here = here.flatMap((s) => {
+      const d = s._zod.def;
+      if (d.type === 'object' && typeof step === 'string' && step in d.shape) return unwrap(d.shape[step]);
+      if (d.type === 'array' && typeof step === 'number') return unwrap(d.element);
+      if (d.type === 'record') return unwrap(d.valueType);
+      return [];
+    });
+  }
+  return here;
+}
+
+/** A number's bounds as the schema states them; a bound past the safe integers is no bound. */
+function numberBounds(schemas: any[]): { min?: number; max?: number; int: boolean } | undefined {
+  const n = schemas.find((s) => s._zod.def.type === 'number');
+  if (!n) return undefined;
+  const bound = (v: unknown) => (typeof v === 'number' && Math.abs(v) < Number.MAX_SAFE_INTEGER ? v : undefined);
+  return { min: bound(n.minValue), max: bound(n.maxValue), int: !!n.isInt };
+}
+
+const valueAt = (data: unknown, path: Path): unknown => path.reduce<any>((v, step) => (v !== null && typeof v === 'object' ? v[step] : undefined), data);
+
+/** How an error names the field: its key, with the index of a list entry (`addresses[1]`). */
+function fieldName(path: Path): string {
+  if (path[0] === 'sysctls' && path.length === 2) return `sysctl ${printable(String(path[1]))}`;
+  let i = path.length;
+  while (i > 0 && typeof path[i - 1] === 'number') i--;
+  const key = i > 0 ? printable(String(path[i - 1])) : 'the file';
+  return key + path.slice(i).map((n) => `[${n}]`).join('');
+}
+
+const TYPE_WORDS: Record<string, string> = { number: 'a number', int: 'an integer', string: 'text', boolean: 'true or false', array: 'a list', object: 'a mapping', record: 'a mapping' };
+
+/** What to write for a value of the wrong type, from what it is and what is wanted. */
+function typeHint(expected: string, value: unknown, key: string, bounds: ReturnType<typeof numberBounds>): string {
+  if ((expected === 'number' || expected === 'int') && typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return `write it without quotes: ${key}: ${value.trim()}`;
+  if (expected === 'number' || expected === 'int') return rangeHint(bounds) ?? 'write a number';
+  if (expected === 'boolean') return typeof value === 'string' ? 'write true or false, unquoted (yes, no, on and off are text in YAML 1.2)' : 'write true or false';
+  if (expected === 'array') return `write a list: ${key}: [a, b] or one "- " entry per line`;
+  if (expected === 'object' || expected === 'record') return `write a mapping: ${key}: {name: value}, or "name: value" lines indented under it`;
+  if (expected === 'string') return `write text (quoted if it looks like a number or true/false): ${key}: "…"`;
+  return 'see nethost.yaml(5) for what this field takes';
+}
+
+function rangeHint(b: ReturnType<typeof numberBounds>): string | undefined {
+  if (!b) return undefined;
+  const what = b.int ? 'a whole number' : 'a number';
+  if (b.min !== undefined && b.max !== undefined) return `write ${what} from ${b.min} to ${b.max}`;
+  if (b.min !== undefined) return `write ${what} of at least ${b.min}`;
+  if (b.max !== undefined) return `write ${what} of at most ${b.max}`;
+  return `write ${what}`;
+}
+
+/** How much an issue says about the value: a refinement's own words most, a list of options least. */
+const SPECIFIC: Record<string, number> = { custom: 4, invalid_format: 4, too_big: 3, too_small: 3, invalid_value: 2 };
+
+/** The innermost problems of a union: those of the branches whose type matched (the most specific
+ *  first: text that is no table name says why as text), else every branch's type. */
+function unionLeaves(issue: any): any[] {
+  const leaves = (issue.errors as any[][]).flat().flatMap((i) => (i.code === 'invalid_union' ? unionLeaves(i) : [i]));
+  const specific = leaves.filter((i) => i.code !== 'invalid_type').sort((a, b) => (SPECIFIC[b.code] ?? 1) - (SPECIFIC[a.code] ?? 1));
+  return specific.length ? specific : leaves;
+}
+
+/** One zod issue as "FIELD VALUE is …; write …": the field named, the value quoted, the allowed shown. */
+function describeIssue(issue: any, field: string, key: string, value: unknown, schemas: any[]): { message: string; hint: string } {
+  const bounds = numberBounds(schemas);
+  switch (issue.code) {
+    case 'invalid_union': {
+      const leaves = unionLeaves(issue);
+      if (leaves.every((i) => i.code === 'invalid_type')) {
+        const wanted = [...new Set(leaves.map((i) => TYPE_WORDS[i.expected] ?? i.expected))];
+        const list = wanted.length > 1 ? `${wanted.slice(0, -1).join(', ')} or ${wanted[wanted.length - 1]}` : wanted[0];
+        return { message: `${field} must be ${list}, not ${describeValue(value)}`, hint: 'see nethost.yaml(5) for the forms this field takes' };
+      }
+      return describeIssue(leaves[0], field, key, value, schemas);
+    }
+    case 'invalid_type': {
+      if (issue.expected === 'int') return { message: `${field} must be an integer, not ${describeValue(value)}`, hint: rangeHint(bounds) ?? 'write a whole number' };
+      const wanted = TYPE_WORDS[issue.expected] ?? issue.expected;
+      return { message: `${field} must be ${wanted}, not ${describeValue(value)}`, hint: typeHint(issue.expected, value, key, bounds) };
+    }
+    case 'too_big':
+    case 'too_small': {
+      if (issue.origin === 'number' || issue.origin === 'int') {
+        const min = bounds?.min ?? (issue.code === 'too_small' ? issue.minimum : undefined);
+        const max = bounds?.max ?? (issue.code === 'too_big' ? issue.maximum : undefined);
+        const range = min !== undefined && max !== undefined ? `out of range ${min}–${max}` : max !== undefined ? `more than ${max}` : `less than ${min}`;
+        return { message: `${field} ${describeValue(value).replace(/^the number /, '')} is ${range}`, hint: rangeHint({ min, max, int: bounds?.int ?? false })! };
+      }
+      break;
+    }
+    case 'invalid_value':
+      if ('values' in issue) {
+        const values = (issue.values as unknown[]).map(String);
+        return { message: `${field} ${quote(value)} is not one of ${values.join(', ')}`, hint: `write one of: ${values.join(', ')}` };
+      }
+      break;
+    case 'custom':
+    case 'invalid_format': {
+      // Refinements say "problem; what to write instead".
+      const [problem, hint] = String(issue.message).split('; ');
+      return { message: `${field} ${quote(value)}: ${problem}`, hint: hint ?? 'see nethost.yaml(5) for what this field takes' };
+    }
+  }
+  return { message: `${field}: ${String(issue.message).replace(/^Invalid input: /, '')}`, hint: 'see nethost.yaml(5) for what this field takes' };
+}
+
+/** zod's issues for one entry (`input`, checked against `schema`) → diagnostics at their places. */
+function zodDiagnostics(err: z.ZodError, schema: z.ZodType, input: unknown, base: Path, allowed: readonly string[], at: (p: Path, key?: boolean) => SourceRef | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
+  const seen = new Set<string>(); // one problem per field: the first zod found there
   for (const issue of err.issues) {
-    const path = [...base, ...(issue.path as Path)];
+    const rel = issue.path as Path;
+    const path = [...base, ...rel];
     if (issue.code === 'unrecognized_keys') {
       for (const k of issue.keys) {
         const s = suggest(k, allowed);
         out.push({
           severity: 'error',
-          message: `unknown key "${k}"`,
+          message: `unknown key ${quote(k)}`,
           hint: s ? `did you mean "${s}"?` : `allowed here: ${allowed.join(', ')}`,
           path: [...path, k],
           source: at([...path, k], true),
@@ -56,20 +196,16 @@ function zodDiagnostics(err: z.ZodError, base: Path, allowed: readonly string[],
       }
       continue;
     }
-    let message = issue.message.replace(/^Invalid input: /, '');
-    let hint: string | undefined;
-    // Refinements say "problem; what to write instead".
-    const semi = message.indexOf('; ');
-    if (issue.code === 'custom' && semi > 0) [message, hint] = [message.slice(0, semi), message.slice(semi + 2)];
-    if (issue.code === 'invalid_value' && 'values' in issue) hint = `write one of: ${(issue.values as unknown[]).join(', ')}`;
-    if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
-      const key = path[path.length - 1];
+    const id = JSON.stringify(path);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const value = valueAt(input, rel);
+    const key = printable(String(path[path.length - 1]));
+    if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && value === undefined) {
       out.push({ severity: 'error', message: `missing required key "${key}"`, hint: `add ${key}: (see nethost.yaml(5))`, path, source: at(path.slice(0, -1)) });
       continue;
     }
-    if (issue.code === 'invalid_type') hint = `write a ${issue.expected} here`;
-    if (issue.code === 'invalid_union') hint = 'see nethost.yaml(5) for the forms this field takes';
-    if (issue.code === 'too_small' || issue.code === 'too_big') hint = 'see nethost.yaml(5) for the allowed range';
+    const { message, hint } = describeIssue(issue, fieldName(path), key, value, schemasAt(schema, rel));
     out.push({ severity: 'error', message, hint, path, source: at(path) ?? at(path.slice(0, -1)) });
   }
   return out;
@@ -78,9 +214,14 @@ function zodDiagnostics(err: z.ZodError, base: Path, allowed: readonly string[],
 const shapeKeys = (s: z.ZodType): string[] => ('shape' in s ? Object.keys((s as z.ZodObject).shape) : []);
 
 export function loadDesiredState(text: string, file: string, facts: HostFacts): LoadResult {
+  // A UTF-16 unit is at most 3 bytes of UTF-8: only a long text needs counting.
+  if (text.length > MAX_FILE_BYTES / 3 && Buffer.byteLength(text) > MAX_FILE_BYTES) {
+    const message = `the file ${tooLarge(`${Buffer.byteLength(text)} bytes`)}`;
+    return { diagnostics: [{ severity: 'error', message, hint: "a host's network file is far smaller: is this the right file?", source: { file, line: 1, col: 1 } }] };
+  }
   const parsed = parseYaml(text, file);
   if (!parsed.ok) {
-    return { diagnostics: [{ severity: 'error', message: `YAML: ${parsed.error.message}`, hint: 'check indentation and quoting at this spot', source: parsed.error.source }] };
+    return { diagnostics: [{ severity: 'error', message: `YAML: ${parsed.error.message}`, hint: parsed.error.hint ?? 'check indentation and quoting at this spot', source: parsed.error.source }] };
   }
   const diagnostics: Diagnostic[] = [];
   const at = parsed.at;
@@ -93,11 +234,11 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
   for (const k of Object.keys(data)) {
     if (!TOP_KEYS.includes(k)) {
       const s = suggest(k, TOP_KEYS);
-      diagnostics.push({ severity: 'error', message: `unknown top-level key "${k}"`, hint: s ? `did you mean "${s}"?` : `allowed: ${TOP_KEYS.join(', ')}`, path: [k], source: at([k], true) });
+      diagnostics.push({ severity: 'error', message: `unknown top-level key ${quote(k)}`, hint: s ? `did you mean "${s}"?` : `allowed: ${TOP_KEYS.join(', ')}`, path: [k], source: at([k], true) });
     }
   }
   if (data.version !== 1) {
-    diagnostics.push({ severity: 'error', message: data.version === undefined ? 'missing "version"' : `unsupported version ${JSON.stringify(data.version)}`, hint: 'write version: 1', path: ['version'], source: at(['version']) ?? { file, line: 1, col: 1 } });
+    diagnostics.push({ severity: 'error', message: data.version === undefined ? 'missing "version"' : typeof data.version === 'number' ? `unsupported version ${data.version}` : `version must be the number 1, not ${describeValue(data.version)}`, hint: 'write version: 1', path: ['version'], source: at(['version']) ?? { file, line: 1, col: 1 } });
   }
 
   const resources = new Map<string, Resource>();
@@ -115,7 +256,7 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
     const nameCheck = ifname.safeParse(name);
     if (!nameCheck.success) {
       const [problem, hint] = nameCheck.error.issues[0].message.split('; ');
-      diagnostics.push({ severity: 'error', message: `interface name "${name}": ${problem}`, hint, path: ['interfaces', name], source: at(['interfaces', name], true) });
+      diagnostics.push({ severity: 'error', message: `interface name ${quote(name)}: ${problem}`, hint, path: ['interfaces', name], source: at(['interfaces', name], true) });
       continue;
     }
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -123,11 +264,15 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
       continue;
     }
     const kind = LINK_KINDS.find((k) => k.configKind === entry.kind);
+    if (entry.kind !== undefined && typeof entry.kind !== 'string') {
+      diagnostics.push({ severity: 'error', message: `kind of interface "${name}" must be text, not ${describeValue(entry.kind)}`, hint: `write one of: ${kindNames.join(', ')}`, path: ['interfaces', name, 'kind'], source: at(['interfaces', name, 'kind']) ?? at(['interfaces', name]) });
+      continue;
+    }
     if (!kind) {
       const s = typeof entry.kind === 'string' ? suggest(entry.kind, kindNames) : undefined;
       diagnostics.push({
         severity: 'error',
-        message: entry.kind === undefined ? `interface "${name}" has no kind` : `unknown kind "${entry.kind}" for interface "${name}"`,
+        message: entry.kind === undefined ? `interface "${name}" has no kind` : `unknown kind ${quote(entry.kind)} for interface "${name}"`,
         hint: s ? `did you mean "${s}"?` : `write one of: ${kindNames.join(', ')}`,
         path: ['interfaces', name, 'kind'],
         source: at(['interfaces', name, 'kind']) ?? at(['interfaces', name]),
@@ -136,7 +281,7 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
     }
     const parsed = kind.schema.safeParse(entry);
     if (!parsed.success) {
-      diagnostics.push(...zodDiagnostics(parsed.error, ['interfaces', name], shapeKeys(kind.schema), at));
+      diagnostics.push(...zodDiagnostics(parsed.error, kind.schema, entry, ['interfaces', name], shapeKeys(kind.schema), at));
       continue;
     }
     valid.set(name, { kind, entry: parsed.data });
@@ -182,7 +327,7 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
     const parsed = kind.schema.safeParse(section);
     if (!parsed.success) {
       const entryShape = 'element' in kind.schema ? shapeKeys((kind.schema as z.ZodArray<z.ZodObject>).element) : [];
-      diagnostics.push(...zodDiagnostics(parsed.error, [kind.section], entryShape, at));
+      diagnostics.push(...zodDiagnostics(parsed.error, kind.schema, section, [kind.section], entryShape, at));
       continue;
     }
     const r = kind.fromConfig(parsed.data, at, resources, facts);
