@@ -1,6 +1,7 @@
 // Field types shared by several kinds. Each refinement's message says what to write instead.
 import { z } from 'zod';
 import { canonicalIp, canonicalMac, canonicalMark, parseCidr } from '../util/net.js';
+import { NETNS_NAME_MAX, netnsProblem } from '../util/netns.js';
 
 /** What refusing a control character tells the author (YAML's escapes are how one gets in). */
 export const CONTROL_HINT = 'write printable characters only (a quoted YAML string turns escapes such as \\e, \\x01 or \\0 into control characters)';
@@ -55,6 +56,11 @@ export const tableRef = z.union([table, text]);
 
 /** A token safe on an `ip -batch` line: iproute2 splits batch lines on blanks and quotes. */
 export const token = text.regex(/^[A-Za-z0-9_.@+-]+$/, 'only letters, digits and _ . @ + - are allowed here; write e.g. lab-2');
+
+/** A named network namespace (veth peer_netns): a token that `ip netns add` could have made. */
+export const netnsName = token.refine((s) => netnsProblem(s) === undefined, {
+  message: `not a namespace name (not "." or "..", at most ${NETNS_NAME_MAX} bytes); write a name that ip netns list shows`,
+});
 
 /** A user or group of a tap/tun: a name (resolved against the host's) or a numeric id. */
 export const account = (what: 'user' | 'group') =>

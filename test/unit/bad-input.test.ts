@@ -185,6 +185,12 @@ describe('schema errors name the field, the value and what is allowed', () => {
     expect(one(iface('kind: [bridge]')).message).toBe('kind of interface "x0" must be text, not a list');
     expect(one('version: {a: 1}\n').message).toBe('version must be the number 1, not a mapping');
   });
+  it('a veth\'s peer_netns must be a name ip netns add could have made', () => {
+    const d = one(iface('kind: veth, peer: p0, peer_netns: ".."'));
+    expect(d.message).toBe('peer_netns "..": not a namespace name (not "." or "..", at most 255 bytes)');
+    expect(d.hint).toBe('write a name that ip netns list shows');
+    expect(one(iface('kind: veth, peer: p0, peer_netns: a/b')).message).toBe('peer_netns "a/b": only letters, digits and _ . @ + - are allowed here');
+  });
   it('a long value is quoted short', () => {
     const d = one(`version: 1\ninterfaces:\n  x0: {kind: ${'b'.repeat(100000)}}\n`);
     expect(d.message.length).toBeLessThan(200);
