@@ -81,7 +81,8 @@ export function parseGeneral(text: string, file: string, pos: (offset: number) =
   } catch (e) {
     if (!(e instanceof YAMLException)) throw e;
     const source = e.mark ? { file, line: e.mark.line + 1, col: e.mark.column + 1 } : { file, line: 1, col: 1 };
-    return { ok: false, error: { message: e.reason, source } };
+    const hint = /maxDepth/.test(e.reason) ? 'nethost reads lists and mappings nested at most 100 deep: flatten the data here' : undefined;
+    return { ok: false, error: { message: e.reason, hint, source } };
   }
   if (docs.length > 1) {
     const second = events.findIndex((ev, i) => i > 0 && ev.type === EVENT_ID.DOCUMENT);

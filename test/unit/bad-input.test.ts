@@ -251,7 +251,11 @@ describe('deep nesting: a positioned error, never a stack overflow', () => {
     const deep = make(depth);
     const r = parseYaml(deep, FILE);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error.message).toMatch(/nesting exceeded maxDepth \(100\)/);
+    if (!r.ok) {
+      expect(r.error.message).toMatch(/nesting exceeded maxDepth \(100\)/);
+      expect(r.error.hint).toMatch(/nested at most 100 deep/);
+      expect(r.error.source.line).toBeGreaterThanOrEqual(2);
+    }
     // Deeper than the fast path goes, within js-yaml's limit: read, by js-yaml.
     const medium = make(80);
     expect(parseSubset(medium)).toBeUndefined();
