@@ -42,7 +42,8 @@ export function renderChange(c: Change, style: Style): string[] {
   const sym = paint(style, COLOR[c.action], SYMBOL[c.action].padStart(3));
   let head = `${sym} ${title(c)}`;
   const notes: string[] = [];
-  if (c.action === 'adopt') notes.push(`exists, not created by nethost: will be marked as managed${replacedAlias(c) ? `, replacing its alias ${replacedAlias(c)}` : ''}`);
+  const alias = replacedAlias(c);
+  if (c.action === 'adopt') notes.push(`exists, not created by nethost: will be marked as managed${alias ? `, replacing its alias ${alias}` : ''}`);
   if (c.reasons.length) notes.push(printable(c.reasons.join('; ')));
   if (c.action === 'delete' && c.before?.attrs.mark === 'nethost:existing') notes.push('existing device: released, never deleted');
   if (notes.length) head += `  (${notes.join('; ')})`;
