@@ -1,8 +1,8 @@
 // The pipeline, end to end: config → live → diff → plan → execute → verify. Commands call these.
-import { readFile, stat } from 'node:fs/promises';
 import type { Change, DesiredState, LiveState, Plan } from './model.js';
 import { NethostError } from './model.js';
 import { checkAgainstLive, loadDesiredState } from './config/load.js';
+import { readConfigFile } from './config/read-file.js';
 import { readHostFacts, readRawLive } from './live/read.js';
 import { normaliseLive } from './live/normalise.js';
 import { diff, type DiffOptions } from './diff/diff.js';
@@ -13,14 +13,10 @@ import { acquireLock, lockIsHeld, netnsIdentity, runDir } from './exec/lock.js';
 import { interruptedAt, processStart, readJournal, removeJournal, writeJournal, writeProgress, type FoundJournal } from './exec/journal.js';
 import { commandLine } from './backends/index.js';
 import type { HostFacts } from './kinds/types.js';
+import { checkNetns } from './util/netns.js';
 
 export async function loadFile(file: string, facts?: HostFacts): Promise<DesiredState> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e: any) {
-    throw new NethostError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`);
-  }
+  const text = await readConfigFile(file);
   const r = loadDesiredState(text, file, facts ?? (await readHostFacts()));
   if (!r.desired) throw new NethostError(`${file} is not valid`, r.diagnostics);
   return r.desired;
@@ -28,6 +24,7 @@ export async function loadFile(file: string, facts?: HostFacts): Promise<Desired
 
 /** Reads the live state; `also` adds the names other states need read (a snapshot's sysctl keys). */
 export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts, also: DesiredState[] = []): Promise<LiveState> {
+  checkNetns(netns);
   const [raw, f] = await Promise.all([readRawLive({ netns, desired: Promise.resolve(desired), also }), facts ?? readHostFacts()]);
   return normaliseLive(raw, f, netns);
 }
@@ -72,6 +69,7 @@ export function interruptedApplyNote(netns: string | undefined): string | undefi
 }
 
 export async function planFile(file: string, netns?: string) {
+  checkNetns(netns); // '' is not "the current namespace"
   const facts = await readHostFacts();
   const finishRead = beginLiveRead(netns, facts);
   let desired: DesiredState;
@@ -121,6 +119,7 @@ async function stopLeftoverChild(found: FoundJournal, log: (s: string) => void) 
 }
 
 export async function applyFile(file: string, netns: string | undefined, hooks: ApplyHooks = {}): Promise<ApplyOutcome> {
+  checkNetns(netns);
   const log = hooks.log ?? (() => {});
   const facts = await readHostFacts();
   // The lock comes first: the snapshot, read while the file loads, must be taken under it.
@@ -200,6 +199,7 @@ export interface ApplyPlanHooks extends ApplyHooks {
  */
 export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: LiveState, facts: HostFacts, hooks: ApplyPlanHooks = {}): Promise<void> {
   const netns = plan.netns;
+  checkNetns(netns);
   const log = hooks.log ?? (() => {});
   const n = plan.operations.length;
   const stop = new AbortController();

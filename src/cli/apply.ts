@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { createInterface as createPromisesInterface } from 'node:readline/promises';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { jsonFlag, netnsFlag, NethostCommand, useColor } from './base.js';
+import { jsonFlag, netnsFlag, NethostCommand, toJson, useColor } from './base.js';
 import type { Plan } from '../model.js';
 
 export default class Apply extends NethostCommand {
@@ -61,7 +61,7 @@ export default class Apply extends NethostCommand {
     const outcome = await applyFile(args.file, flags.netns, { confirm, keep, log: (l) => process.stderr.write(`nethost: ${l}\n`), lockTimeout: flags['lock-timeout'] });
     if (this.json) {
       const { planJson } = await import('../render/json.js');
-      this.out(JSON.stringify({ applied: outcome.applied, verified: outcome.applied, recovered: outcome.recovered ?? null, plan: planJson(outcome.plan) }, null, 2) + '\n');
+      this.out(toJson({ applied: outcome.applied, verified: outcome.applied, recovered: outcome.recovered ?? null, plan: planJson(outcome.plan) }) + '\n');
       return;
     }
     if (!outcome.plan.changes.length) this.out(renderPlan(outcome.plan, { color: false }));

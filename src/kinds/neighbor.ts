@@ -5,8 +5,9 @@ import type { Diagnostic, Resource } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
 import type { SectionKind } from './types.js';
 import { canonicalIp, canonicalMac, isMulticast } from '../util/net.js';
-import { ifname, ipAddress } from './fields.js';
+import { ifname, ipAddress, text } from './fields.js';
 import { linkId } from './links/common.js';
+import { quote } from '../util/text.js';
 
 const STATES = ['permanent', 'noarp', 'reachable', 'stale'] as const;
 
@@ -14,7 +15,7 @@ const neighborEntry = z
   .object({
     dev: ifname,
     to: ipAddress.describe('the neighbour\'s IP address'),
-    lladdr: z.string().describe('link-layer address: a MAC, or an IP for tunnels'),
+    lladdr: text.describe('link-layer address: a MAC, or an IP for tunnels'),
     state: z.enum(STATES).optional().describe('permanent (default) | noarp | reachable | stale'),
   })
   .strict();
@@ -68,7 +69,7 @@ export const neighbor: SectionKind = {
     entries.forEach((e, i) => {
       const lladdr = canonicalLladdr(e.lladdr);
       if (!lladdr) {
-        diagnostics.push({ severity: 'error', message: `"${e.lladdr}" is neither a MAC nor an IP address`, hint: 'write e.g. 02:00:00:00:00:09 (or 198.51.100.2 for a GRE peer)', path: ['neighbors', i, 'lladdr'], source: at(['neighbors', i, 'lladdr']) });
+        diagnostics.push({ severity: 'error', message: `${quote(e.lladdr)} is neither a MAC nor an IP address`, hint: 'write e.g. 02:00:00:00:00:09 (or 198.51.100.2 for a GRE peer)', path: ['neighbors', i, 'lladdr'], source: at(['neighbors', i, 'lladdr']) });
         return;
       }
       const ip = canonicalIp(e.to)!.ip;

@@ -5,9 +5,10 @@ import type { Diagnostic, Resource } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
 import type { HostFacts, SectionKind } from './types.js';
 import { canonicalDestination, canonicalIp, coverageIndex, familyOfDestination, parseCidr, type Family } from '../util/net.js';
-import { ifname, ipAddress, table as tableField } from './fields.js';
+import { ifname, ipAddress, tableRef, text } from './fields.js';
 import { linkId } from './links/common.js';
 import type { RawRoute } from '../live/raw.js';
+import { quote } from '../util/text.js';
 
 export const ROUTE_TYPES = ['unicast', 'throw', 'blackhole', 'unreachable', 'prohibit'] as const;
 const IGNORED_TYPES = new Set(['local', 'broadcast', 'multicast', 'anycast', 'nat']);
@@ -23,10 +24,10 @@ export function tableNumber(t: string | number | undefined, facts: HostFacts): n
 
 const routeEntry = z
   .object({
-    to: z.string().describe('destination: default, an address, or a prefix'),
+    to: text.describe('destination: default, an address, or a prefix'),
     via: ipAddress.optional().describe('gateway'),
     dev: ifname.optional().describe('output link'),
-    table: z.union([tableField, z.string()]).optional().describe('table number or name; default main'),
+    table: tableRef.optional().describe('table number or name; default main'),
     metric: z.number().int().min(0).max(0xffffffff).optional().describe('default 0 (IPv4), 1024 (IPv6)'),
     type: z.enum(ROUTE_TYPES).optional().describe('unicast | throw | blackhole | unreachable | prohibit'),
     onlink: z.boolean().optional().describe('gateway is on the link even if no prefix covers it'),
@@ -105,14 +106,14 @@ export const route: SectionKind = {
         diagnostics.push({ severity: 'error', message, hint, path: ['routes', i, field], source: at(['routes', i, field]) ?? at(['routes', i]) });
       const viaFam = e.via ? canonicalIp(e.via)?.family : undefined;
       const toFam = familyOfDestination(e.to);
-      if (e.to !== 'default' && !parseCidr(e.to, false)) return err('to', `"${e.to}" is not a destination`, 'write default, 192.0.2.0/24 or 2001:db8::/32');
+      if (e.to !== 'default' && !parseCidr(e.to, false)) return err('to', `${quote(e.to)} is not a destination`, 'write default, 192.0.2.0/24 or 2001:db8::/32');
       const family: Family = (toFam ?? viaFam ?? (e.family === 'ipv6' ? 6 : 4)) as Family;
       if (viaFam && viaFam !== family) return err('via', `gateway ${e.via} is not IPv${family} like the destination`, 'use a gateway of the same family');
       const type = e.type ?? 'unicast';
       if (type !== 'unicast' && e.via) return err('via', `a ${type} route has no gateway`, 'remove via, or drop the type');
       if (type === 'unicast' && !e.via && !e.dev) return err('to', 'a unicast route needs a gateway (via) or a link (dev)', 'add via: ADDRESS or dev: LINK');
       const table = tableNumber(e.table, facts);
-      if (table === undefined) return err('table', `unknown routing table "${e.table}"`, 'write a number, main, default, or a name from /etc/iproute2/rt_tables');
+      if (table === undefined) return err('table', `unknown routing table ${quote(e.table)}`, 'write a number, main, default, or a name from /etc/iproute2/rt_tables');
       const dst = canonicalDestination(e.to, family)!;
       const metric = e.metric ?? (family === 6 ? 1024 : 0);
       const deps: Resource['deps'] = [];

@@ -2,6 +2,7 @@
 // - delete) plus "adopt" for existing objects that nethost starts to manage.
 import type { AttrValue, Change, Plan } from '../model.js';
 import { describe } from './describe.js';
+import { printable, quote } from '../util/text.js';
 
 export interface Style {
   color: boolean;
@@ -12,12 +13,19 @@ const COLOR: Record<Change['action'], number> = { create: 32, update: 33, replac
 const WARN = '⚠';
 
 const paint = (s: Style, code: number, text: string) => (s.color ? `\x1b[${code}m${text}\x1b[0m` : text);
-const show = (v: AttrValue | undefined) => (v === undefined ? '(unknown)' : v === null ? '(none)' : Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+// Names and values come from the file and the kernel: printed with control characters escaped.
+const show = (v: AttrValue | undefined) => printable(v === undefined ? '(unknown)' : v === null ? '(none)' : Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
 const HIDDEN = new Set(['mark']);
 
 function title(c: Change): string {
   const r = (c.after ?? c.before)!;
-  return describe(r);
+  return printable(describe(r));
+}
+
+/** An adopted link's own ifalias, which nethost's mark replaces: worth saying, it is someone's. */
+function replacedAlias(c: Change): string | undefined {
+  const before = c.before?.attrs.mark;
+  return c.action === 'adopt' && c.id.startsWith('link:') && typeof before === 'string' && before !== '' ? quote(before) : undefined;
 }
 
 export function summarize(plan: Plan): Record<Change['action'] | 'disruptive', number> {
@@ -34,8 +42,9 @@ export function renderChange(c: Change, style: Style): string[] {
   const sym = paint(style, COLOR[c.action], SYMBOL[c.action].padStart(3));
   let head = `${sym} ${title(c)}`;
   const notes: string[] = [];
-  if (c.action === 'adopt') notes.push('exists, not created by nethost: will be marked as managed');
-  if (c.reasons.length) notes.push(c.reasons.join('; '));
+  const alias = replacedAlias(c);
+  if (c.action === 'adopt') notes.push(`exists, not created by nethost: will be marked as managed${alias ? `, replacing its alias ${alias}` : ''}`);
+  if (c.reasons.length) notes.push(printable(c.reasons.join('; ')));
   if (c.action === 'delete' && c.before?.attrs.mark === 'nethost:existing') notes.push('existing device: released, never deleted');
   if (notes.length) head += `  (${notes.join('; ')})`;
   if (c.disruptive) head += ' ' + paint(style, 31, `${WARN} ${c.action === 'delete' || c.action === 'replace' ? 'link removed or recreated' : 'link interrupted'}`);
@@ -75,8 +84,9 @@ export function renderPlan(plan: Plan, style: Style): string {
 export function renderDrift(plan: Plan): string {
   const lines = plan.changes
     .map((c) => {
-      const what = c.action === 'create' ? 'missing' : c.action === 'delete' ? 'not in the file' : c.action === 'adopt' ? 'not marked as managed' : c.attrs.filter((a) => !HIDDEN.has(a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
-      return `drift: ${describe((c.after ?? c.before)!)}: ${what}`;
+      const alias = replacedAlias(c);
+      const what = c.action === 'create' ? 'missing' : c.action === 'delete' ? 'not in the file' : c.action === 'adopt' ? `not marked as managed${alias ? ` (alias ${alias})` : ''}` : c.attrs.filter((a) => !HIDDEN.has(a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
+      return printable(`drift: ${describe((c.after ?? c.before)!)}: ${what}`);
     });
   return lines.join('\n') + '\n';
 }

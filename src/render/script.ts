@@ -1,9 +1,15 @@
 // A plan as a runnable sh script: the exact commands, in order, each argument shell-quoted.
 import type { Plan } from '../model.js';
 import { commandLine } from '../backends/index.js';
+import { hasControl } from '../util/text.js';
 
 export function shellQuote(a: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a)) return a;
+  // A control character (a foreign link named with an ESC) is not printed raw: sh has no $'…', so
+  // printf writes it, from an octal escape. (No name ends in a newline, which $(…) would drop:
+  // the kernel refuses whitespace in names.)
+  if (hasControl(a)) return `"$(printf '${a.replace(/[\\%']/g, (c) => (c === "'" ? `'"'"'` : c + c)).replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => [...Buffer.from(c)].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join(''))}')"`;
+  return `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
 export function renderScript(plan: Plan): string {

@@ -32,8 +32,8 @@ function start(args: string[], env: Record<string, string>, stdin: 'ignore' | 'p
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, detached: true, stdio: [stdin, 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (b) => (stdout += b));
-  child.stderr.on('data', (b) => (stderr += b));
+  child.stdout!.on('data', (b) => (stdout += b));
+  child.stderr!.on('data', (b) => (stderr += b));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
