@@ -12,7 +12,7 @@ import { buildPlan } from '../../src/plan/plan.js';
 import { sysctlPath } from '../../src/kinds/sysctl.js';
 
 export const HOST = join(import.meta.dirname, '..', 'fixtures', 'host');
-export type Scenario = 'empty' | 'rich' | 'applied' | 'vx1-deleted' | 'rule6-nofamily' | 'neigh-noarp';
+export type Scenario = 'empty' | 'rich' | 'applied' | 'vx1-deleted' | 'rule6-nofamily' | 'neigh-noarp' | 'fidelity';
 
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
@@ -66,7 +66,7 @@ export function desired(text: string, file = 'test.yaml'): DesiredState {
 }
 
 export function plan(d: DesiredState, l: LiveState): Plan {
-  return buildPlan(diff(d, l), d, l.netns);
+  return buildPlan(diff(d, l), d, l.netns, l);
 }
 
 /** Position of the first operation of a resource in the put phase (-1 if none). */
