@@ -104,10 +104,12 @@ export const neighbor: SectionKind = {
   },
   create: (r) => [{ tool: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
   // `neigh replace` without a protocol keeps the one the entry has (and protocol 0 is ignored): taking
-  // nethost's mark off again (a rollback of an adoption) needs the entry written anew.
+  // nethost's mark off again (a rollback of an adoption) needs the entry written anew. A flush, not a
+  // del: it succeeds also when the entry is already gone (a link taken down earlier in the plan flushes
+  // its neighbours, permanent ones included).
   update: (r, live, changes) =>
     changes.some((c) => c.name === 'mark' && c.after === null) && live.attrs.mark !== null
-      ? [{ tool: 'ip', args: neighArgs(live, 'del'), disruptive: false }, { tool: 'ip', args: neighArgs(r, 'replace'), disruptive: false }]
+      ? [{ tool: 'ip', args: ['neigh', 'flush', 'to', String(r.attrs.to), 'dev', String(r.attrs.dev), 'nud', 'all'], disruptive: false }, { tool: 'ip', args: neighArgs(r, 'replace'), disruptive: false }]
       : [{ tool: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
   delete: (r, ctx) => (ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ tool: 'ip', args: neighArgs(r, 'del'), disruptive: false }]),
 };

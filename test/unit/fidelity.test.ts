@@ -260,7 +260,7 @@ describe('routes the kernel derives from addresses', () => {
 });
 
 describe('neighbours nethost did not create keep their protocol when given back', () => {
-  it('restoring a snapshot where the entry had no protocol: del, then replace without one', () => {
+  it('restoring a snapshot where the entry had no protocol: flush, then replace without one', () => {
     const before = live('fidelity', NS);
     const adopted = plan(desired('version: 1\ninterfaces:\n  pb: {kind: ethernet}\nneighbors:\n  - {dev: pb, to: 192.0.2.2, lladdr: 02:00:00:00:00:22}\n'), before);
     expect(change(adopted, 'neighbor:pb:192.0.2.2').action).toBe('adopt');
@@ -271,7 +271,7 @@ describe('neighbours nethost did not create keep their protocol when given back'
     const after = normalised(r);
     const target = { file: '(snapshot)', resources: before.resources };
     const back = buildPlan(diff(target, after, { scope: new Set(['neighbor:pb:192.0.2.2']) }), target, NS, after);
-    expect(cmds(back)).toEqual(['neigh del 192.0.2.2 dev pb', 'neigh replace 192.0.2.2 lladdr 02:00:00:00:00:22 dev pb nud permanent']);
+    expect(cmds(back)).toEqual(['neigh flush to 192.0.2.2 dev pb nud all', 'neigh replace 192.0.2.2 lladdr 02:00:00:00:00:22 dev pb nud permanent']);
   });
 });
 
