@@ -9,7 +9,7 @@ import { linkId } from '../kinds/links/common.js';
 import { addressResource, coveredPrefix, localIp, splitAddressEntry, addressKey, type AddressEntry } from '../kinds/address.js';
 import { ifname } from '../kinds/fields.js';
 import { kernelRouteConflict } from '../kinds/route.js';
-import { canonicalIp, coverageIndex } from '../util/net.js';
+import { coverageIndex } from '../util/net.js';
 import { findCycle } from '../plan/graph.js';
 import { describe } from '../render/describe.js';
 import { parseYaml, type Path } from './yaml.js';

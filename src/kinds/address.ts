@@ -7,8 +7,8 @@ import type { Resource } from '../model.js';
 import type { ResourceKind } from './types.js';
 import type { RawAddrInfo } from '../live/raw.js';
 import { canonicalIp, formatCidr, parseCidr, type Cidr } from '../util/net.js';
-import { linkId, parseLinkMark } from './links/common.js';
 import { NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../model.js';
+import { linkId, parseLinkMark } from './links/common.js';
 
 /** An address's key as the kernel knows it: the local address, and the peer with its prefix if it has one. */
 export const addressKey = (address: string, peer?: string | null) => (peer ? `${address.slice(0, address.indexOf('/'))} peer ${peer}` : address);

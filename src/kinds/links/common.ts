@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { AttrChange, Attrs, Dependency, Diagnostic, Resource } from '../../model.js';
 import type { LiveState } from '../../model.js';
-import { NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../../model.js';
+import { isNethostAlias, NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../../model.js';
 import type { RawLink } from '../../live/raw.js';
 import type { HostFacts, LinkKind, OpContext, OpSpec } from '../types.js';
 import { canonicalIp, canonicalMac } from '../../util/net.js';
@@ -152,8 +152,6 @@ function setArgs(name: string, a: Attrs): string[] {
   return args;
 }
 
-const attrsOwned = (mark: string | null) => mark === NETHOST_ALIAS || mark === NETHOST_ALIAS_EXISTING;
-
 export function defineLinkKind(spec: LinkSpec): LinkKind {
   const creatable = spec.creatable ?? true;
   // A master's MTU follows its ports unless a `link set` changed it (the kernel then keeps the user's value).
@@ -191,7 +189,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
           id: linkId(l.ifname),
           kind: spec.configKind,
           attrs: { ...liveCommon(l), ...spec.liveAttrs(l, facts) },
-          owned: attrsOwned(parseLinkMark(l.ifalias).mark),
+          owned: isNethostAlias(l.ifalias),
           deps: liveDeps(l),
         });
       }
