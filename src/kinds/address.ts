@@ -77,10 +77,19 @@ const FOREVER = 4294967295;
 const isKernelLoopback = (dev: string, a: RawAddrInfo) =>
   dev === 'lo' && ((a.local === '127.0.0.1' && a.prefixlen === 8) || (a.local === '::1' && a.prefixlen === 128));
 
-/** Static addresses of one raw link as resources (link-local, kernel loopback and DHCP/SLAAC left out). */
+/** Static addresses of one raw link as resources (link-local, kernel loopback and DHCP/SLAAC left out).
+ *  Asked for twice per read (addresses, and the routes the kernel derives from them): kept per dump. */
+const liveAddressesMemo = new WeakMap<RawAddrInfo[], Resource[]>();
 export function liveAddresses(ifname: string, info: RawAddrInfo[] | undefined): Resource[] {
+  if (!info) return [];
+  let out = liveAddressesMemo.get(info);
+  if (!out) liveAddressesMemo.set(info, (out = readAddresses(ifname, info)));
+  return out;
+}
+
+function readAddresses(ifname: string, info: RawAddrInfo[]): Resource[] {
   const out: Resource[] = [];
-  for (const a of info ?? []) {
+  for (const a of info) {
     if (a.family === 'inet6' && a.scope === 'link') continue; // kernel's link-local
     if (isKernelLoopback(ifname, a)) continue;
     if (a.dynamic || (a.valid_life_time !== undefined && a.valid_life_time !== FOREVER)) continue; // DHCP, SLAAC

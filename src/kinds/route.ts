@@ -74,6 +74,8 @@ function fromRaw(r: RawRoute, family: Family, facts: HostFacts, makers: () => Ma
   if (!dst) return undefined;
   const metric = r.metric ?? (family === 6 ? 1024 : 0);
   const kernel = isKernelProto(r.protocol);
+  // The link-local prefix comes with the link-local address, which nethost never reads either.
+  if (kernel && family === 6 && dst === 'fe80::/64') return undefined;
   const mark = kernel ? KERNEL_MARK : r.protocol ?? null;
   const deps: Resource['deps'] = r.dev ? [{ id: linkId(r.dev), via: 'dev', mode: 'recreate' }] : [];
   if (kernel && r.dev) {

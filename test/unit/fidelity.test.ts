@@ -72,8 +72,9 @@ describe('reading what the documents build (fixture host/fidelity)', () => {
     expect(get(fid, 'route:254:2001:db8:4::2/128:256').deps).toContainEqual({ id: 'address:pa:2001:db8:4::1 peer 2001:db8:4::2/128', via: 'address', mode: 'recreate' });
     expect(get(fid, 'route:254:2001:db8:4::1/128:256').deps).toContainEqual({ id: 'address:pa:2001:db8:4::1 peer 2001:db8:4::2/128', via: 'address', mode: 'recreate' });
     expect(get(fid, 'route:254:2001:db8:53::53/128:256').deps).toContainEqual({ id: 'address:lo:2001:db8:53::53/128', via: 'address', mode: 'recreate' });
-    // the link-local prefix: made by an address nethost never reads, so it hangs on its link only
-    expect(get(fid, 'route:254:fe80::/64:256').deps.map((d) => d.via)).toEqual(['dev']);
+    // the link-local prefix comes with the link-local address, which nethost never reads either
+    expect(raw('fidelity').routes6.some((r) => r.dst === 'fe80::/64' && r.protocol === 'kernel')).toBe(true);
+    expect(fid.resources.has('route:254:fe80::/64:256')).toBe(false);
     // the static route of table 100 with the same destination is somebody else's, not the kernel's
     expect(get(fid, 'route:100:192.0.2.128/25:0').attrs.mark).toBe('static');
   });
