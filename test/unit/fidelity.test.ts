@@ -117,6 +117,13 @@ describe('existing devices are released as they were found', () => {
     expect(renderPlan(p, { color: false })).toContain('alias (none) → "nethost:existing;keep=198.51.100.2,2001:db8:100::2"');
   });
 
+  it('planned without the live state (what the device has unknown), the mark keeps everything', () => {
+    const l = live('rich', NS);
+    const d = desired('version: 1\ninterfaces:\n  uplink0: {kind: ethernet, addresses: [198.51.100.2/24]}\n');
+    const p = buildPlan(diff(d, l), d, NS);
+    expect(cmds(p, 'link:uplink0')).toEqual(['link set dev uplink0 alias nethost:existing;keep=all']);
+  });
+
   it('released: the address nethost added goes, the one the device had stays, and so does the foreign route over it', () => {
     const p = plan(desired('version: 1\n'), fid);
     expect(change(p, 'link:uplink0').action).toBe('delete');
