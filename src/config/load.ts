@@ -6,9 +6,10 @@ import { NETHOST_ALIAS_EXISTING } from '../model.js';
 import { LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
 import type { HostFacts, LinkKind } from '../kinds/types.js';
 import { linkId } from '../kinds/links/common.js';
-import { addressResource } from '../kinds/address.js';
+import { addressResource, coveredPrefix, localIp, splitAddressEntry, addressKey, type AddressEntry } from '../kinds/address.js';
 import { ifname } from '../kinds/fields.js';
-import { canonicalIp, coverageIndex } from '../util/net.js';
+import { kernelRouteConflict } from '../kinds/route.js';
+import { coverageIndex } from '../util/net.js';
 import { findCycle } from '../plan/graph.js';
 import { describe } from '../render/describe.js';
 import { parseYaml, type Path } from './yaml.js';
@@ -115,24 +116,38 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
   }
 
   const seenIps = new Map<string, string>();
+  const addressOfIp = new Map<string, string>(); // local IP → address id, for tunnels' `local`
   for (const [name, { kind, entry }] of valid) {
     const r = kind.fromConfig(name, entry, facts);
     for (const d of r.diagnostics ?? []) diagnostics.push({ ...d, source: d.source ?? (d.path ? at(d.path) : undefined) });
     const deps = [...r.deps];
     const master = masterOf.get(name);
     if (master) deps.push({ id: linkId(master), via: 'master', mode: 'attach' });
-    add({ id: linkId(name), kind: kind.name, attrs: { ...r.attrs, master: master ?? null }, owned: true, deps, source: at(['interfaces', name], true) });
-    (entry.addresses ?? []).forEach((text: string, i: number) => {
-      const a = addressResource(name, text)!;
-      const ip = canonicalIp(text.split('/')[0])!.ip;
+    const keys: string[] = [];
+    // `addresses:` absent: the link's addresses are not managed (see the address kind's `manages`).
+    add({ id: linkId(name), kind: kind.name, attrs: { ...r.attrs, master: master ?? null, addresses: entry.addresses === undefined ? undefined : keys }, owned: true, deps, source: at(['interfaces', name], true) });
+    (entry.addresses ?? []).forEach((e: AddressEntry, i: number) => {
+      const { address, peer } = splitAddressEntry(e);
+      const a = addressResource(name, address, peer)!;
+      const ip = localIp(a);
       const where = { path: ['interfaces', name, 'addresses', i], source: at(['interfaces', name, 'addresses', i]) };
       if (seenIps.has(ip)) {
         diagnostics.push({ severity: 'error', message: `address ${ip} is listed twice (also on ${seenIps.get(ip)})`, hint: 'an address belongs on one link once', ...where });
         return;
       }
       seenIps.set(ip, name);
+      addressOfIp.set(ip, a.id);
+      keys.push(addressKey(String(a.attrs.address), a.attrs.peer as string | null));
       add({ ...a, source: where.source });
     });
+  }
+
+  // A tunnel's (or vxlan's) `local` must exist before the tunnel comes up (a multicast GRE refuses to
+  // open without it): it goes after the address that holds it, wherever the file declares that.
+  for (const [name] of valid) {
+    const me = resources.get(linkId(name))!;
+    const local = typeof me.attrs.local === 'string' ? addressOfIp.get(me.attrs.local) : undefined;
+    if (local && !local.startsWith(`address:${name}:`)) me.deps.push({ id: local, via: 'local', mode: 'order' });
   }
 
   // Sections (routes need addresses, rules need routes)
@@ -221,6 +236,29 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
     });
   }
 
+  // Ports join their master in the file's order (the kernel numbers bridge ports as they join, which STP
+  // uses to break ties; a bond's first port becomes the active one where primary is unset): each port
+  // waits for the one listed before it, unless that one already waits for it.
+  const reaches = (from: string, to: string): boolean => {
+    const seen = new Set<string>([from]);
+    const stack = [from];
+    while (stack.length) {
+      for (const d of resources.get(stack.pop()!)?.deps ?? []) {
+        if (d.id === to) return true;
+        if (!seen.has(d.id)) seen.add(d.id), stack.push(d.id);
+      }
+    }
+    return false;
+  };
+  for (const [, { entry }] of valid) {
+    const ports: string[] = entry.ports ?? [];
+    for (let i = 1; i < ports.length; i++) {
+      const [prev, cur] = [linkId(ports[i - 1]), linkId(ports[i])];
+      if (masterOf.get(ports[i]) !== masterOf.get(ports[i - 1]) || !resources.has(prev) || !resources.has(cur) || reaches(prev, cur)) continue;
+      resources.get(cur)!.deps.push({ id: prev, via: 'port order', mode: 'order' });
+    }
+  }
+
   // Dependency cycles (a bridge that is a port of its own port, a vxlan over its own bridge …)
   const cycle = findCycle([...resources.values()].map((r) => ({ id: r.id, after: r.deps.filter((d) => resources.has(d.id)).map((d) => d.id) })));
   if (cycle) {
@@ -246,7 +284,13 @@ export function checkAgainstLive(desired: DesiredState, live: { resources: Map<s
       out.push({ severity: 'error', message: `"${name}" exists as a ${l.kind} that nethost did not create, but the file says ${r.kind}`, hint: `write kind: ethernet to manage it as it is, or choose another name`, source: r.source });
     }
   }
-  const have = [...live.addresses, ...[...desired.resources.values()].filter((r) => r.kind === 'address').map((r) => String(r.attrs.address))];
+  for (const r of desired.resources.values()) {
+    if (r.kind !== 'route') continue;
+    const conflict = kernelRouteConflict(r, live.resources.get(r.id));
+    if (conflict)
+      out.push({ severity: 'error', message: `${describe(r)}: ${conflict}, and ip route replace would take it over`, hint: `give it another metric (e.g. metric: ${Number(r.attrs.metric) + 10}), or leave it out: the kernel keeps that route with its address`, source: r.source });
+  }
+  const have = [...live.addresses, ...[...desired.resources.values()].filter((r) => r.kind === 'address').map(coveredPrefix)];
   const covering = coverageIndex(have.map((cidr) => ({ cidr, value: true })));
   for (const r of desired.resources.values()) {
     if (r.kind !== 'route' || !r.attrs.via || r.attrs.onlink) continue;

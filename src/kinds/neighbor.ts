@@ -62,7 +62,7 @@ export const neighbor: SectionKind = {
     }
     return out;
   },
-  fromConfig(entries: z.infer<typeof neighborEntry>[], at) {
+  fromConfig(entries: z.infer<typeof neighborEntry>[], at, desired) {
     const resources: Resource[] = [];
     const diagnostics: Diagnostic[] = [];
     const seen = new Set<string>(); // ids listed so far: a Set, as files list thousands
@@ -73,6 +73,20 @@ export const neighbor: SectionKind = {
         return;
       }
       const ip = canonicalIp(e.to)!.ip;
+      const link = desired.get(linkId(e.dev));
+      if (link?.kind === 'gre' && link.attrs.remote && !ip.includes(':')) {
+        // A remote makes a GRE point-to-point; there the kernel keys every IPv4 neighbour 0.0.0.0 (one
+        // entry for all destinations, the last written wins), and a tunnel whose remote is a multicast
+        // group takes no unicast from its peers. Checked on Debian's 6.1 (test/lab/documents.lab.test.ts).
+        diagnostics.push({
+          severity: 'error',
+          message: `${e.dev} has a remote (${link.attrs.remote}), which makes it point-to-point: the kernel keeps one IPv4 neighbour there, as 0.0.0.0 for every destination, so ${ip} cannot have its own`,
+          hint: `for NBMA peers leave remote out of ${e.dev} (an unbound tunnel, as in examples/gre-mesh.yaml); a multicast remote reaches every peer through its group without neighbours`,
+          path: ['neighbors', i, 'dev'],
+          source: at(['neighbors', i, 'dev']),
+        });
+        return;
+      }
       const id = neighborId(e.dev, ip);
       if (seen.has(id)) {
         diagnostics.push({ severity: 'error', message: `${ip} on ${e.dev} is already listed`, hint: 'keep one entry per address and link', path: ['neighbors', i, 'to'], source: at(['neighbors', i, 'to']) });
@@ -90,6 +104,13 @@ export const neighbor: SectionKind = {
     return { resources, diagnostics };
   },
   create: (r) => [{ backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
-  update: (r) => [{ backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
+  // `neigh replace` without a protocol keeps the one the entry has (and protocol 0 is ignored): taking
+  // nethost's mark off again (a rollback of an adoption) needs the entry written anew. A flush, not a
+  // del: it succeeds also when the entry is already gone (a link taken down earlier in the plan flushes
+  // its neighbours, permanent ones included).
+  update: (r, live, changes) =>
+    changes.some((c) => c.name === 'mark' && c.after === null) && live.attrs.mark !== null
+      ? [{ backend: 'ip', args: ['neigh', 'flush', 'to', String(r.attrs.to), 'dev', String(r.attrs.dev), 'nud', 'all'], disruptive: false }, { backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }]
+      : [{ backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
   delete: (r, ctx) => (ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ backend: 'ip', args: neighArgs(r, 'del'), disruptive: false }]),
 };
