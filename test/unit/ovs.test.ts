@@ -147,7 +147,7 @@ describe('the file', () => {
     const r = load('version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, ports: [ipsec0]}\n  ipsec0: {kind: ovs-tunnel, type: ipsec_gre, remote_ip: 198.51.100.5}\n');
     expect(r.desired).toBeUndefined();
     expect(r.diagnostics).toHaveLength(1);
-    expect(r.diagnostics[0]).toMatchObject({ source: { line: 4 }, message: 'OVS removed the ipsec_gre tunnel type' });
+    expect(r.diagnostics[0]).toMatchObject({ source: { line: 4 }, message: 'type "ipsec_gre": OVS removed the ipsec_gre tunnel type' });
     expect(r.diagnostics[0].hint).toMatch(/type: gre.*ipsec: \{psk_file/);
   });
 
@@ -160,7 +160,7 @@ describe('the file', () => {
     const d = desired(yaml);
     expect(d.resources.get('link:tap0')!.attrs.master).toBeNull();
     const msgs = (text: string) => load(text).diagnostics.map((x) => `${x.source?.line}: ${x.message}`);
-    expect(msgs('version: 1\ninterfaces:\n  br0:\n    kind: ovs-bridge\n    ports:\n      tap0: {tag: 5000}\n  tap0: {kind: tap}\n')).toEqual(['6: a VLAN id is 0–4095 (802.1Q has 4096)']);
+    expect(msgs('version: 1\ninterfaces:\n  br0:\n    kind: ovs-bridge\n    ports:\n      tap0: {tag: 5000}\n  tap0: {kind: tap}\n')).toEqual(['6: tag 5000 is out of range 0–4095']);
     expect(msgs('version: 1\ninterfaces:\n  br0:\n    kind: ovs-bridge\n    ports:\n      tap0: {tag: 10}\n      ghost: {}\n  tap0: {kind: tap}\n  vx9: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.9}\n')).toEqual([
       '7: port "ghost" of br0 is not declared',
       '9: ovs-tunnel vx9 is not a port of any ovs-bridge',

@@ -14,8 +14,8 @@ import { z } from 'zod';
 import type { AttrChange, Attrs, Diagnostic, Resource } from '../../model.js';
 import { NethostError } from '../../model.js';
 import type { LinkKind, OpSpec, ResourceKind } from '../types.js';
-import { cidrList, ipAddress, ifname } from '../fields.js';
-import { linkId } from '../links/common.js';
+import { ipAddress, ifname } from '../fields.js';
+import { commonLinkFields, linkId } from '../links/common.js';
 import { canonicalIp } from '../../util/net.js';
 import { PSK_REF } from '../../backends/ovs/psk.js';
 import { assign, bondId, deviceId, isOvsDevice, nameOf, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, portId, PSK_REF_KEY, tunnelId } from './common.js';
@@ -23,7 +23,7 @@ import { DEFAULT_DST_PORT, DEFAULT_PRIORITY, ovsLiveResources, TUNNEL_TYPES } fr
 
 const OVS_RANK = 12;
 const DEVICE_RANK = 13;
-const vlan = z.number({ error: 'a VLAN id must be a whole number 0–4095' }).int('a VLAN id must be a whole number 0–4095').min(0, 'a VLAN id is 0–4095').max(4095, 'a VLAN id is 0–4095 (802.1Q has 4096)');
+const vlan = z.number().int().min(0).max(4095);
 const stateField = z.enum(['up', 'down']).default('up').describe('administrative state of its kernel device; default up');
 
 const portSettings = z
@@ -92,7 +92,7 @@ export const ovsBridge: LinkKind = {
         .optional()
         .describe('regular expression: unmarked ports other tools add (libvirt vnet*) that are expected, not drift'),
       state: stateField,
-      addresses: cidrList.optional().describe('addresses on the bridge\'s own kernel device'),
+      addresses: commonLinkFields.addresses,
     })
     .strict(),
   matches: isOvsDevice,
@@ -229,7 +229,7 @@ export const ovsInternal: LinkKind = {
   configKind: 'ovs-internal',
   rank: DEVICE_RANK,
   immutable: [],
-  schema: z.object({ kind: z.literal('ovs-internal'), state: stateField, addresses: cidrList.optional().describe('addresses, as on any link') }).strict(),
+  schema: z.object({ kind: z.literal('ovs-internal'), state: stateField, addresses: commonLinkFields.addresses }).strict(),
   matches: () => false, // its kernel device is claimed with every OVS device by ovs-bridge
   fromConfig: (name, e) => ({ attrs: { state: e.state ?? 'up' }, deps: [{ id: portId(name), via: 'port', mode: 'recreate' }] }),
   ...deviceOps,
