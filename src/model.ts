@@ -89,6 +89,8 @@ export interface Plan {
   netns?: string;
   changes: Change[];
   operations: Operation[];
+  /** What the live state says the operator should know (a sysctl the rules need, another table's drop policy). */
+  warnings?: Diagnostic[];
 }
 
 export interface Diagnostic {

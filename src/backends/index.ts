@@ -3,8 +3,9 @@ import type { Backend } from './types.js';
 import type { Operation } from '../model.js';
 import { ipBackend } from './ip/index.js';
 import { sysctlBackend } from './sysctl/index.js';
+import { nftBackend } from './nft/index.js';
 
-export const BACKENDS: Backend[] = [ipBackend, sysctlBackend];
+export const BACKENDS: Backend[] = [ipBackend, sysctlBackend, nftBackend];
 
 const byName = new Map(BACKENDS.map((b) => [b.name, b]));
 export function backendOf(op: Pick<Operation, 'backend'>): Backend {
@@ -15,3 +16,6 @@ export function backendOf(op: Pick<Operation, 'backend'>): Backend {
 
 /** The exact command a person would run for one operation. */
 export const commandLine = (op: Operation, netns: string | undefined) => backendOf(op).command(op, netns);
+
+/** What one operation's command reads on stdin (a here-document in `--script`), if anything. */
+export const commandInput = (op: Operation) => backendOf(op).input?.(op);

@@ -48,4 +48,6 @@ export interface Backend {
   run(ops: Operation[], netns: string | undefined, control: RunControl): Promise<InvocationFailure | undefined>;
   /** The exact argv a person would run for this operation alone (`--script`, JSON, error messages). */
   command(op: Operation, netns: string | undefined): string[];
+  /** What that command reads on stdin, if anything (`nft -f -`): `--script` writes it as a here-document. */
+  input?(op: Operation): string;
 }

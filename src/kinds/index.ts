@@ -16,9 +16,10 @@ import { route } from './route.js';
 import { rule } from './rule.js';
 import { neighbor } from './neighbor.js';
 import { sysctl } from './sysctl.js';
+import { firewall } from './firewall/index.js';
 
 export const LINK_KINDS: LinkKind[] = [bridge, bond, vlan, vxlan, veth, macvlan, macvtap, tap, tun, dummy, gre, gretap, ip6gre, ip6gretap, ethernet];
-export const SECTION_KINDS: SectionKind[] = [route, rule, neighbor, sysctl];
+export const SECTION_KINDS: SectionKind[] = [route, rule, neighbor, sysctl, firewall];
 export const ALL_KINDS: ResourceKind[] = [...LINK_KINDS, address, ...SECTION_KINDS];
 
 const byName = new Map<string, ResourceKind>(ALL_KINDS.map((k) => [k.name, k]));

@@ -33,9 +33,19 @@ function parseTables(text: string): Record<string, number> {
   return out;
 }
 
+/** /etc/protocols: `name number aliases…` (nft prints a protocol number by this name). */
+function parseProtocols(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z0-9][\w.+-]*)\s+(\d+)/.exec(line);
+    if (m && !(m[1] in out)) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
 const readOr = (p: string) => readFile(p, 'utf8').catch(() => '');
 
 export async function readHostFacts(): Promise<HostFacts> {
-  const [passwd, group, tables] = await Promise.all([readOr('/etc/passwd'), readOr('/etc/group'), readOr('/etc/iproute2/rt_tables')]);
-  return { users: parseIdFile(passwd), groups: parseIdFile(group), tables: parseTables(tables) };
+  const [passwd, group, tables, protocols] = await Promise.all([readOr('/etc/passwd'), readOr('/etc/group'), readOr('/etc/iproute2/rt_tables'), readOr('/etc/protocols')]);
+  return { users: parseIdFile(passwd), groups: parseIdFile(group), tables: parseTables(tables), protocols: parseProtocols(protocols) };
 }

@@ -13,6 +13,8 @@ export function describe(r: Resource): string {
       return `neighbour ${r.attrs.to} on ${r.attrs.dev}`;
     case 'sysctl':
       return `sysctl ${r.attrs.key}`;
+    case 'firewall':
+      return 'firewall (nft tables inet nethost, bridge nethost)';
     default:
       return `${r.kind} ${r.id.replace(/^link:/, '')}`;
   }

@@ -2,6 +2,8 @@
 // - delete) plus "adopt" for existing objects that nethost starts to manage.
 import type { AttrValue, Change, Plan } from '../model.js';
 import { describe } from './describe.js';
+import { firewallDiff } from '../kinds/firewall/diff.js';
+import { kindOf } from '../kinds/index.js';
 
 export interface Style {
   color: boolean;
@@ -14,6 +16,7 @@ const WARN = '⚠';
 const paint = (s: Style, code: number, text: string) => (s.color ? `\x1b[${code}m${text}\x1b[0m` : text);
 const show = (v: AttrValue | undefined) => (v === undefined ? '(unknown)' : v === null ? '(none)' : Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
 const HIDDEN = new Set(['mark']);
+const hidden = (c: Change, name: string) => HIDDEN.has(name) || !!kindOf(c.kind).internal?.includes(name);
 
 function title(c: Change): string {
   const r = (c.after ?? c.before)!;
@@ -40,15 +43,28 @@ export function renderChange(c: Change, style: Style): string[] {
   if (notes.length) head += `  (${notes.join('; ')})`;
   if (c.disruptive) head += ' ' + paint(style, 31, `${WARN} ${c.action === 'delete' || c.action === 'replace' ? 'link removed or recreated' : 'link interrupted'}`);
   lines.push(head);
-  if (c.action === 'delete' || c.action === 'create') return lines.concat(attrLines(c, style));
+  if (c.kind === 'firewall') return lines.concat(firewallLines(c, style));
   return lines.concat(attrLines(c, style));
+}
+
+/** Rule by rule, grouped by chain: `+` added, `-` removed. */
+function firewallLines(c: Change, style: Style): string[] {
+  const out: string[] = [];
+  for (const d of firewallDiff(c.before?.attrs, c.after?.attrs)) {
+    const note = d.chainChange === 'created' ? ' (new chain)' : d.chainChange === 'deleted' ? ' (chain removed)' : d.chainChange === 'changed' ? ` (${d.header?.before || 'regular'} → ${d.header?.after || 'regular'})` : '';
+    out.push(`      chain ${d.table} nethost ${d.chain}${note}`);
+    for (const l of d.lines) out.push(`        ${paint(style, l.op === '+' ? 32 : 31, l.op)} ${l.rule}`);
+  }
+  const others = (c.before?.attrs.others as string[] | undefined) ?? [];
+  if (c.after && others.length) for (const o of others) out.push(`        ${paint(style, 31, '-')} ${o}`);
+  return out;
 }
 
 function attrLines(c: Change, style: Style): string[] {
   const out: string[] = [];
   const width = Math.max(0, ...c.attrs.map((a) => a.name.length));
   for (const a of c.attrs) {
-    if (HIDDEN.has(a.name)) continue;
+    if (hidden(c, a.name)) continue;
     const name = a.name.padEnd(width);
     if (c.action === 'create') {
       // The title already names it; false flags are the kernel's defaults.
@@ -61,13 +77,17 @@ function attrLines(c: Change, style: Style): string[] {
   return out;
 }
 
+const warningLines = (plan: Plan) =>
+  (plan.warnings ?? []).map((d) => `${d.source ? `${d.source.file}:${d.source.line}:${d.source.col}: ` : ''}${d.severity}: ${d.message}${d.hint ? `\n    hint: ${d.hint}` : ''}`);
+
 export function renderPlan(plan: Plan, style: Style): string {
-  if (!plan.changes.length) return `No changes. ${plan.netns ? `Namespace ${plan.netns}` : 'The host'} matches the file.\n`;
+  if (!plan.changes.length) return [`No changes. ${plan.netns ? `Namespace ${plan.netns}` : 'The host'} matches the file.`, ...warningLines(plan)].join('\n') + '\n';
   const lines = [`nethost will make these changes${plan.netns ? ` in namespace ${plan.netns}` : ''}:`, ''];
   for (const c of plan.changes) lines.push(...renderChange(c, style));
   const s = summarize(plan);
   lines.push('', `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete, ${s.adopt} to adopt; ${plan.operations.length} operations.`);
   if (s.disruptive) lines.push(paint(style, 31, `${WARN} ${s.disruptive} ${s.disruptive > 1 ? 'changes take a link down or recreate it' : 'change takes a link down or recreates it'}.`));
+  lines.push(...warningLines(plan));
   return lines.join('\n') + '\n';
 }
 
@@ -75,7 +95,12 @@ export function renderPlan(plan: Plan, style: Style): string {
 export function renderDrift(plan: Plan): string {
   const lines = plan.changes
     .map((c) => {
-      const what = c.action === 'create' ? 'missing' : c.action === 'delete' ? 'not in the file' : c.action === 'adopt' ? 'not marked as managed' : c.attrs.filter((a) => !HIDDEN.has(a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
+      const what =
+        c.action === 'create' ? 'missing'
+        : c.action === 'delete' ? 'not in the file'
+        : c.action === 'adopt' ? 'not marked as managed'
+        : kindOf(c.kind).summarise ? kindOf(c.kind).summarise!(c)
+        : c.attrs.filter((a) => !hidden(c, a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
       return `drift: ${describe((c.after ?? c.before)!)}: ${what}`;
     });
   return lines.join('\n') + '\n';

@@ -8,6 +8,8 @@ import type { RawLink } from '../../live/raw.js';
 import type { HostFacts, LinkKind, OpContext, OpSpec } from '../types.js';
 import { canonicalMac } from '../../util/net.js';
 import { ifname, macAddress, cidrList } from '../fields.js';
+import { guardSchema } from '../firewall/schema.js';
+import { FIREWALL_ID } from '../firewall/id.js';
 
 export const linkId = (name: string) => `link:${name}`;
 
@@ -19,6 +21,7 @@ export const commonLinkFields = {
   mac: macAddress.optional().describe('MAC address (any case, : or - separated)'),
   state: z.enum(['up', 'down']).default('up').describe('administrative state; default up'),
   addresses: cidrList.optional().describe('static addresses in CIDR form; IPv4 and IPv6'),
+  guard: guardSchema.optional(),
 };
 
 export const portsField = z
@@ -108,7 +111,9 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
         state: entry.state ?? 'up',
         ...own.attrs,
       };
-      return { attrs, deps: own.deps ?? [], diagnostics: own.diagnostics };
+      // A guarded port comes up only once its guard is loaded (fail closed).
+      const deps = [...(own.deps ?? []), ...(entry.guard ? [{ id: FIREWALL_ID, via: 'guard', mode: 'order' as const }] : [])];
+      return { attrs, deps, diagnostics: own.diagnostics };
     },
     fromLive(raw, facts) {
       const out: Resource[] = [];
