@@ -174,7 +174,8 @@ export class Renderer {
   allowRules(table: TableFamily, chain: string, rules: Rule[] | undefined, path: (string | number)[], interfaces: boolean) {
     (rules ?? []).forEach((r, i) => {
       const m = this.match(r, [...path, i], { interfaces });
-      if (m !== undefined) this.rule(table, chain, m ? `${m} accept` : 'accept', [...path, i]);
+      // Counted: what each allow lets through shows in `nft list table` (counters are never drift).
+      if (m !== undefined) this.rule(table, chain, m ? `${m} counter accept` : 'counter accept', [...path, i]);
     });
   }
 }
