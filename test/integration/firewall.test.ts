@@ -2,7 +2,7 @@
 // port forwarding, MSS clamping and the input policy; a bridge with a guarded port for anti-spoofing;
 // foreign tables held byte for byte; drift; atomicity both ways. The seed documents' commands are
 // quoted where a test stands for them.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deleteAllNetns, ip, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
 import { arpFrame, counters, nft, nftScript, sendFrames, stopServers, tableText, tcpConnect, tcpServer, udpFrame } from '../helpers/traffic.js';
@@ -316,6 +316,30 @@ interfaces:
     expect(nethost('apply', tempFile('g.yaml', GUARDED(false)), '--netns', host, '--yes').code).toBe(0);
     expect(nft(host, 'list', 'tables')).toBe('');
     expect(send()).toEqual([1, 1, 1, 1, 2, 2]);
+  });
+
+  it('forward: {policy: drop} does not cut VM-to-VM traffic on one bridge where bridged frames pass the inet hooks', () => {
+    const host = newNetns('fwbr');
+    const vm1 = newNetns('fwvm1');
+    const vm2 = newNetns('fwvm2');
+    ip('-n', host, 'link', 'add', 'vnet0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm1);
+    ip('-n', host, 'link', 'add', 'vnet1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm2);
+    for (const [ns, a] of [[vm1, '192.0.2.51/24'], [vm2, '192.0.2.52/24']]) {
+      ip('-n', ns, 'addr', 'add', a, 'dev', 'eth0');
+      ip('-n', ns, 'link', 'set', 'eth0', 'up');
+    }
+    const file = (fw: string) => tempFile('b.yaml', `version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [vnet0, vnet1]}\n  vnet0: {kind: ethernet}\n  vnet1: {kind: ethernet}\nsysctls:\n  net.bridge.bridge-nf-call-iptables: 1\n${fw}`);
+    const ping = () => spawnSync('ip', ['netns', 'exec', vm1, 'ping', '-c', '1', '-w', '3', '192.0.2.52']).status;
+    expect(nethost('apply', file(''), '--netns', host, '--yes').code).toBe(0);
+    expect(ping()).toBe(0);
+    // A plain inet forward chain with policy drop does cut them here: the kernel passes them through it.
+    nftScript(host, 'table inet plain {\n chain forward {\n  type filter hook forward priority 0; policy drop;\n }\n}\n');
+    expect(ping()).not.toBe(0);
+    nft(host, 'delete', 'table', 'inet', 'plain');
+    const r = nethost('apply', file('firewall:\n  forward: {policy: drop}\n'), '--netns', host, '--yes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\+ iifname "br0" oifname "br0" accept/);
+    expect(ping()).toBe(0);
   });
 
   it('a guard on an interface that is not a bridge port is refused, positioned', () => {
