@@ -75,14 +75,15 @@ const filterChain = z
 
 export const firewallSchema = z
   .object({
-    masquerade: z.array(masquerade).optional(),
-    snat: z.array(snat).optional(),
-    port_forwards: z.array(portForward).optional(),
-    mss_clamp: z.array(mssClamp).optional(),
-    input: filterChain.optional(),
-    forward: filterChain.optional(),
+    masquerade: z.array(masquerade).optional().describe('source NAT to the outgoing interface\'s address'),
+    snat: z.array(snat).optional().describe('source NAT to a given address'),
+    port_forwards: z.array(portForward).optional().describe('destination NAT'),
+    mss_clamp: z.array(mssClamp).optional().describe('forwarded TCP SYN and SYN-ACK lowered to at most mss'),
+    input: filterChain.optional().describe('traffic to the host itself; policy default accept'),
+    forward: filterChain.optional().describe('routed traffic; policy default accept'),
   })
-  .strict();
+  .strict()
+  .describe('nftables table inet nethost (nethost owns it and bridge nethost; other tables are never changed)');
 
 export const guardSchema = z
   .object({
