@@ -81,3 +81,30 @@ export function udpFrame(srcMac: string, srcIp: string, dstIp: string, dport: nu
 export function arpFrame(ethSrc: string, senderMac: string, senderIp: string, targetIp: string): string {
   return 'ffffffffffff' + mac(ethSrc) + '0806' + '0001080006040001' + mac(senderMac) + ip4(senderIp) + '000000000000' + ip4(targetIp);
 }
+
+const UDP_SERVER = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+print('ready', flush=True)
+while True:
+    data, a = s.recvfrom(512)
+    s.sendto(b'answer:' + data, a)
+`;
+
+/** A UDP server (a stand-in for DNS) that answers each datagram; stopped by stopServers(). */
+export function udpServer(ns: string, port: number, addr = '0.0.0.0'): Promise<void> {
+  const child = spawn('ip', ['netns', 'exec', ns, PY, '-c', UDP_SERVER, addr, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (b) => String(b).includes('ready') && resolve());
+    child.on('exit', (code) => reject(new Error(`udp server on ${ns}:${port} exited ${code}`)));
+  });
+}
+
+/** One query from `ns`; the answer, or null if none came in time. */
+export function udpQuery(ns: string, host: string, port: number, timeoutS = 3): string | null {
+  const code = `import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(float(sys.argv[3]))\ns.sendto(b'query', (sys.argv[1], int(sys.argv[2])))\nprint(s.recvfrom(512)[0].decode())`;
+  const r = spawnSync('ip', ['netns', 'exec', ns, PY, '-c', code, host, String(port), String(timeoutS)], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}

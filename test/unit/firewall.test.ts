@@ -61,6 +61,14 @@ describe('renderer', () => {
     expect(fw!.attrs.chains).toEqual(chains);
     expect(fw!.attrs.tables).toEqual(['bridge', 'inet']);
   });
+  it('lists rules chain by chain, in the chains\' order, as nft lists them (allow_in adds a chain after from-PORT)', () => {
+    const g = load('version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [vnet0]}\n  vnet0:\n    kind: tap\n    guard: {mac: "52:54:00:24:4c:ee", allow_in: [{proto: tcp, port: 22}], allow_out: [{proto: udp, port: 53}]}\n').desired!.resources.get(FIREWALL_ID)!;
+    const chains = (g.attrs.chains as string[]).map((c) => c.split(' ').slice(0, 2).join(' '));
+    expect(chains).toEqual(['bridge prerouting', 'bridge postrouting', 'bridge from-vnet0', 'bridge to-vnet0']);
+    const order = (g.attrs.rules as string[]).map((r) => chains.indexOf(r.slice(0, r.indexOf(':'))));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect((g.attrs.sources as string[])[order.indexOf(1)]).toBe('6:49'); // allow_in's value
+  });
   it('names each rule\'s line in the file', () => {
     const rules = fw!.attrs.rules as string[];
     const sources = fw!.attrs.sources as string[];

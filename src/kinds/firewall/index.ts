@@ -159,6 +159,10 @@ export const firewall: SectionKind = {
     renderGuards(R, guards);
     diagnostics.push(...R.diagnostics);
     const tables = TABLES.filter((t) => R.chains.some((c) => c.table === t));
+    // nft lists tables in creation order, chains likewise and rules chain by chain: the same order here.
+    const chains = TABLES.flatMap((t) => R.chains.filter((c) => c.table === t));
+    const chainAt = new Map(chains.map((c, i) => [`${c.table} ${c.name}`, i]));
+    const rules = R.rules.map((r, i) => ({ r, i })).sort((a, b) => chainAt.get(`${a.r.table} ${a.r.chain}`)! - chainAt.get(`${b.r.table} ${b.r.chain}`)! || a.i - b.i).map((x) => x.r);
     // Interfaces the rules name, for the check against the namespace.
     const refs: string[] = [];
     const ref = (name: string | undefined, path: (string | number)[]) => name && refs.push(`${name}@${pos(at(path))}`);
@@ -176,10 +180,10 @@ export const firewall: SectionKind = {
       source: at(['firewall'], true) ?? (guards.length ? at(['interfaces', guards[0][0], 'guard'], true) : undefined),
       attrs: {
         tables: [...tables].sort(),
-        chains: R.chains.map(chainEntry),
-        rules: R.rules.map(ruleEntry),
+        chains: chains.map(chainEntry),
+        rules: rules.map(ruleEntry),
         others: [],
-        sources: R.rules.map((r) => pos(r.source)),
+        sources: rules.map((r) => pos(r.source)),
         refs,
         forwarding: forwardingFamilies(section),
       },
