@@ -1,8 +1,8 @@
 // The pipeline, end to end: config → live → diff → plan → execute → verify. Commands call these.
-import { readFile, stat } from 'node:fs/promises';
 import type { Change, DesiredState, LiveState, Plan } from './model.js';
 import { NethostError } from './model.js';
 import { checkAgainstLive, loadDesiredState } from './config/load.js';
+import { readConfigFile } from './config/read-file.js';
 import { readHostFacts, readRawLive } from './live/read.js';
 import { normaliseLive } from './live/normalise.js';
 import { diff, type DiffOptions } from './diff/diff.js';
@@ -13,14 +13,10 @@ import { acquireLock, lockIsHeld, netnsIdentity, runDir } from './exec/lock.js';
 import { interruptedAt, processStart, readJournal, removeJournal, writeJournal, writeProgress, type FoundJournal } from './exec/journal.js';
 import { commandLine } from './backends/index.js';
 import type { HostFacts } from './kinds/types.js';
+import { checkNetns } from './util/netns.js';
 
 export async function loadFile(file: string, facts?: HostFacts): Promise<DesiredState> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e: any) {
-    throw new NethostError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`);
-  }
+  const text = await readConfigFile(file);
   const r = loadDesiredState(text, file, facts ?? (await readHostFacts()));
   if (!r.desired) throw new NethostError(`${file} is not valid`, r.diagnostics);
   return r.desired;
@@ -28,6 +24,7 @@ export async function loadFile(file: string, facts?: HostFacts): Promise<Desired
 
 /** Reads the live state; `also` adds the names other states need read (a snapshot's sysctl keys). */
 export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts, also: DesiredState[] = []): Promise<LiveState> {
+  checkNetns(netns);
   const [raw, f] = await Promise.all([readRawLive({ netns, desired: Promise.resolve(desired), also }), facts ?? readHostFacts()]);
   return normaliseLive(raw, f, netns);
 }
@@ -74,6 +71,7 @@ export function interruptedApplyNote(netns: string | undefined): string | undefi
 }
 
 export async function planFile(file: string, netns?: string) {
+  checkNetns(netns); // '' is not "the current namespace"
   const facts = await readHostFacts();
   const finishRead = beginLiveRead(netns, facts);
   let desired: DesiredState;
@@ -101,6 +99,9 @@ export interface ApplyHooks {
   log?(line: string): void;
   /** Seconds to wait for another apply's lock (default: refuse at once). */
   lockTimeout?: number;
+  /** After a verified apply: resolves true to keep it; false (or a signal) rolls it back, as
+   *  `netplan try` does, for a change that may cut the operator off. */
+  keep?(): Promise<boolean>;
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
@@ -120,6 +121,7 @@ async function stopLeftoverChild(found: FoundJournal, log: (s: string) => void) 
 }
 
 export async function applyFile(file: string, netns: string | undefined, hooks: ApplyHooks = {}): Promise<ApplyOutcome> {
+  checkNetns(netns);
   const log = hooks.log ?? (() => {});
   const facts = await readHostFacts();
   // The lock comes first: the snapshot, read while the file loads, must be taken under it.
@@ -199,6 +201,7 @@ export interface ApplyPlanHooks extends ApplyHooks {
  */
 export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: LiveState, facts: HostFacts, hooks: ApplyPlanHooks = {}): Promise<void> {
   const netns = plan.netns;
+  checkNetns(netns);
   const log = hooks.log ?? (() => {});
   const n = plan.operations.length;
   const stop = new AbortController();
@@ -219,7 +222,14 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     let ran = 0;
     const rollback = async (what: string, cause: string, exitCode = 1): Promise<never> => {
       log(`${what}; restoring the previous state…`);
-      const report = await restore(snapshot, plan, ran, netns, facts);
+      let report: RestoreReport;
+      try {
+        report = await restore(snapshot, plan, ran, netns, facts);
+      } catch (e: any) {
+        // The journal stays: the next apply retries the rollback before anything else.
+        const kept = journal ? `; the journal ${journal.base}.journal is kept and the next apply rolls back first` : '';
+        throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\nrestoring the previous state failed: ${e.message}${kept}`, [], exitCode);
+      }
       if (journal) removeJournal(journal.base);
       const status = report.differences.length ? `NOT fully restored, still different:\n  ${report.differences.join('\n  ')}` : restoredWords(report);
       throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\n${status}`, [], exitCode);
@@ -239,10 +249,23 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     ran = failure ? (failure.stopped ? current.last : failure.index) : n;
     if (signal) await interrupted();
     if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${commandLine(failure.operation, netns).join(' ')}: ${failure.message}`);
-    const after = await readLive(netns, desired, facts);
+    let after: LiveState;
+    try {
+      after = await readLive(netns, desired, facts);
+    } catch (e: any) {
+      return await rollback('verification could not read the live state', e.message);
+    }
     if (signal) await interrupted();
     const again = planChanges(desired, after);
     if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);
+    if (hooks.keep) {
+      // The journal and the lock stay until the answer: a dropped session (SIGHUP) or a kill -9
+      // while waiting rolls back too.
+      const aborted = new Promise<boolean>((r) => stop.signal.addEventListener('abort', () => r(false), { once: true }));
+      const kept = await Promise.race([hooks.keep(), aborted]);
+      if (signal) await interrupted();
+      if (!kept) await rollback('the changes were not confirmed', '');
+    }
     if (journal) removeJournal(journal.base);
   } finally {
     for (const s of signals) process.off(s, onSignal);

@@ -1,6 +1,10 @@
+// Static imports for Node's own modules: the bundle runs from V8's code cache, where a dynamic
+// import() of a built-in has no loader.
+import { createInterface } from 'node:readline';
+import { createInterface as createPromisesInterface } from 'node:readline/promises';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { jsonFlag, netnsFlag, NethostCommand, useColor } from './base.js';
+import { jsonFlag, netnsFlag, NethostCommand, toJson, useColor } from './base.js';
 import type { Plan } from '../model.js';
 
 export default class Apply extends NethostCommand {
@@ -13,6 +17,11 @@ export default class Apply extends NethostCommand {
     netns: netnsFlag,
     json: jsonFlag,
     yes: Flags.boolean({ char: 'y', description: 'apply without asking' }),
+    confirm: Flags.integer({
+      min: 1,
+      max: 3600,
+      description: 'after a verified apply, keep the changes only if "yes" is answered within SECONDS (on the terminal, or a line on standard input); otherwise roll them back, like netplan try',
+    }),
     'lock-timeout': Flags.integer({ min: 0, max: 86400, default: 0, description: 'seconds to wait for another apply on the same namespace to finish (default: refuse at once)' }),
   };
 
@@ -29,16 +38,30 @@ export default class Apply extends NethostCommand {
         process.stderr.write('nethost: no terminal to confirm on; re-run with --yes to apply without asking\n');
         this.exit(1);
       }
-      const { createInterface } = await import('node:readline/promises');
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      const rl = createPromisesInterface({ input: process.stdin, output: process.stderr });
       const answer = await rl.question('\nApply these changes? Only "yes" is accepted: ');
       rl.close();
       return answer.trim() === 'yes';
     };
-    const outcome = await applyFile(args.file, flags.netns, { confirm, log: (l) => process.stderr.write(`nethost: ${l}\n`), lockTimeout: flags['lock-timeout'] });
+    const seconds = flags.confirm;
+    const keep = seconds
+      ? async () => {
+          const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: !!process.stdin.isTTY });
+          process.stderr.write(`\nApplied and verified. Keep these changes? Type "yes" within ${seconds} s, or they are rolled back: `);
+          const answer = await new Promise<string | undefined>((resolve) => {
+            const timer = setTimeout(() => resolve(undefined), seconds * 1000);
+            rl.once('line', (l) => (clearTimeout(timer), resolve(l)));
+            rl.once('close', () => (clearTimeout(timer), resolve(undefined)));
+          });
+          rl.close();
+          if (answer === undefined) process.stderr.write(`\nnethost: no answer within ${seconds} s\n`);
+          return answer?.trim() === 'yes';
+        }
+      : undefined;
+    const outcome = await applyFile(args.file, flags.netns, { confirm, keep, log: (l) => process.stderr.write(`nethost: ${l}\n`), lockTimeout: flags['lock-timeout'] });
     if (this.json) {
       const { planJson } = await import('../render/json.js');
-      this.out(JSON.stringify({ applied: outcome.applied, verified: outcome.applied, recovered: outcome.recovered ?? null, plan: planJson(outcome.plan) }, null, 2) + '\n');
+      this.out(toJson({ applied: outcome.applied, verified: outcome.applied, recovered: outcome.recovered ?? null, plan: planJson(outcome.plan) }) + '\n');
       return;
     }
     if (!outcome.plan.changes.length) this.out(renderPlan(outcome.plan, { color: false }));

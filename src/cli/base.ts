@@ -3,21 +3,69 @@ import { Command } from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
 import type { Diagnostic } from '../model.js';
 import { NethostError } from '../model.js';
+import { checkNetns } from '../util/netns.js';
+import { printable } from '../util/text.js';
 
-export const netnsFlag = Flags.string({ description: 'named network namespace to read and change (ip -n NS); default: the current one' });
+/** oclif rewrites the message of an error thrown while it parses a flag ("Parsing --netns …"); this
+ *  one keeps the sentence, which `catch` prints as it is. */
+class FlagError extends NethostError {
+  constructor(readonly sentence: string) {
+    super(sentence);
+  }
+}
+
+export const netnsFlag = Flags.string({
+  description: 'named network namespace to read and change (ip -n NS); default: the current one',
+  parse: async (input) => {
+    try {
+      checkNetns(input, '--netns');
+    } catch (e) {
+      throw new FlagError((e as Error).message);
+    }
+    return input;
+  },
+});
 export const jsonFlag = Flags.boolean({ description: 'print machine-readable JSON on stdout' });
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org). */
 export const useColor = (stream: NodeJS.WriteStream = process.stdout) => !!stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
 
+/** How many diagnostics an error prints (in line order): enough to fix in one go, never a flood. */
+export const MAX_PRINTED_DIAGNOSTICS = 50;
+
+// Text from the file or the kernel is printed with its control characters escaped (util/text.ts).
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.source ? `${d.source.file}:${d.source.line}:${d.source.col}: ` : '';
-  const hint = d.hint ? `\n    hint: ${d.hint.replace(/\n/g, '\n          ')}` : '';
-  return `${where}${d.severity}: ${d.message}${hint}`;
+  const where = d.source ? `${printable(d.source.file)}:${d.source.line}:${d.source.col}: ` : '';
+  const hint = d.hint ? `\n    hint: ${printable(d.hint, true).replace(/\n/g, '\n          ')}` : '';
+  return `${where}${d.severity}: ${printable(d.message)}${hint}`;
 }
 
 export function diagnosticJson(d: Diagnostic) {
   return { severity: d.severity, message: d.message, hint: d.hint ?? null, file: d.source?.file ?? null, line: d.source?.line ?? null, column: d.source?.col ?? null };
+}
+
+/** "… and 12 more errors" (or warnings, or both) for what a capped list leaves out. */
+export function omitted(rest: Diagnostic[]): string {
+  const errors = rest.filter((d) => d.severity === 'error').length;
+  const count = (n: number, what: string) => `${n} more ${what}${n === 1 ? '' : 's'}`;
+  const parts = [errors && count(errors, 'error'), rest.length - errors && count(rest.length - errors, 'warning')].filter(Boolean);
+  return `… and ${parts.join(' and ')}`;
+}
+
+/** JSON for the terminal: JSON.stringify escapes C0 controls in strings, this also DEL and C1. */
+export const toJson = (v: unknown) => JSON.stringify(v, null, 2).replace(/[\x7f-\x9f]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+
+/** An error as printed on stderr: the sentence, then at most MAX_PRINTED_DIAGNOSTICS diagnostics. */
+export function errorText(e: NethostError): string {
+  const shown = e.diagnostics.slice(0, MAX_PRINTED_DIAGNOSTICS);
+  const lines = [`nethost: ${printable(e.message, true)}`, ...shown.map(formatDiagnostic)];
+  if (e.diagnostics.length > shown.length) lines.push(omitted(e.diagnostics.slice(shown.length)));
+  return lines.join('\n') + '\n';
+}
+
+/** An error as --json prints it: the same first diagnostics, and how many there were in all. */
+export function errorJson(e: NethostError) {
+  return { error: e.message, diagnostics: e.diagnostics.slice(0, MAX_PRINTED_DIAGNOSTICS).map(diagnosticJson), diagnostics_total: e.diagnostics.length };
 }
 
 export abstract class NethostCommand extends Command {
@@ -30,12 +78,8 @@ export abstract class NethostCommand extends Command {
   /** Prints an error the operator can act on and exits 1 (never a stack trace for expected failures). */
   protected fail(e: unknown): never {
     if (e instanceof NethostError) {
-      if (this.json) {
-        this.out(JSON.stringify({ error: e.message, diagnostics: e.diagnostics.map(diagnosticJson) }, null, 2) + '\n');
-      } else {
-        process.stderr.write(`nethost: ${e.message}\n`);
-        for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
-      }
+      if (this.json) this.out(toJson(errorJson(e)) + '\n');
+      else process.stderr.write(errorText(e));
       this.exit(e.exitCode);
     }
     throw e;
@@ -43,6 +87,10 @@ export abstract class NethostCommand extends Command {
 
   async catch(err: any): Promise<any> {
     if (err?.oclif?.exit !== undefined) throw err;
+    if (err instanceof FlagError) {
+      this.json ||= this.argv.includes('--json'); // the flags failed to parse: --json is read off argv
+      return this.fail(new NethostError(err.sentence));
+    }
     if (err instanceof NethostError) return this.fail(err);
     return super.catch(err);
   }

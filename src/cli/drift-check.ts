@@ -1,5 +1,5 @@
 import * as Args from '@oclif/core/args';
-import { jsonFlag, netnsFlag, NethostCommand } from './base.js';
+import { jsonFlag, netnsFlag, NethostCommand, toJson } from './base.js';
 
 export default class DriftCheck extends NethostCommand {
   static summary = 'For cron and timers: say whether the live state still matches the file.';
@@ -17,7 +17,7 @@ export default class DriftCheck extends NethostCommand {
     const inSync = plan.changes.length === 0 && !interrupted;
     if (flags.json) {
       const { planJson } = await import('../render/json.js');
-      this.out(JSON.stringify({ in_sync: inSync, interrupted_apply: interrupted ?? null, ...planJson(plan) }, null, 2) + '\n');
+      this.out(toJson({ in_sync: inSync, interrupted_apply: interrupted ?? null, ...planJson(plan) }) + '\n');
     } else if (!inSync) {
       const { renderDrift } = await import('../render/human.js');
       if (interrupted) this.out(`drift: ${interrupted}\n`);

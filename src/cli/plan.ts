@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { jsonFlag, netnsFlag, NethostCommand, useColor } from './base.js';
+import { jsonFlag, netnsFlag, NethostCommand, toJson, useColor } from './base.js';
 
 export default class PlanCommand extends NethostCommand {
   static summary = 'Show the changes that would make the live state match the file.';
@@ -21,7 +21,7 @@ export default class PlanCommand extends NethostCommand {
     if (interrupted) process.stderr.write(`nethost: warning: ${interrupted}\n`);
     if (flags.json) {
       const { planJson } = await import('../render/json.js');
-      this.out(JSON.stringify(planJson(plan), null, 2) + '\n');
+      this.out(toJson(planJson(plan)) + '\n');
     } else if (flags.script) {
       const { renderScript } = await import('../render/script.js');
       this.out(renderScript(plan));

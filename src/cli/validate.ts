@@ -1,5 +1,6 @@
 import * as Args from '@oclif/core/args';
-import { jsonFlag, NethostCommand } from './base.js';
+import { jsonFlag, NethostCommand, toJson } from './base.js';
+import { printable } from '../util/text.js';
 
 export default class Validate extends NethostCommand {
   static summary = 'Check a nethost file offline: syntax, schema and references. Needs no root.';
@@ -12,7 +13,7 @@ export default class Validate extends NethostCommand {
     this.json = flags.json;
     const { loadFile } = await import('../core.js');
     const desired = await loadFile(args.file);
-    if (this.json) this.out(JSON.stringify({ valid: true, file: args.file, resources: desired.resources.size }, null, 2) + '\n');
-    else this.out(`${args.file}: valid (${desired.resources.size} resources)\n`);
+    if (this.json) this.out(toJson({ valid: true, file: args.file, resources: desired.resources.size }) + '\n');
+    else this.out(`${printable(args.file)}: valid (${desired.resources.size} resources)\n`);
   }
 }

@@ -6,12 +6,19 @@ import { NETHOST_ALIAS_EXISTING } from '../model.js';
 import { kindOf, LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
 import type { HostFacts, LinkKind } from '../kinds/types.js';
 import { linkId } from '../kinds/links/common.js';
-import { addressResource } from '../kinds/address.js';
+import { addressResource, coveredPrefix, localIp, splitAddressEntry, addressKey, type AddressEntry } from '../kinds/address.js';
 import { ifname } from '../kinds/fields.js';
-import { canonicalIp, coverageIndex } from '../util/net.js';
+import { kernelRouteConflict } from '../kinds/route.js';
+import { coverageIndex } from '../util/net.js';
 import { findCycle } from '../plan/graph.js';
 import { describe } from '../render/describe.js';
 import { parseYaml, type Path } from './yaml.js';
+import { describeValue, quote } from '../util/text.js';
+import { suggest, zodDiagnostics } from './issues.js';
+
+/** The largest file nethost reads: a host with tens of thousands of objects needs a few MiB. */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+export const tooLarge = (size: string) => `is ${size}: nethost reads files of at most 16 MiB (${MAX_FILE_BYTES} bytes)`;
 
 const TOP_KEYS = ['version', 'interfaces', ...SECTION_KINDS.map((k) => k.section)];
 
@@ -20,67 +27,17 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
-function levenshtein(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length][b.length];
-}
-
-export function suggest(word: string, options: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let score = Infinity;
-  for (const o of options) {
-    const s = levenshtein(word, o);
-    if (s < score) [best, score] = [o, s];
-  }
-  return score <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function zodDiagnostics(err: z.ZodError, base: Path, allowed: readonly string[], at: (p: Path, key?: boolean) => SourceRef | undefined): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const issue of err.issues) {
-    const path = [...base, ...(issue.path as Path)];
-    if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) {
-        const s = suggest(k, allowed);
-        out.push({
-          severity: 'error',
-          message: `unknown key "${k}"`,
-          hint: s ? `did you mean "${s}"?` : `allowed here: ${allowed.join(', ')}`,
-          path: [...path, k],
-          source: at([...path, k], true),
-        });
-      }
-      continue;
-    }
-    let message = issue.message.replace(/^Invalid input: /, '');
-    let hint: string | undefined;
-    // Refinements say "problem; what to write instead".
-    const semi = message.indexOf('; ');
-    if (issue.code === 'custom' && semi > 0) [message, hint] = [message.slice(0, semi), message.slice(semi + 2)];
-    if (issue.code === 'invalid_value' && 'values' in issue) hint = `write one of: ${(issue.values as unknown[]).join(', ')}`;
-    if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
-      const key = path[path.length - 1];
-      out.push({ severity: 'error', message: `missing required key "${key}"`, hint: `add ${key}: (see nethost.yaml(5))`, path, source: at(path.slice(0, -1)) });
-      continue;
-    }
-    if (issue.code === 'invalid_type') hint = `write a ${issue.expected} here`;
-    if (issue.code === 'invalid_union') hint = 'see nethost.yaml(5) for the forms this field takes';
-    if (issue.code === 'too_small' || issue.code === 'too_big') hint = 'see nethost.yaml(5) for the allowed range';
-    out.push({ severity: 'error', message, hint, path, source: at(path) ?? at(path.slice(0, -1)) });
-  }
-  return out;
-}
-
 const shapeKeys = (s: z.ZodType): string[] => ('shape' in s ? Object.keys((s as z.ZodObject).shape) : []);
 
 export function loadDesiredState(text: string, file: string, facts: HostFacts): LoadResult {
+  // A UTF-16 unit is at most 3 bytes of UTF-8: only a long text needs counting.
+  if (text.length > MAX_FILE_BYTES / 3 && Buffer.byteLength(text) > MAX_FILE_BYTES) {
+    const message = `the file ${tooLarge(`${Buffer.byteLength(text)} bytes`)}`;
+    return { diagnostics: [{ severity: 'error', message, hint: "a host's network file is far smaller: is this the right file?", source: { file, line: 1, col: 1 } }] };
+  }
   const parsed = parseYaml(text, file);
   if (!parsed.ok) {
-    return { diagnostics: [{ severity: 'error', message: `YAML: ${parsed.error.message}`, hint: 'check indentation and quoting at this spot', source: parsed.error.source }] };
+    return { diagnostics: [{ severity: 'error', message: `YAML: ${parsed.error.message}`, hint: parsed.error.hint ?? 'check indentation and quoting at this spot', source: parsed.error.source }] };
   }
   const diagnostics: Diagnostic[] = [];
   const at = parsed.at;
@@ -93,11 +50,11 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
   for (const k of Object.keys(data)) {
     if (!TOP_KEYS.includes(k)) {
       const s = suggest(k, TOP_KEYS);
-      diagnostics.push({ severity: 'error', message: `unknown top-level key "${k}"`, hint: s ? `did you mean "${s}"?` : `allowed: ${TOP_KEYS.join(', ')}`, path: [k], source: at([k], true) });
+      diagnostics.push({ severity: 'error', message: `unknown top-level key ${quote(k)}`, hint: s ? `did you mean "${s}"?` : `allowed: ${TOP_KEYS.join(', ')}`, path: [k], source: at([k], true) });
     }
   }
   if (data.version !== 1) {
-    diagnostics.push({ severity: 'error', message: data.version === undefined ? 'missing "version"' : `unsupported version ${JSON.stringify(data.version)}`, hint: 'write version: 1', path: ['version'], source: at(['version']) ?? { file, line: 1, col: 1 } });
+    diagnostics.push({ severity: 'error', message: data.version === undefined ? 'missing "version"' : typeof data.version === 'number' ? `unsupported version ${data.version}` : `version must be the number 1, not ${describeValue(data.version)}`, hint: 'write version: 1', path: ['version'], source: at(['version']) ?? { file, line: 1, col: 1 } });
   }
 
   const resources = new Map<string, Resource>();
@@ -115,7 +72,7 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
     const nameCheck = ifname.safeParse(name);
     if (!nameCheck.success) {
       const [problem, hint] = nameCheck.error.issues[0].message.split('; ');
-      diagnostics.push({ severity: 'error', message: `interface name "${name}": ${problem}`, hint, path: ['interfaces', name], source: at(['interfaces', name], true) });
+      diagnostics.push({ severity: 'error', message: `interface name ${quote(name)}: ${problem}`, hint, path: ['interfaces', name], source: at(['interfaces', name], true) });
       continue;
     }
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -123,11 +80,15 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
       continue;
     }
     const kind = LINK_KINDS.find((k) => k.configKind === entry.kind);
+    if (entry.kind !== undefined && typeof entry.kind !== 'string') {
+      diagnostics.push({ severity: 'error', message: `kind of interface "${name}" must be text, not ${describeValue(entry.kind)}`, hint: `write one of: ${kindNames.join(', ')}`, path: ['interfaces', name, 'kind'], source: at(['interfaces', name, 'kind']) ?? at(['interfaces', name]) });
+      continue;
+    }
     if (!kind) {
       const s = typeof entry.kind === 'string' ? suggest(entry.kind, kindNames) : undefined;
       diagnostics.push({
         severity: 'error',
-        message: entry.kind === undefined ? `interface "${name}" has no kind` : `unknown kind "${entry.kind}" for interface "${name}"`,
+        message: entry.kind === undefined ? `interface "${name}" has no kind` : `unknown kind ${quote(entry.kind)} for interface "${name}"`,
         hint: s ? `did you mean "${s}"?` : `write one of: ${kindNames.join(', ')}`,
         path: ['interfaces', name, 'kind'],
         source: at(['interfaces', name, 'kind']) ?? at(['interfaces', name]),
@@ -136,7 +97,7 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
     }
     const parsed = kind.schema.safeParse(entry);
     if (!parsed.success) {
-      diagnostics.push(...zodDiagnostics(parsed.error, ['interfaces', name], shapeKeys(kind.schema), at));
+      diagnostics.push(...zodDiagnostics(parsed.error, kind.schema, entry, ['interfaces', name], shapeKeys(kind.schema), at));
       continue;
     }
     valid.set(name, { kind, entry: parsed.data });
@@ -155,24 +116,38 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
   }
 
   const seenIps = new Map<string, string>();
+  const addressOfIp = new Map<string, string>(); // local IP → address id, for tunnels' `local`
   for (const [name, { kind, entry }] of valid) {
     const r = kind.fromConfig(name, entry, facts);
     for (const d of r.diagnostics ?? []) diagnostics.push({ ...d, source: d.source ?? (d.path ? at(d.path) : undefined) });
     const deps = [...r.deps];
     const master = masterOf.get(name);
     if (master) deps.push({ id: linkId(master), via: 'master', mode: 'attach' });
-    add({ id: linkId(name), kind: kind.name, attrs: { ...r.attrs, master: master ?? null }, owned: true, deps, source: at(['interfaces', name], true) });
-    (entry.addresses ?? []).forEach((text: string, i: number) => {
-      const a = addressResource(name, text)!;
-      const ip = canonicalIp(text.split('/')[0])!.ip;
+    const keys: string[] = [];
+    // `addresses:` absent: the link's addresses are not managed (see the address kind's `manages`).
+    add({ id: linkId(name), kind: kind.name, attrs: { ...r.attrs, master: master ?? null, addresses: entry.addresses === undefined ? undefined : keys }, owned: true, deps, source: at(['interfaces', name], true) });
+    (entry.addresses ?? []).forEach((e: AddressEntry, i: number) => {
+      const { address, peer } = splitAddressEntry(e);
+      const a = addressResource(name, address, peer)!;
+      const ip = localIp(a);
       const where = { path: ['interfaces', name, 'addresses', i], source: at(['interfaces', name, 'addresses', i]) };
       if (seenIps.has(ip)) {
         diagnostics.push({ severity: 'error', message: `address ${ip} is listed twice (also on ${seenIps.get(ip)})`, hint: 'an address belongs on one link once', ...where });
         return;
       }
       seenIps.set(ip, name);
+      addressOfIp.set(ip, a.id);
+      keys.push(addressKey(String(a.attrs.address), a.attrs.peer as string | null));
       add({ ...a, source: where.source });
     });
+  }
+
+  // A tunnel's (or vxlan's) `local` must exist before the tunnel comes up (a multicast GRE refuses to
+  // open without it): it goes after the address that holds it, wherever the file declares that.
+  for (const [name] of valid) {
+    const me = resources.get(linkId(name))!;
+    const local = typeof me.attrs.local === 'string' ? addressOfIp.get(me.attrs.local) : undefined;
+    if (local && !local.startsWith(`address:${name}:`)) me.deps.push({ id: local, via: 'local', mode: 'order' });
   }
 
   // Sections (routes need addresses, rules need routes)
@@ -183,7 +158,7 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
     const parsed = section === undefined ? { success: true as const, data: undefined } : kind.schema.safeParse(section);
     if (!parsed.success) {
       const entryShape = 'element' in kind.schema ? shapeKeys((kind.schema as z.ZodArray<z.ZodObject>).element) : shapeKeys(kind.schema);
-      diagnostics.push(...zodDiagnostics(parsed.error, [kind.section], entryShape, at));
+      diagnostics.push(...zodDiagnostics(parsed.error, kind.schema, section, [kind.section], entryShape, at));
       continue;
     }
     const r = kind.fromConfig(parsed.data, at, resources, facts, entries);
@@ -262,6 +237,29 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
     });
   }
 
+  // Ports join their master in the file's order (the kernel numbers bridge ports as they join, which STP
+  // uses to break ties; a bond's first port becomes the active one where primary is unset): each port
+  // waits for the one listed before it, unless that one already waits for it.
+  const reaches = (from: string, to: string): boolean => {
+    const seen = new Set<string>([from]);
+    const stack = [from];
+    while (stack.length) {
+      for (const d of resources.get(stack.pop()!)?.deps ?? []) {
+        if (d.id === to) return true;
+        if (!seen.has(d.id)) seen.add(d.id), stack.push(d.id);
+      }
+    }
+    return false;
+  };
+  for (const [, { entry }] of valid) {
+    const ports: string[] = entry.ports ?? [];
+    for (let i = 1; i < ports.length; i++) {
+      const [prev, cur] = [linkId(ports[i - 1]), linkId(ports[i])];
+      if (masterOf.get(ports[i]) !== masterOf.get(ports[i - 1]) || !resources.has(prev) || !resources.has(cur) || reaches(prev, cur)) continue;
+      resources.get(cur)!.deps.push({ id: prev, via: 'port order', mode: 'order' });
+    }
+  }
+
   // Dependency cycles (a bridge that is a port of its own port, a vxlan over its own bridge …)
   const cycle = findCycle([...resources.values()].map((r) => ({ id: r.id, after: r.deps.filter((d) => resources.has(d.id)).map((d) => d.id) })));
   if (cycle) {
@@ -288,7 +286,13 @@ export function checkAgainstLive(desired: DesiredState, live: LiveState): Diagno
     }
   }
   for (const r of desired.resources.values()) out.push(...(kindOf(r.kind).checkLive?.(r, desired, live) ?? []));
-  const have = [...live.addresses, ...[...desired.resources.values()].filter((r) => r.kind === 'address').map((r) => String(r.attrs.address))];
+  for (const r of desired.resources.values()) {
+    if (r.kind !== 'route') continue;
+    const conflict = kernelRouteConflict(r, live.resources.get(r.id));
+    if (conflict)
+      out.push({ severity: 'error', message: `${describe(r)}: ${conflict}, and ip route replace would take it over`, hint: `give it another metric (e.g. metric: ${Number(r.attrs.metric) + 10}), or leave it out: the kernel keeps that route with its address`, source: r.source });
+  }
+  const have = [...live.addresses, ...[...desired.resources.values()].filter((r) => r.kind === 'address').map(coveredPrefix)];
   const covering = coverageIndex(have.map((cidr) => ({ cidr, value: true })));
   for (const r of desired.resources.values()) {
     if (r.kind !== 'route' || !r.attrs.via || r.attrs.onlink) continue;

@@ -2,6 +2,7 @@
 // (schema/nethost.schema.json). Validation itself goes kind by kind (better errors), with the same schemas.
 import { z } from 'zod';
 import { LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
+import { text } from '../kinds/fields.js';
 
 export function fileSchema() {
   const link = z.discriminatedUnion('kind', LINK_KINDS.map((k) => k.schema) as any);
@@ -9,7 +10,7 @@ export function fileSchema() {
   return z
     .object({
       version: z.literal(1),
-      interfaces: z.record(z.string(), link).optional().describe('links keyed by kernel name (at most 15 bytes)'),
+      interfaces: z.record(text, link).optional().describe('links keyed by kernel name (at most 15 bytes)'),
       ...sections,
     })
     .strict();

@@ -26,6 +26,10 @@ const UNUSUAL = /[^\n\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]/;
 // Characters a plain scalar may not start with here (indicators; quotes and flow starts are handled).
 const NOT_PLAIN_START = new Set([...'?:,]}#&*!|>%@`']);
 const MAX_KEY = 1024;
+/** Deeper nesting goes to js-yaml, which refuses it past its own limit (maxDepth, 100) with a
+ *  position; here it would be recursion until the stack overflows. Below js-yaml's limit, so that
+ *  what the fast path takes js-yaml takes too. */
+const MAX_DEPTH = 64;
 
 const SP = 0x20;
 const NL = 0x0a;
@@ -74,6 +78,12 @@ class SubsetParser {
   private pos: PosNode = 0;
   /** The column of the content line `i` is at, as nextContentLine found it (-1 at the end). */
   private col = -1;
+  /** Collections open around `i`: each collection method enters, and leaves through done(). */
+  private depth = 0;
+
+  private enter(): void {
+    if (++this.depth > MAX_DEPTH) this.out();
+  }
 
   document(): { data: unknown; root: PosNode } {
     if (this.nextContentLine() !== 0) this.out(); // empty, or an indented root
@@ -137,6 +147,7 @@ class SubsetParser {
 
   /** A block mapping whose keys sit at column `indent`; `i` is at its first key. */
   private blockMapping(indent: number): unknown {
+    this.enter();
     const data: Record<string, unknown> = {};
     const keys = new Map<string, { keyStart: number; value: PosNode }>();
     const node: PosCollection = { start: this.i, keys };
@@ -169,6 +180,7 @@ class SubsetParser {
   }
 
   private done(data: unknown, node: PosCollection): unknown {
+    this.depth--;
     this.pos = node;
     return data;
   }
@@ -193,6 +205,7 @@ class SubsetParser {
 
   /** A block sequence whose dashes sit at column `indent`; `i` is at its first dash. */
   private blockSequence(indent: number): unknown {
+    this.enter();
     const data: unknown[] = [];
     const items: PosNode[] = [];
     const node: PosCollection = { start: this.i, items };
@@ -391,6 +404,7 @@ class SubsetParser {
   }
 
   private flowSequence(): unknown {
+    this.enter();
     const data: unknown[] = [];
     const items: PosNode[] = [];
     const node: PosCollection = { start: this.i, items };
@@ -406,6 +420,7 @@ class SubsetParser {
   }
 
   private flowMapping(): unknown {
+    this.enter();
     const data: Record<string, unknown> = {};
     const keys = new Map<string, { keyStart: number; value: PosNode }>();
     const node: PosCollection = { start: this.i, keys };

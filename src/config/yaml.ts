@@ -5,15 +5,20 @@
 import { constructFromEvents, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, YAMLException, type Event } from 'js-yaml';
 import type { SourceRef } from '../model.js';
 import { nodeStart, parseSubset, type PosCollection, type PosNode } from './yaml-subset.js';
+import { printable } from '../util/text.js';
 
 export type Path = (string | number)[];
 
 export type ParsedYaml =
   | { ok: true; data: unknown; at: (path: Path, key?: boolean) => SourceRef | undefined }
-  | { ok: false; error: { message: string; source: SourceRef } };
+  | { ok: false; error: { message: string; hint?: string; source: SourceRef } };
 
-/** Aliases are kept (one object shared), but a file that leans on them this hard is an attack. */
-const MAX_ALIASES = 100;
+/** Aliases are kept (one object shared), but a file that leans on them this hard is an attack: each
+ *  consumer of the data (the checks, a message quoting a value) walks it expanded, so 81 aliases
+ *  nested nine deep in a 1 KB file stand for 387 million nodes. */
+export const MAX_ALIASES = 100;
+/** The most nodes all of a file's aliases may stand for, together. */
+export const MAX_ALIAS_NODES = 100_000;
 
 export function parseYaml(text: string, file: string): ParsedYaml {
   let lines: number[] | undefined; // only an error or a lookup needs them
@@ -70,11 +75,14 @@ export function parseGeneral(text: string, file: string, pos: (offset: number) =
   let docs: unknown[];
   try {
     events = parseEvents(text, { filename: file });
+    const refused = aliasProblem(text, events);
+    if (refused) return { ok: false, error: { message: refused.message, hint: refused.hint, source: pos(refused.offset) } };
     docs = constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES });
   } catch (e) {
     if (!(e instanceof YAMLException)) throw e;
     const source = e.mark ? { file, line: e.mark.line + 1, col: e.mark.column + 1 } : { file, line: 1, col: 1 };
-    return { ok: false, error: { message: e.reason, source } };
+    const hint = /maxDepth/.test(e.reason) ? 'nethost reads lists and mappings nested at most 100 deep: flatten the data here' : undefined;
+    return { ok: false, error: { message: e.reason, hint, source } };
   }
   if (docs.length > 1) {
     const second = events.findIndex((ev, i) => i > 0 && ev.type === EVENT_ID.DOCUMENT);
@@ -82,6 +90,64 @@ export function parseGeneral(text: string, file: string, pos: (offset: number) =
     return { ok: false, error: { message: 'more than one YAML document (---) in the file', source: pos(next?.start ?? next?.valueStart ?? 0) } };
   }
   return { ok: true, data: docs[0] ?? null, root: positions(text, events) };
+}
+
+/**
+ * Counts what the aliases of the first document expand to, from the events alone (nothing is built):
+ * each anchored node's size, expanded, is known once it closes, and an alias adds its anchor's. Refuses
+ * more than MAX_ALIASES aliases, more than MAX_ALIAS_NODES nodes behind them, and an alias inside the
+ * node it names (js-yaml builds that as a cycle, which no check could walk to its end).
+ */
+function aliasProblem(text: string, events: Event[]): { message: string; hint: string; offset: number } | undefined {
+  const sizes = new Map<string, number>(); // anchor → expanded size; -1 while its node is open
+  const open: { size: number; anchor?: string }[] = [{ size: 0 }];
+  let aliases = 0;
+  let behindAliases = 0;
+  const add = (n: number) => (open[open.length - 1].size += n);
+  const anchorOf = (ev: { anchorStart: number; anchorEnd: number }) => (ev.anchorStart >= 0 ? text.slice(ev.anchorStart, ev.anchorEnd) : undefined);
+  let documents = 0;
+  for (const ev of events) {
+    switch (ev.type) {
+      case EVENT_ID.DOCUMENT:
+        if (++documents > 1) return undefined; // a second document is refused anyway
+        break;
+      case EVENT_ID.MAPPING:
+      case EVENT_ID.SEQUENCE: {
+        const anchor = anchorOf(ev);
+        if (anchor !== undefined) sizes.set(anchor, -1);
+        open.push({ size: 1, anchor });
+        break;
+      }
+      case EVENT_ID.POP: {
+        if (open.length === 1) break; // the document's own end
+        const node = open.pop()!;
+        if (node.anchor !== undefined) sizes.set(node.anchor, node.size);
+        add(node.size);
+        break;
+      }
+      case EVENT_ID.SCALAR: {
+        const anchor = anchorOf(ev);
+        if (anchor !== undefined) sizes.set(anchor, 1);
+        add(1);
+        break;
+      }
+      case EVENT_ID.ALIAS: {
+        const name = text.slice(ev.anchorStart, ev.anchorEnd);
+        const size = sizes.get(name);
+        const offset = ev.anchorStart - 1; // the '*'
+        if (size === undefined) break; // js-yaml reports the unknown anchor
+        const alias = `*${printable(name)}`;
+        if (size < 0) return { message: `alias ${alias} is inside the node it names: the data would never end`, hint: `move ${alias} out of the node anchored &${printable(name)}`, offset };
+        if (++aliases > MAX_ALIASES) return { message: `more than ${MAX_ALIASES} aliases (${alias} here is one too many)`, hint: `nethost reads at most ${MAX_ALIASES} aliases in a file: write the repeated parts out`, offset };
+        behindAliases += size;
+        if (behindAliases > MAX_ALIAS_NODES)
+          return { message: `the aliases stand for more than ${MAX_ALIAS_NODES} nodes (${alias} here goes past it): aliases nested in aliases grow exponentially`, hint: `nethost expands at most ${MAX_ALIAS_NODES} nodes behind all aliases of a file: write the repeated parts out, or alias smaller ones`, offset };
+        add(size);
+        break;
+      }
+    }
+  }
+  return undefined;
 }
 
 function lineStarts(text: string): number[] {

@@ -46,6 +46,7 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
       changes.set(d.id, { id: d.id, kind: d.kind, action: 'create', after: d, attrs: allAttrs(d, 'after'), reasons: [], disruptive: false });
       continue;
     }
+    if (kindOf(d.kind).satisfiedBy?.(d, l)) continue;
     const kindChanged = d.kind !== l.kind && d.kind !== 'ethernet';
     const attrs = kindChanged ? allAttrs(d, 'after') : compare(d, l);
     if (!attrs.length && !kindChanged) continue;

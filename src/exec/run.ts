@@ -85,8 +85,14 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
   });
 }
 
+// An empty name is a caller's bug (an unset shell variable reaching here): never "the current namespace".
+const named = (netns: string | undefined) => {
+  if (netns === '') throw new NethostError('internal: an empty namespace name reached the process runner');
+  return netns !== undefined;
+};
+
 /** `ip` aimed at a namespace. */
-export const ipArgv = (netns: string | undefined, ...args: string[]) => (netns ? ['ip', '-n', netns, ...args] : ['ip', ...args]);
+export const ipArgv = (netns: string | undefined, ...args: string[]) => (named(netns) ? ['ip', '-n', netns!, ...args] : ['ip', ...args]);
 
 /** A command run inside a namespace (for tools without a -n flag, like sysctl). */
-export const inNetns = (netns: string | undefined, argv: string[]) => (netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv);
+export const inNetns = (netns: string | undefined, argv: string[]) => (named(netns) ? ['ip', 'netns', 'exec', netns!, ...argv] : argv);

@@ -5,8 +5,9 @@ import type { Diagnostic, Resource } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
 import type { SectionKind } from './types.js';
 import { canonicalIp, canonicalMac, isMulticast } from '../util/net.js';
-import { ifname, ipAddress } from './fields.js';
+import { ifname, ipAddress, text } from './fields.js';
 import { linkId } from './links/common.js';
+import { quote } from '../util/text.js';
 
 const STATES = ['permanent', 'noarp', 'reachable', 'stale'] as const;
 
@@ -14,7 +15,7 @@ const neighborEntry = z
   .object({
     dev: ifname,
     to: ipAddress.describe('the neighbour\'s IP address'),
-    lladdr: z.string().describe('link-layer address: a MAC, or an IP for tunnels'),
+    lladdr: text.describe('link-layer address: a MAC, or an IP for tunnels'),
     state: z.enum(STATES).optional().describe('permanent (default) | noarp | reachable | stale'),
   })
   .strict();
@@ -61,17 +62,31 @@ export const neighbor: SectionKind = {
     }
     return out;
   },
-  fromConfig(entries: z.infer<typeof neighborEntry>[], at) {
+  fromConfig(entries: z.infer<typeof neighborEntry>[], at, desired) {
     const resources: Resource[] = [];
     const diagnostics: Diagnostic[] = [];
     const seen = new Set<string>(); // ids listed so far: a Set, as files list thousands
     entries.forEach((e, i) => {
       const lladdr = canonicalLladdr(e.lladdr);
       if (!lladdr) {
-        diagnostics.push({ severity: 'error', message: `"${e.lladdr}" is neither a MAC nor an IP address`, hint: 'write e.g. 02:00:00:00:00:09 (or 198.51.100.2 for a GRE peer)', path: ['neighbors', i, 'lladdr'], source: at(['neighbors', i, 'lladdr']) });
+        diagnostics.push({ severity: 'error', message: `${quote(e.lladdr)} is neither a MAC nor an IP address`, hint: 'write e.g. 02:00:00:00:00:09 (or 198.51.100.2 for a GRE peer)', path: ['neighbors', i, 'lladdr'], source: at(['neighbors', i, 'lladdr']) });
         return;
       }
       const ip = canonicalIp(e.to)!.ip;
+      const link = desired.get(linkId(e.dev));
+      if (link?.kind === 'gre' && link.attrs.remote && !ip.includes(':')) {
+        // A remote makes a GRE point-to-point; there the kernel keys every IPv4 neighbour 0.0.0.0 (one
+        // entry for all destinations, the last written wins), and a tunnel whose remote is a multicast
+        // group takes no unicast from its peers. Checked on Debian's 6.1 (test/lab/documents.lab.test.ts).
+        diagnostics.push({
+          severity: 'error',
+          message: `${e.dev} has a remote (${link.attrs.remote}), which makes it point-to-point: the kernel keeps one IPv4 neighbour there, as 0.0.0.0 for every destination, so ${ip} cannot have its own`,
+          hint: `for NBMA peers leave remote out of ${e.dev} (an unbound tunnel, as in examples/gre-mesh.yaml); a multicast remote reaches every peer through its group without neighbours`,
+          path: ['neighbors', i, 'dev'],
+          source: at(['neighbors', i, 'dev']),
+        });
+        return;
+      }
       const id = neighborId(e.dev, ip);
       if (seen.has(id)) {
         diagnostics.push({ severity: 'error', message: `${ip} on ${e.dev} is already listed`, hint: 'keep one entry per address and link', path: ['neighbors', i, 'to'], source: at(['neighbors', i, 'to']) });
@@ -89,6 +104,13 @@ export const neighbor: SectionKind = {
     return { resources, diagnostics };
   },
   create: (r) => [{ backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
-  update: (r) => [{ backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
+  // `neigh replace` without a protocol keeps the one the entry has (and protocol 0 is ignored): taking
+  // nethost's mark off again (a rollback of an adoption) needs the entry written anew. A flush, not a
+  // del: it succeeds also when the entry is already gone (a link taken down earlier in the plan flushes
+  // its neighbours, permanent ones included).
+  update: (r, live, changes) =>
+    changes.some((c) => c.name === 'mark' && c.after === null) && live.attrs.mark !== null
+      ? [{ backend: 'ip', args: ['neigh', 'flush', 'to', String(r.attrs.to), 'dev', String(r.attrs.dev), 'nud', 'all'], disruptive: false }, { backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }]
+      : [{ backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
   delete: (r, ctx) => (ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ backend: 'ip', args: neighArgs(r, 'del'), disruptive: false }]),
 };

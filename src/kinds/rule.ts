@@ -5,22 +5,23 @@ import type { Diagnostic, Resource } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
 import type { SectionKind } from './types.js';
 import { canonicalMark, familyOfDestination, formatCidr, networkOf, parseCidr, type Family } from '../util/net.js';
-import { fwmark, ifname, table as tableField } from './fields.js';
+import { fwmark, ifname, tableRef, text } from './fields.js';
 import { linkId } from './links/common.js';
 import { tableNumber } from './route.js';
 import type { RawRule } from '../live/raw.js';
+import { quote } from '../util/text.js';
 
 const ACTIONS = ['lookup', 'blackhole', 'unreachable', 'prohibit'] as const;
 
 const ruleEntry = z
   .object({
     priority: z.number().int().min(1).max(32765).describe('1–32765; required (it is how the rule is known)'),
-    from: z.string().optional().describe('source prefix'),
-    to: z.string().optional().describe('destination prefix'),
+    from: text.optional().describe('source prefix'),
+    to: text.optional().describe('destination prefix'),
     fwmark: fwmark.optional().describe('VALUE or VALUE/MASK'),
     iif: ifname.optional().describe('input link'),
     oif: ifname.optional().describe('output link'),
-    table: z.union([tableField, z.string()]).optional().describe('table to look up (type lookup)'),
+    table: tableRef.optional().describe('table to look up (type lookup)'),
     type: z.enum(ACTIONS).optional().describe('lookup (default) | blackhole | unreachable | prohibit'),
     family: z.enum(['ipv4', 'ipv6']).optional().describe('needed only when neither from nor to says it'),
   })
@@ -105,7 +106,7 @@ export const rule: SectionKind = {
         diagnostics.push({ severity: 'error', message, hint, path: ['rules', i, field], source: at(['rules', i, field]) ?? at(['rules', i]) });
       for (const f of ['from', 'to'] as const) {
         if (e[f] !== undefined && (e[f] === 'default' || !parseCidr(e[f]!, false)))
-          return err(f, `"${e[f]}" is not an address or prefix`, 'write e.g. 192.0.2.0/24 or 2001:db8::/32');
+          return err(f, `${quote(e[f])} is not an address or prefix`, 'write e.g. 192.0.2.0/24 or 2001:db8::/32');
       }
       const fams = [e.from, e.to].filter((x) => x !== undefined).map((x) => familyOfDestination(x!));
       if (fams.length === 2 && fams[0] !== fams[1]) return err('to', 'from and to are of different families', 'use two rules, one per family');
@@ -115,7 +116,7 @@ export const rule: SectionKind = {
       if (type === 'lookup' && e.table === undefined) return err('table', 'a lookup rule needs a table', 'add table: NUMBER (or main)');
       if (type !== 'lookup' && e.table !== undefined) return err('table', `a ${type} rule looks up no table`, 'remove table, or drop the type');
       const table = type === 'lookup' ? tableNumber(e.table, facts) : null;
-      if (table === undefined) return err('table', `unknown routing table "${e.table}"`, 'write a number, main, or a name from /etc/iproute2/rt_tables');
+      if (table === undefined) return err('table', `unknown routing table ${quote(e.table)}`, 'write a number, main, or a name from /etc/iproute2/rt_tables');
       const attrs: Record<string, any> = {
         family,
         priority: e.priority,

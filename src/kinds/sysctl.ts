@@ -4,6 +4,11 @@ import { z } from 'zod';
 import type { Diagnostic, Resource } from '../model.js';
 import type { SectionKind } from './types.js';
 import { linkId } from './links/common.js';
+import { CONTROL_HINT, sysctlText } from './fields.js';
+import { hasControl, quote } from '../util/text.js';
+
+/** Longer than any key under /proc/sys/net (a path of a few words and a 15-byte link name). */
+const SYSCTL_KEY_MAX = 255;
 
 /** `net.ipv4.ip_forward` and `net/ipv4/ip_forward` name the same key; the slash form keeps dots in link names. */
 export function sysctlPath(key: string): string {
@@ -15,7 +20,7 @@ export const sysctl: SectionKind = {
   name: 'sysctl',
   section: 'sysctls',
   rank: 5,
-  schema: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  schema: z.record(z.string(), z.union([sysctlText, z.number(), z.boolean()])),
   immutable: [],
   fromLive(raw) {
     return Object.entries(raw.sysctls).map(([path, value]) => ({
@@ -27,8 +32,17 @@ export const sysctl: SectionKind = {
     const diagnostics: Diagnostic[] = [];
     for (const [key, value] of Object.entries(map ?? {})) {
       const path = sysctlPath(key);
+      const where = { path: ['sysctls', key], source: at(['sysctls', key], true) };
+      if (hasControl(key)) {
+        diagnostics.push({ severity: 'error', message: `sysctl key ${quote(key)} holds a control character or NUL`, hint: CONTROL_HINT, ...where });
+        continue;
+      }
+      if (Buffer.byteLength(key) > SYSCTL_KEY_MAX) {
+        diagnostics.push({ severity: 'error', message: `sysctl key ${quote(key)} is longer than ${SYSCTL_KEY_MAX} bytes`, hint: 'write a key under /proc/sys/net, e.g. net.ipv4.ip_forward', ...where });
+        continue;
+      }
       if (!/^net\/[A-Za-z0-9_./-]+$/.test(path) || path.includes('..')) {
-        diagnostics.push({ severity: 'error', message: `"${key}" is not a per-namespace network sysctl`, hint: 'only net.* keys belong to a network namespace, e.g. net.ipv4.ip_forward', path: ['sysctls', key], source: at(['sysctls', key], true) });
+        diagnostics.push({ severity: 'error', message: `${quote(key)} is not a per-namespace network sysctl`, hint: 'only net.* keys belong to a network namespace, e.g. net.ipv4.ip_forward', ...where });
         continue;
       }
       const deps: Resource['deps'] = [];

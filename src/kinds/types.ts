@@ -29,6 +29,9 @@ export interface ResourceKind {
   disruptive?: readonly string[];
   /** Pick this kind's objects out of the raw live dump, in canonical form. */
   fromLive(raw: RawLive, facts: HostFacts): Resource[];
+  /** Is the desired object met by this live one as it is, whatever the attributes say (a file route
+   *  that the kernel's own route for an address fulfils)? Then there is no change. */
+  satisfiedBy?(desired: Resource, live: Resource): boolean;
   /** Compare one attribute; the default is deep equality of canonical values. */
   equal?(name: string, desired: AttrValue | undefined, live: AttrValue | undefined): boolean;
   create(r: Resource, ctx: OpContext): OpSpec[];

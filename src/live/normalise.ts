@@ -24,7 +24,8 @@ export function normaliseLive(raw: RawLive, facts: HostFacts, netns?: string): L
   const addresses: string[] = [];
   for (const l of raw.links)
     for (const a of l.addr_info ?? []) {
-      const ip = canonicalIp(a.local);
+      // A peer address (`ip addr add A peer B/len`) reaches the peer's prefix.
+      const ip = canonicalIp(typeof a.address === 'string' ? a.address : a.local);
       if (ip) addresses.push(`${ip.ip}/${a.prefixlen}`);
     }
   return { netns, resources, linkNames: new Set(raw.links.map((l) => l.ifname)), addresses };

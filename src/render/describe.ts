@@ -4,7 +4,7 @@ import type { Resource } from '../model.js';
 export function describe(r: Resource): string {
   switch (r.kind) {
     case 'address':
-      return `address ${r.attrs.address} on ${r.attrs.dev}`;
+      return `address ${r.attrs.peer ? `${String(r.attrs.address).split('/')[0]} peer ${r.attrs.peer}` : r.attrs.address} on ${r.attrs.dev}`;
     case 'route':
       return `route ${r.attrs.dst === '0.0.0.0/0' || r.attrs.dst === '::/0' ? 'default' : r.attrs.dst}${r.attrs.table === 254 ? '' : ` table ${r.attrs.table}`}${String(r.attrs.dst).includes(':') ? ' (IPv6)' : ''}`;
     case 'rule':

@@ -1,9 +1,12 @@
 // render: a plan as a person reads it, in the manner of terraform (+ create, ~ update, -/+ replace,
 // - delete) plus "adopt" for existing objects that nethost starts to manage.
-import type { AttrValue, Change, Plan } from '../model.js';
+import type { AttrChange, AttrValue, Change, Operation, Plan } from '../model.js';
+import { NETHOST_PROTO } from '../model.js';
+import { isLinkKind } from '../kinds/index.js';
 import { describe } from './describe.js';
 import { firewallDiff } from '../kinds/firewall/diff.js';
 import { kindOf } from '../kinds/index.js';
+import { printable, quote } from '../util/text.js';
 
 export interface Style {
   color: boolean;
@@ -14,13 +17,22 @@ const COLOR: Record<Change['action'], number> = { create: 32, update: 33, replac
 const WARN = '⚠';
 
 const paint = (s: Style, code: number, text: string) => (s.color ? `\x1b[${code}m${text}\x1b[0m` : text);
-const show = (v: AttrValue | undefined) => (v === undefined ? '(unknown)' : v === null ? '(none)' : Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
-const HIDDEN = new Set(['mark']);
+// Names and values come from the file and the kernel: printed with control characters escaped.
+const show = (v: AttrValue | undefined) => printable(v === undefined ? '(unknown)' : v === null ? '(none)' : Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+// `mark` (and an adopted device's `keep`, part of its alias) is shown in words by markLine; a link's
+// `addresses` are the address changes listed with it.
+const HIDDEN = new Set(['mark', 'keep', 'addresses']);
 const hidden = (c: Change, name: string) => HIDDEN.has(name) || !!kindOf(c.kind).internal?.includes(name);
 
 function title(c: Change): string {
   const r = (c.after ?? c.before)!;
-  return describe(r);
+  return printable(describe(r));
+}
+
+/** An adopted link's own ifalias, which nethost's mark replaces: worth saying, it is someone's. */
+function replacedAlias(c: Change): string | undefined {
+  const before = c.before?.attrs.mark;
+  return c.action === 'adopt' && c.id.startsWith('link:') && typeof before === 'string' && before !== '' ? quote(before) : undefined;
 }
 
 export function summarize(plan: Plan): Record<Change['action'] | 'disruptive', number> {
@@ -32,19 +44,40 @@ export function summarize(plan: Plan): Record<Change['action'] | 'disruptive', n
   return s;
 }
 
-export function renderChange(c: Change, style: Style): string[] {
+/** nethost's protocol number, as a person reads it; a route's "boot" is what iproute2 leaves unprinted. */
+const protoName = (v: AttrValue | undefined, kind: string) => (v === String(NETHOST_PROTO) ? 'nethost' : v === null || v === undefined ? (kind === 'route' ? 'boot' : '(none)') : String(v));
+
+/**
+ * The ownership mark as it changes on something nethost did not create (adopting it, or a rollback
+ * giving it back): the old alias or protocol, and what is written instead — for a link, the alias its
+ * operation writes (with the addresses an adopted device keeps).
+ */
+function markLine(c: Change, a: AttrChange, ops: Operation[]): string | undefined {
+  if (c.action === 'create' || c.action === 'delete') return undefined;
+  if (isLinkKind(c.kind)) {
+    const written = ops.find((o) => o.args[0] === 'link' && o.args[1] === 'set' && o.args.includes('alias'));
+    const after = written ? written.args[written.args.indexOf('alias') + 1] : a.after;
+    const q = (v: AttrValue | undefined) => (v === null || v === undefined || v === '' ? '(none)' : `"${printable(String(v))}"`);
+    return `alias ${q(a.before)} → ${q(after)}`;
+  }
+  return `${c.kind === 'route' ? 'proto' : 'protocol'} ${protoName(a.before, c.kind)} → ${protoName(a.after, c.kind)}`;
+}
+
+export function renderChange(c: Change, style: Style, ops: Operation[] = []): string[] {
   const lines: string[] = [];
   const sym = paint(style, COLOR[c.action], SYMBOL[c.action].padStart(3));
   let head = `${sym} ${title(c)}`;
   const notes: string[] = [];
-  if (c.action === 'adopt') notes.push('exists, not created by nethost: will be marked as managed');
-  if (c.reasons.length) notes.push(c.reasons.join('; '));
-  if (c.action === 'delete' && c.before?.attrs.mark === 'nethost:existing') notes.push('existing device: released, never deleted');
+  const alias = replacedAlias(c);
+  if (c.action === 'adopt') notes.push(`exists, not created by nethost: will be marked as managed${alias ? `, replacing its alias ${alias}` : ''}`);
+  if (c.reasons.length) notes.push(printable(c.reasons.join('; ')));
+  if (c.action === 'delete' && c.before?.attrs.mark === 'nethost:existing') notes.push('existing device: released, never deleted; the addresses it had before nethost stay');
+  if ((c.after ?? c.before)?.kind === 'route' && (c.after ?? c.before)?.attrs.mark === 'kernel') notes.push("the kernel's own route for an address: it comes and goes with it");
   if (notes.length) head += `  (${notes.join('; ')})`;
   if (c.disruptive) head += ' ' + paint(style, 31, `${WARN} ${c.action === 'delete' || c.action === 'replace' ? 'link removed or recreated' : 'link interrupted'}`);
   lines.push(head);
   if (c.kind === 'firewall') return lines.concat(firewallLines(c, style));
-  return lines.concat(attrLines(c, style));
+  return lines.concat(attrLines(c, style, ops));
 }
 
 /** Rule by rule, grouped by chain: `+` added, `-` removed. */
@@ -60,15 +93,20 @@ function firewallLines(c: Change, style: Style): string[] {
   return out;
 }
 
-function attrLines(c: Change, style: Style): string[] {
+function attrLines(c: Change, style: Style, ops: Operation[]): string[] {
   const out: string[] = [];
-  const width = Math.max(0, ...c.attrs.map((a) => a.name.length));
+  const width = Math.max(0, ...c.attrs.filter((a) => !HIDDEN.has(a.name)).map((a) => a.name.length));
   for (const a of c.attrs) {
+    if (a.name === 'mark') {
+      const line = markLine(c, a, ops);
+      if (line) out.push(`      ${line}`);
+      continue;
+    }
     if (hidden(c, a.name)) continue;
     const name = a.name.padEnd(width);
     if (c.action === 'create') {
       // The title already names it; false flags are the kernel's defaults.
-      if (a.after === false || (c.kind === 'address' && (a.name === 'dev' || a.name === 'address'))) continue;
+      if (a.after === false || (c.kind === 'address' && (a.name === 'dev' || a.name === 'address' || a.name === 'peer'))) continue;
       out.push(`      ${name} = ${show(a.after)}`);
     }
     else if (c.action === 'delete') continue;
@@ -83,7 +121,9 @@ const warningLines = (plan: Plan) =>
 export function renderPlan(plan: Plan, style: Style): string {
   if (!plan.changes.length) return [`No changes. ${plan.netns ? `Namespace ${plan.netns}` : 'The host'} matches the file.`, ...warningLines(plan)].join('\n') + '\n';
   const lines = [`nethost will make these changes${plan.netns ? ` in namespace ${plan.netns}` : ''}:`, ''];
-  for (const c of plan.changes) lines.push(...renderChange(c, style));
+  const opsOf = new Map<string, Operation[]>();
+  for (const o of plan.operations) (opsOf.get(o.resource) ?? opsOf.set(o.resource, []).get(o.resource)!).push(o);
+  for (const c of plan.changes) lines.push(...renderChange(c, style, opsOf.get(c.id)));
   const s = summarize(plan);
   lines.push('', `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete, ${s.adopt} to adopt; ${plan.operations.length} operations.`);
   if (s.disruptive) lines.push(paint(style, 31, `${WARN} ${s.disruptive} ${s.disruptive > 1 ? 'changes take a link down or recreate it' : 'change takes a link down or recreates it'}.`));
@@ -95,13 +135,9 @@ export function renderPlan(plan: Plan, style: Style): string {
 export function renderDrift(plan: Plan): string {
   const lines = plan.changes
     .map((c) => {
-      const what =
-        c.action === 'create' ? 'missing'
-        : c.action === 'delete' ? 'not in the file'
-        : c.action === 'adopt' ? 'not marked as managed'
-        : kindOf(c.kind).summarise ? kindOf(c.kind).summarise!(c)
-        : c.attrs.filter((a) => !hidden(c, a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
-      return `drift: ${describe((c.after ?? c.before)!)}: ${what}`;
+      const alias = replacedAlias(c);
+      const what = c.action === 'create' ? 'missing' : c.action === 'delete' ? 'not in the file' : c.action === 'adopt' ? `not marked as managed${alias ? ` (alias ${alias})` : ''}` : kindOf(c.kind).summarise ? kindOf(c.kind).summarise!(c) : c.attrs.filter((a) => !hidden(c, a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
+      return printable(`drift: ${describe((c.after ?? c.before)!)}: ${what}`);
     });
   return lines.join('\n') + '\n';
 }

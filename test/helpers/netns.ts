@@ -34,12 +34,14 @@ export function deleteAllNetns() {
 }
 
 /** Creates, inside `ns`, the existing devices a file declares as `kind: ethernet` (veth ends whose
- *  peers live in a sibling namespace), as a host's NICs would be there before nethost runs. */
+ *  peers live in a sibling namespace), as a host's NICs would be there before nethost runs. Those a
+ *  namespace has anyway (lo) are left as they are. */
 export function provideEthernets(ns: string, file: string, peerNs = newNetns('peer')): string {
   const doc = parse(readFileSync(file, 'utf8'));
+  const present = new Set(ipJson<any[]>(ns, 'link', 'show').map((l) => l.ifname));
   let i = 0;
   for (const [name, entry] of Object.entries<any>(doc.interfaces ?? {})) {
-    if (entry.kind !== 'ethernet') continue;
+    if (entry.kind !== 'ethernet' || present.has(name)) continue;
     ip('-n', ns, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `p${i++}`, 'netns', peerNs);
   }
   return peerNs;

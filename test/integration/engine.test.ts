@@ -28,16 +28,16 @@ function hangingSysctl(): string {
 
 const runDir = () => mkdtempSync(join(tmpdir(), 'nethost-run-'));
 
-function start(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[], env: Record<string, string>, stdin: 'ignore' | 'pipe' = 'ignore') {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, detached: true, stdio: [stdin, 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (b) => (stdout += b));
-  child.stderr.on('data', (b) => (stderr += b));
+  child.stdout!.on('data', (b) => (stdout += b));
+  child.stderr!.on('data', (b) => (stderr += b));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
-  return { child, done };
+  return { child, done, err: () => stderr };
 }
 
 async function waitFor<T>(what: string, f: () => T | undefined, limitMs = 30_000): Promise<T> {
@@ -87,6 +87,25 @@ describe('rollback re-creates what the kernel dropped', () => {
     expect(kernelState(ns)).toEqual(before);
     const drift = nethost('drift-check', tempFile('a.yaml', a), '--netns', ns);
     expect(drift.code, drift.stdout).toBe(0);
+  });
+});
+
+describe('a process that cannot start', () => {
+  it('is a failure like any other (an argument over the kernel\'s limit, E2BIG): a sentence, rolled back', async () => {
+    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/core.js');
+    const { readHostFacts } = await import('../../src/live/read.js');
+    const ns = newNetns('e2big');
+    const before = kernelState(ns);
+    const facts = await readHostFacts();
+    const desired = await loadFile(tempFile('b.yaml', 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\n'), facts);
+    const snapshot = await readLive(ns, desired, facts);
+    const plan = makePlan(desired, snapshot);
+    const huge = { resource: 'sysctl:net/ipv4/conf/br0/forwarding', action: 'update' as const, phase: 'put' as const, backend: 'sysctl', args: [`net/ipv4/conf/br0/forwarding=${'1'.repeat(200_000)}`], disruptive: false };
+    const n = plan.operations.length + 1;
+    await expect(applyPlan({ ...plan, operations: [...plan.operations, huge] }, desired, snapshot, facts)).rejects.toThrow(
+      new RegExp(`operation ${n} of ${n} failed: .*cannot run "ip": its arguments are too long for the kernel \\(E2BIG\\)\\nprevious state restored and verified`),
+    );
+    expect(kernelState(ns)).toEqual(before);
   });
 });
 
@@ -250,5 +269,66 @@ describe('the lock', () => {
     expect(user.stderr).toMatch(/permission denied \(nethost apply must run as root\)/);
     expect(user.stderr).not.toMatch(/EACCES|Code:|at .*\.js/);
     expect(links(ns).has('br9')).toBe(false);
+  });
+});
+
+describe('apply --confirm (netplan try)', () => {
+  const FILE = 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\n';
+  const prompt = /Keep these changes\? Type "yes" within \d+ s/;
+
+  it('no answer in time: rolled back and verified', async () => {
+    const ns = newNetns('try');
+    const before = kernelState(ns);
+    const { child, done } = start(['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '1'], {}, 'pipe');
+    const r = await done;
+    child.stdin?.destroy();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(prompt);
+    expect(r.stderr).toMatch(/the changes were not confirmed\nprevious state restored and verified/);
+    expect(kernelState(ns)).toEqual(before);
+  });
+
+  it('"yes": kept', async () => {
+    const ns = newNetns('tryyes');
+    const { child, done, err } = start(['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '60'], {}, 'pipe');
+    await waitFor('the prompt', () => prompt.test(err()) || undefined);
+    expect(links(ns).has('br0')).toBe(true);
+    child.stdin!.end('yes\n');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(links(ns).has('br0')).toBe(true);
+    expect(nethost('plan', tempFile('t.yaml', FILE), '--netns', ns).code).toBe(0);
+  });
+
+  it('the session drops while it waits (SIGHUP): rolled back', async () => {
+    const ns = newNetns('tryhup');
+    const before = kernelState(ns);
+    const { child, done, err } = start(['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '60'], {}, 'pipe');
+    await waitFor('the prompt', () => prompt.test(err()) || undefined);
+    process.kill(-child.pid!, 'SIGHUP');
+    const r = await done;
+    expect(r.code).toBe(129);
+    expect(r.stderr).toMatch(/interrupted by SIGHUP\nprevious state restored and verified/);
+    expect(kernelState(ns)).toEqual(before);
+  });
+});
+
+describe('on a terminal', () => {
+  // script(1) gives the command a pseudo-terminal; what is piped in is typed at its prompt.
+  const onTty = (args: string[], typed: string) => {
+    const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+    const cmd = [process.execPath, BIN, ...args].map(q).join(' ');
+    return spawnSync('sh', ['-c', `(sleep 3; printf '%s\\n' ${q(typed)}) | script -qec ${q(cmd)} /dev/null`], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  };
+  it('apply asks; anything but "yes" changes nothing, "yes" applies', () => {
+    const ns = newNetns('tty');
+    const f = tempFile('t.yaml', 'version: 1\ninterfaces:\n  br0: {kind: bridge}\n');
+    const no = onTty(['apply', f, '--netns', ns], 'y');
+    expect(no.stdout).toMatch(/Apply these changes\? Only "yes" is accepted/);
+    expect(no.stdout).toMatch(/Apply cancelled; nothing was changed/);
+    expect(links(ns).has('br0')).toBe(false);
+    const yes = onTty(['apply', f, '--netns', ns], 'yes');
+    expect(yes.stdout).toMatch(/Applied and verified/);
+    expect(links(ns).has('br0')).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ import { buildPlan } from '../../src/plan/plan.js';
 import { sysctlPath } from '../../src/kinds/sysctl.js';
 
 export const HOST = join(import.meta.dirname, '..', 'fixtures', 'host');
-export type Scenario = 'empty' | 'rich' | 'applied' | 'vx1-deleted' | 'rule6-nofamily' | 'neigh-noarp';
+export type Scenario = 'empty' | 'rich' | 'applied' | 'vx1-deleted' | 'rule6-nofamily' | 'neigh-noarp' | 'fidelity';
 
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 

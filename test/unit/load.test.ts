@@ -156,10 +156,8 @@ const BAD: Record<string, Bad> = {
     line: 3, cols: [3, 8],
     message: /"vni"/,
   },
-  // BUG (src/config/load.ts, zodDiagnostics): zod 4 issues carry no `input` unless asked to, so
-  // `issue.code === 'invalid_type' && issue.input === undefined` holds for EVERY type error: a value
-  // of the wrong type (stp: "yes") is reported as 'missing required key "stp"', at the enclosing
-  // mapping (line 4, col 5) rather than at the value (line 5, col 10).
+  // zod 4 issues carry no `input`: a value of the wrong type (stp: "yes") must still be told from a
+  // missing key (config/issues.ts looks the value up in the data), and reported at the value.
   'wrong type': {
     text: 'version: 1\ninterfaces:\n  br0:\n    kind: bridge\n    stp: "yes"\n',
     line: 5, cols: [10],

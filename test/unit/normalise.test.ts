@@ -157,24 +157,28 @@ describe('kernel-chosen objects are not state', () => {
     expect(rich.addresses.some((a) => a.startsWith('fe80::'))).toBe(true);
   });
 
-  it('proto kernel routes and the local table are not read', () => {
+  it('the local table and the link-local prefix are not read; other proto kernel routes of the main table are, as the kernel\'s (never owned)', () => {
     const r = raw('rich');
     const ids = new Set([...rich.resources.keys()]);
-    const userIds = new Set<string>();
+    let local = 0;
     let kernel = 0;
     for (const [list, fam] of [[r.routes4, 4], [r.routes6, 6]] as const)
       for (const x of list) {
         const table = x.table === undefined ? 254 : x.table === 'local' ? 255 : x.table === 'main' ? 254 : Number(x.table);
         const id = routeId(table, canonicalDestination(x.dst, fam)!, x.metric ?? (fam === 6 ? 1024 : 0));
-        if (x.protocol === 'kernel' || table === 255) {
-          kernel++;
-          if (!userIds.has(id)) expect(ids.has(id), id).toBe(false);
-        } else {
-          userIds.add(id);
-          expect(ids.has(id), id).toBe(true);
+        if (table === 255 || (x.protocol === 'kernel' && x.dst === 'fe80::/64')) {
+          local++;
+          expect(ids.has(id), id).toBe(false);
+          continue;
         }
+        expect(ids.has(id), id).toBe(true);
+        if (x.protocol !== 'kernel') continue;
+        kernel++;
+        expect(rich.resources.get(id)!.owned, id).toBe(false);
+        expect(rich.resources.get(id)!.attrs.mark, id).toBe('kernel');
       }
-    expect(kernel).toBeGreaterThan(10);
+    expect(local).toBeGreaterThan(10);
+    expect(kernel).toBeGreaterThan(5);
     expect([...ids].some((id) => id.startsWith('route:255:'))).toBe(false);
   });
 

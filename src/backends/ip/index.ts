@@ -6,17 +6,7 @@ import { NethostError } from '../../model.js';
 import type { RawLive } from '../../live/raw.js';
 import type { Backend, InvocationFailure } from '../types.js';
 import { ipArgv, run, type RunOptions } from '../../exec/run.js';
-
-/** `ip -j -batch` prints one JSON array per command, one per line. */
-export function splitBatchJson(stdout: string, expected: number): unknown[][] {
-  const out: unknown[][] = [];
-  for (const line of stdout.split('\n')) {
-    const t = line.trim();
-    if (t) out.push(JSON.parse(t));
-  }
-  if (out.length !== expected) throw new NethostError(`unexpected output from ip -batch: ${out.length} results for ${expected} commands`);
-  return out;
-}
+import { splitIpBatch } from '../../util/ip-json.js';
 
 async function ipBatchJson(netns: string | undefined, flags: string[], commands: string[]): Promise<unknown[][]> {
   const r = await run(ipArgv(netns, ...flags, '-j', '-batch', '-'), commands.join('\n') + '\n');
@@ -26,7 +16,7 @@ async function ipBatchJson(netns: string | undefined, flags: string[], commands:
       throw new NethostError(`network namespace "${netns}" does not exist (ip netns list shows the ones that do)`);
     throw new NethostError(`reading the live state failed: ${msg}`);
   }
-  return splitBatchJson(r.stdout, commands.length);
+  return splitIpBatch(r.stdout, commands.length);
 }
 
 export type IpRaw = Pick<RawLive, 'links' | 'routes4' | 'routes6' | 'rules4' | 'rules6' | 'neighbors'>;

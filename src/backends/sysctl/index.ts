@@ -37,6 +37,22 @@ export const sysctlKeys = (...states: (DesiredState | undefined)[]) => [
   ...new Set(states.flatMap((s) => (s ? [...s.resources.values()].filter((r) => r.kind === 'sysctl').map((r) => String(r.attrs.key)) : []))),
 ];
 
+/** Bytes of `key=value` arguments per `sysctl -w` process (Linux allows ~2 MB in all, 128 KB per argument). */
+const ARGV_BUDGET = 256 * 1024;
+
+/** Consecutive runs of operations whose arguments add up to less than `budget` bytes (at least one each). */
+export function chunkByBytes<T extends { args: string[] }>(ops: T[], budget: number): T[][] {
+  const out: T[][] = [];
+  let bytes = 0;
+  for (const op of ops) {
+    const size = op.args.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+    if (!out.length || bytes + size > budget) (out.push([]), (bytes = 0));
+    out[out.length - 1].push(op);
+    bytes += size;
+  }
+  return out;
+}
+
 const sysctlArgv = (netns: string | undefined, args: string[]) => inNetns(netns, ['sysctl', '-q', '-w', ...args]);
 
 export const sysctlBackend: Backend = {
@@ -48,11 +64,19 @@ export const sysctlBackend: Backend = {
   groupKey: () => '',
   command: (op, netns) => sysctlArgv(netns, op.args),
   async run(ops, netns, control) {
-    const r = await run(sysctlArgv(netns, ops.flatMap((o) => o.args)), control);
-    if (r.stopped) return { index: 0, message: 'stopped', tookEffect: 'prefix', stopped: true };
-    if (r.code === 0 && !r.stderr.trim()) return undefined;
-    const index = Math.max(0, ops.findIndex((o) => r.stderr.includes(o.args[0].split('=')[0].replace(/\//g, '.'))));
-    // sysctl -w goes on after a key it cannot write: any of the others may have taken effect.
-    return { index, message: r.stderr.trim() || `sysctl exited ${r.code}`, tookEffect: 'prefix' };
+    // Chunks well under the kernel's argument limit (a value may be 4 KB, a file may hold thousands).
+    let start = 0;
+    for (const chunk of chunkByBytes(ops, ARGV_BUDGET)) {
+      const end = start + chunk.length;
+      const r = await run(sysctlArgv(netns, chunk.flatMap((o) => o.args)), control);
+      if (r.stopped) return { index: start, message: 'stopped', tookEffect: 'prefix', stopped: true };
+      if (r.code !== 0 || r.stderr.trim()) {
+        const i = Math.max(0, chunk.findIndex((o) => r.stderr.includes(o.args[0].split('=')[0].replace(/\//g, '.'))));
+        // sysctl -w goes on after a key it cannot write: any of the others may have taken effect.
+        return { index: start + i, message: r.stderr.trim() || `sysctl exited ${r.code}`, tookEffect: 'prefix' };
+      }
+      start = end;
+    }
+    return undefined;
   },
 };

@@ -58,7 +58,10 @@ export const bond = defineLinkKind({
     const live = ctx.live?.resources.get(linkId(name));
     if (!live || live.attrs.mode === desired.attrs.mode) return undefined;
     const livePorts = [...(ctx.live?.resources.values() ?? [])].filter((r) => r.attrs.master === name).map((r) => r.id.slice(5));
-    const wanted = [...(ctx.desired?.resources.values() ?? [])].filter((r) => r.attrs.master === name).map((r) => r.id.slice(5));
+    // Re-added in the file's order: the first port up becomes the active one where primary is unset.
+    const wanted = Array.isArray(desired.attrs.ports)
+      ? (desired.attrs.ports as string[])
+      : [...(ctx.desired?.resources.values() ?? [])].filter((r) => r.attrs.master === name).map((r) => r.id.slice(5));
     const ops: OpSpec[] = [];
     for (const p of livePorts) ops.push({ backend: 'ip', args: ['link', 'set', 'dev', p, 'nomaster'], disruptive: true });
     ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'down'], disruptive: true });

@@ -3,24 +3,90 @@
 // its own: how to recognise it in `ip -j -d link`, its attributes, and how to create it.
 import { z } from 'zod';
 import type { AttrChange, Attrs, Dependency, Diagnostic, Resource } from '../../model.js';
+import type { LiveState } from '../../model.js';
 import { isNethostAlias, NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../../model.js';
 import type { RawLink } from '../../live/raw.js';
 import type { HostFacts, LinkKind, OpContext, OpSpec } from '../types.js';
-import { canonicalMac } from '../../util/net.js';
-import { ifname, macAddress, cidrList } from '../fields.js';
+import { canonicalIp, canonicalMac } from '../../util/net.js';
+import { ifname, macAddress, text } from '../fields.js';
+import { addressEntryProblem, type AddressEntry } from '../address.js';
 import { guardSchema } from '../firewall/schema.js';
 import { FIREWALL_ID } from '../firewall/id.js';
 
 export const linkId = (name: string) => `link:${name}`;
 
-export const COMMON_ATTRS = ['mark', 'mtu', 'mac', 'state', 'master'] as const;
+/** `keep` is part of the ifalias on an existing device (see parseLinkMark): written with the mark. */
+export const COMMON_ATTRS = ['mark', 'keep', 'mtu', 'mac', 'state', 'master'] as const;
+
+/** The kernel's IFALIASZ is 256 bytes with the terminating NUL. */
+const IFALIAS_MAX = 255;
+const KEEP = ';keep=';
+
+/**
+ * The ifalias of a link as ownership: `nethost` (created by nethost), `nethost:existing` (an existing
+ * device it adopted), or someone else's text. An adopted device's alias also records the addresses it
+ * had when nethost adopted it, which are never nethost's: `nethost:existing;keep=198.51.100.1,2001:db8::1`,
+ * or `nethost:existing;keep=all` when the list does not fit in an alias (then every address stays).
+ * Any other text after `nethost:existing` is read as `keep=all`: an alias nethost cannot read keeps everything.
+ */
+export function parseLinkMark(ifalias: string | undefined): { mark: string | null; keep: string[] | 'all' | null } {
+  if (ifalias === undefined || ifalias === '') return { mark: null, keep: null };
+  if (!ifalias.startsWith(NETHOST_ALIAS_EXISTING)) return { mark: ifalias, keep: null };
+  const rest = ifalias.slice(NETHOST_ALIAS_EXISTING.length);
+  if (rest === '') return { mark: NETHOST_ALIAS_EXISTING, keep: [] };
+  if (!rest.startsWith(KEEP) || rest === `${KEEP}all`) return { mark: NETHOST_ALIAS_EXISTING, keep: 'all' };
+  const ips = rest.slice(KEEP.length).split(',').map((s) => canonicalIp(s)?.ip);
+  if (ips.some((ip) => ip === undefined)) return { mark: NETHOST_ALIAS_EXISTING, keep: 'all' };
+  return { mark: NETHOST_ALIAS_EXISTING, keep: ips as string[] };
+}
+
+/** The alias that records an adopted device's own addresses (the inverse of parseLinkMark). */
+export function existingMark(keep: readonly string[] | 'all'): string {
+  if (keep === 'all') return `${NETHOST_ALIAS_EXISTING}${KEEP}all`;
+  if (!keep.length) return NETHOST_ALIAS_EXISTING;
+  const text = `${NETHOST_ALIAS_EXISTING}${KEEP}${keep.join(',')}`;
+  return Buffer.byteLength(text) <= IFALIAS_MAX ? text : `${NETHOST_ALIAS_EXISTING}${KEEP}all`;
+}
+
+/** Local addresses of `dev` that are not nethost's, in the live state: what an adopted device keeps. */
+const foreignAddressesMemo = new WeakMap<LiveState, Map<string, string[]>>();
+function foreignAddresses(dev: string, live: LiveState | undefined): string[] | 'all' {
+  if (!live) return 'all'; // planned without the live state: what the device has is unknown, so all of it stays
+  let byDev = foreignAddressesMemo.get(live);
+  if (!byDev) {
+    byDev = new Map();
+    for (const r of live.resources.values()) {
+      if (r.kind !== 'address' || r.owned) continue;
+      const d = String(r.attrs.dev);
+      const ip = String(r.attrs.address).slice(0, String(r.attrs.address).lastIndexOf('/'));
+      const list = byDev.get(d);
+      if (!list) byDev.set(d, [ip]);
+      else if (!list.includes(ip)) list.push(ip);
+    }
+    foreignAddressesMemo.set(live, byDev);
+  }
+  return byDev.get(dev) ?? [];
+}
 
 /** Fields every `interfaces.NAME` entry may carry besides its kind's own. */
 export const commonLinkFields = {
   mtu: z.number().int().min(68).max(65535).optional().describe('MTU in bytes'),
   mac: macAddress.optional().describe('MAC address (any case, : or - separated)'),
   state: z.enum(['up', 'down']).default('up').describe('administrative state; default up'),
-  addresses: cidrList.optional().describe('static addresses in CIDR form; IPv4 and IPv6'),
+  addresses: z
+    .array(
+      z
+        .union([
+          text,
+          z.object({ address: text.describe('the local address (without prefix length when a peer is given)'), peer: text.optional().describe('the other end: PEER[/LEN], as ip addr … peer') }).strict(),
+        ])
+        .superRefine((e, ctx) => {
+          const problem = addressEntryProblem(e as AddressEntry);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+    )
+    .optional()
+    .describe('static addresses: "ADDRESS/LEN", "ADDRESS peer PEER[/LEN]" or {address, peer}; IPv4 and IPv6. Absent: left as they are; [] none'),
   guard: guardSchema.optional(),
 };
 
@@ -59,12 +125,14 @@ export interface LinkSpec {
 }
 
 function liveCommon(raw: RawLink): Attrs {
+  const { mark, keep } = parseLinkMark(raw.ifalias);
   return {
     mtu: raw.mtu,
     mac: raw.address ? canonicalMac(raw.address) ?? raw.address : undefined,
     state: raw.flags.includes('UP') ? 'up' : 'down',
     master: raw.master ?? null,
-    mark: raw.ifalias ?? null,
+    mark,
+    keep,
   };
 }
 
@@ -111,6 +179,9 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
         state: entry.state ?? 'up',
         ...own.attrs,
       };
+      // The file's order of ports, which the plan keeps when enslaving them (never compared: the kernel
+      // numbers ports as they join, and a later order is not worth re-enslaving for).
+      if (isMaster && entry.ports?.length) attrs.ports = [...entry.ports];
       // A guarded port comes up only once its guard is loaded (fail closed).
       const deps = [...(own.deps ?? []), ...(entry.guard ? [{ id: FIREWALL_ID, via: 'guard', mode: 'order' as const }] : [])];
       return { attrs, deps, diagnostics: own.diagnostics };
@@ -175,6 +246,13 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       for (const c of changes) {
         if ((COMMON_ATTRS as readonly string[]).includes(c.name)) common[c.name] = c.after;
         else own[c.name] = c.after;
+      }
+      if (common.mark !== undefined || common.keep !== undefined) {
+        // Adopting an existing device records what it has now (a snapshot being restored says it itself).
+        const mark = desired.attrs.mark;
+        const keep = desired.attrs.keep;
+        common.mark = mark === NETHOST_ALIAS_EXISTING ? existingMark(Array.isArray(keep) ? (keep as string[]) : keep === 'all' ? 'all' : foreignAddresses(name, ctx.live)) : mark;
+        delete common.keep;
       }
       const ops: OpSpec[] = [];
       const downFirst = common.state === 'down';

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { HostFacts } from '../types.js';
 import type { Diagnostic } from '../../model.js';
 import { defineLinkKind } from './common.js';
+import { account } from '../fields.js';
+import { quote } from '../../util/text.js';
 
 // Owners are compared as numeric ids: `ip` prints a name when it can resolve one, a number otherwise.
 function resolve(v: string | number | undefined, table: Record<string, number>): number | null | undefined {
@@ -15,8 +17,8 @@ function tuntap(kind: 'tap' | 'tun') {
   return defineLinkKind({
     configKind: kind,
     fields: {
-      user: z.union([z.string().regex(/^[A-Za-z0-9_.-]+$/), z.number().int().min(0)]).optional().describe('owner (name or uid)'),
-      group: z.union([z.string().regex(/^[A-Za-z0-9_.-]+$/), z.number().int().min(0)]).optional().describe('group (name or gid)'),
+      user: account('user').optional().describe('owner (name or uid)'),
+      group: account('group').optional().describe('group (name or gid)'),
       multi_queue: z.boolean().optional().describe('IFF_MULTI_QUEUE; default false'),
     },
     matches: (l) => l.linkinfo?.info_kind === 'tun' && l.linkinfo?.info_data?.type === kind,
@@ -26,9 +28,9 @@ function tuntap(kind: 'tap' | 'tun') {
       const user = resolve(e.user, facts.users);
       const group = resolve(e.group, facts.groups);
       if (user === undefined)
-        diagnostics.push({ severity: 'error', message: `no such user "${e.user}" on this host`, hint: 'write an existing user name or a numeric uid', path: ['interfaces', name, 'user'] });
+        diagnostics.push({ severity: 'error', message: `no such user ${quote(e.user)} on this host`, hint: 'write an existing user name or a numeric uid', path: ['interfaces', name, 'user'] });
       if (group === undefined)
-        diagnostics.push({ severity: 'error', message: `no such group "${e.group}" on this host`, hint: 'write an existing group name or a numeric gid', path: ['interfaces', name, 'group'] });
+        diagnostics.push({ severity: 'error', message: `no such group ${quote(e.group)} on this host`, hint: 'write an existing group name or a numeric gid', path: ['interfaces', name, 'group'] });
       return { attrs: { user: user ?? null, group: group ?? null, multi_queue: e.multi_queue ?? false }, diagnostics };
     },
     liveAttrs: (l, facts) => {

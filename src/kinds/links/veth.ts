@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { ifname, token } from '../fields.js';
+import { ifname, netnsName } from '../fields.js';
 import { defineLinkKind, linkId } from './common.js';
 
 export const veth = defineLinkKind({
   configKind: 'veth',
   fields: {
     peer: ifname.describe('name of the other end'),
-    peer_netns: token.optional().describe('named network namespace the other end is moved into'),
+    peer_netns: netnsName.optional().describe('named network namespace the other end is moved into'),
   },
   matches: (l) => l.linkinfo?.info_kind === 'veth',
   immutable: ['peer', 'peer_netns'],
