@@ -86,10 +86,10 @@ function firewallLines(c: Change, style: Style): string[] {
   for (const d of firewallDiff(c.before?.attrs, c.after?.attrs)) {
     const note = d.chainChange === 'created' ? ' (new chain)' : d.chainChange === 'deleted' ? ' (chain removed)' : d.chainChange === 'changed' ? ` (${d.header?.before || 'regular'} → ${d.header?.after || 'regular'})` : '';
     out.push(`      chain ${d.table} nethost ${d.chain}${note}`);
-    for (const l of d.lines) out.push(`        ${paint(style, l.op === '+' ? 32 : 31, l.op)} ${l.rule}`);
+    for (const l of d.lines) out.push(`        ${paint(style, l.op === "+" ? 32 : 31, l.op)} ${printable(l.rule)}`);
   }
   const others = (c.before?.attrs.others as string[] | undefined) ?? [];
-  if (c.after && others.length) for (const o of others) out.push(`        ${paint(style, 31, '-')} ${o}`);
+  if (c.after && others.length) for (const o of others) out.push(`        ${paint(style, 31, "-")} ${printable(o)}`);
   return out;
 }
 
