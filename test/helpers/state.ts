@@ -6,7 +6,7 @@ import { ipJson } from './netns.js';
 /** nethost's nft tables as nft lists them, without counter values (read with nft directly). */
 export function nftTables(ns: string): string {
   const tables = execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'], { encoding: 'utf8' }).split('\n').filter((l) => / nethost$/.test(l));
-  return tables.map((t) => execFileSync('ip', ['netns', 'exec', ns, 'nft', '-s', 'list', ...t.split(' ').slice(1)], { encoding: 'utf8' })).join('');
+  return tables.map((t) => execFileSync('ip', ['netns', 'exec', ns, 'nft', '-s', 'list', ...t.split(' ')], { encoding: 'utf8' })).join('');
 }
 
 export function kernelState(ns: string) {
