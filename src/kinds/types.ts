@@ -8,6 +8,8 @@ export interface HostFacts {
   groups: Record<string, number>;
   /** Routing table names from /etc/iproute2/rt_tables (main, default and local are always known). */
   tables: Record<string, number>;
+  /** Protocol names from /etc/iproute2/rt_protos(.d): `ip -j` prints a named number by its name. */
+  protos?: Record<string, number>;
   /** Protocol names from /etc/protocols (what nft prints for a protocol number). */
   protocols?: Record<string, number>;
 }

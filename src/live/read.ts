@@ -1,6 +1,6 @@
 // live: the effectful edge that reads the host, through the backends (src/backends/), plus the host
 // facts the pure core needs (user, group and routing-table names).
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { RawLive } from './raw.js';
 import type { HostFacts } from '../kinds/types.js';
 import type { ReadContext } from '../backends/types.js';
@@ -45,7 +45,20 @@ function parseProtocols(text: string): Record<string, number> {
 
 const readOr = (p: string) => readFile(p, 'utf8').catch(() => '');
 
+/** A file of iproute2's with its `.d` directory (`NAME.d/*.conf`), as ip reads them. */
+async function withConfDir(path: string): Promise<string> {
+  const names = await readdir(`${path}.d`).catch(() => [] as string[]);
+  const parts = await Promise.all([readOr(path), ...names.filter((n) => n.endsWith('.conf')).sort().map((n) => readOr(`${path}.d/${n}`))]);
+  return parts.join('\n');
+}
+
 export async function readHostFacts(): Promise<HostFacts> {
-  const [passwd, group, tables, protocols] = await Promise.all([readOr('/etc/passwd'), readOr('/etc/group'), readOr('/etc/iproute2/rt_tables'), readOr('/etc/protocols')]);
-  return { users: parseIdFile(passwd), groups: parseIdFile(group), tables: parseTables(tables), protocols: parseProtocols(protocols) };
+  const [passwd, group, tables, protos, protocols] = await Promise.all([
+    readOr('/etc/passwd'),
+    readOr('/etc/group'),
+    withConfDir('/etc/iproute2/rt_tables'),
+    withConfDir('/etc/iproute2/rt_protos'),
+    readOr('/etc/protocols'),
+  ]);
+  return { users: parseIdFile(passwd), groups: parseIdFile(group), tables: parseTables(tables), protos: parseTables(protos), protocols: parseProtocols(protocols) };
 }
