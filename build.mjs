@@ -62,6 +62,8 @@ if (lives.length && plans < lives.length) throw new Error(`code-cache warm-up ma
 const write = process.stdout.write;
 process.stdout.write = () => true; // the warm-up's command output is not the build's
 try {
+  // oclif's flush waits on stdout's drain once per run: one listener per example, harmless here.
+  process.stdout.setMaxListeners(examples.length + 10);
   for (const f of examples) await bundle.exports.main(new URL('./bin/run.js', import.meta.url).href, ['validate', f]);
 } finally {
   process.stdout.write = write;

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what nethost and its tests need on a fresh Debian machine (idempotent): the tools nethost
-# drives (iproute2, procps' sysctl), what the tests use (ping), and the npm packages.
+# drives (iproute2, procps' sysctl, nftables), what the tests use (ping, tcpdump), and the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for p in iproute2 procps iputils-ping kmod; do
+for p in iproute2 procps iputils-ping kmod nftables tcpdump; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 # Open vSwitch for the OVS tests, which start private instances in their own namespaces: the

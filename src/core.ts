@@ -38,8 +38,10 @@ export function planChanges(desired: DesiredState, live: LiveState, opts: DiffOp
 /** Desired vs live → an ordered plan; problems only the live state reveals stop it here. */
 export function makePlan(desired: DesiredState, live: LiveState): Plan {
   const problems = checkAgainstLive(desired, live);
-  if (problems.length) throw new NethostError(`${desired.file} cannot be applied here`, problems);
-  return planChanges(desired, live);
+  const errors = problems.filter((d) => d.severity === 'error');
+  if (errors.length) throw new NethostError(`${desired.file} cannot be applied here`, problems);
+  const plan = planChanges(desired, live);
+  return problems.length ? { ...plan, warnings: problems } : plan;
 }
 
 /** Starts reading the live state at once, so that it overlaps loading the file. */

@@ -92,6 +92,8 @@ export interface Plan {
   /** Objects others added where nethost manages, that it leaves alone (a foreign port on its bridge):
    *  drift to report, never to change. */
   leftAlone?: string[];
+  /** What the live state says the operator should know (a sysctl the rules need, another table's drop policy). */
+  warnings?: Diagnostic[];
 }
 
 export interface Diagnostic {

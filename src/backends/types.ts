@@ -57,4 +57,6 @@ export interface Backend {
   /** `--script` lines for one invocation, when it is not one command per operation (an OVSDB
    *  transaction); default: `command` of each, shell-quoted. */
   script?(ops: Operation[], netns: string | undefined, options?: BackendOptions): string[];
+  /** What that command reads on stdin, if anything (`nft -f -`): `--script` writes it as a here-document. */
+  input?(op: Operation): string;
 }

@@ -37,7 +37,7 @@ export default class Apply extends NethostCommand {
       if (flags.yes) return true;
       if (!process.stdin.isTTY) {
         process.stderr.write('nethost: no terminal to confirm on; re-run with --yes to apply without asking\n');
-        this.exit(1);
+        await this.exitWhenWritten(1);
       }
       const rl = createPromisesInterface({ input: process.stdin, output: process.stderr });
       const answer = await rl.question('\nApply these changes? Only "yes" is accepted: ');

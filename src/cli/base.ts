@@ -72,16 +72,27 @@ export function errorJson(e: NethostError) {
 export abstract class NethostCommand extends Command {
   protected json = false;
 
+  private writes: Promise<void>[] = [];
+
   out(text: string) {
-    process.stdout.write(text);
+    this.writes.push(new Promise((resolve) => process.stdout.write(text, () => resolve())));
+  }
+
+  /**
+   * Exits with `code` once everything written has reached the pipe: a pipe's writes are queued
+   * when it is full, and exiting drops the queue (a large `plan --json | jq` came out cut).
+   */
+  protected async exitWhenWritten(code: number): Promise<never> {
+    await Promise.all([...this.writes, new Promise<void>((r) => process.stderr.write('', () => r()))]);
+    this.exit(code);
   }
 
   /** Prints an error the operator can act on and exits 1 (never a stack trace for expected failures). */
-  protected fail(e: unknown): never {
+  protected async fail(e: unknown): Promise<never> {
     if (e instanceof NethostError) {
       if (this.json) this.out(toJson(errorJson(e)) + '\n');
       else process.stderr.write(errorText(e));
-      this.exit(e.exitCode);
+      return this.exitWhenWritten(e.exitCode);
     }
     throw e;
   }

@@ -23,6 +23,6 @@ export default class DriftCheck extends NethostCommand {
       if (interrupted) this.out(`drift: ${interrupted}\n`);
       if (plan.changes.length || plan.leftAlone?.length) this.out(renderDrift(plan));
     }
-    if (!inSync) this.exit(2);
+    if (!inSync) await this.exitWhenWritten(2);
   }
 }

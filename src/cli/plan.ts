@@ -30,6 +30,6 @@ export default class PlanCommand extends NethostCommand {
       const { renderPlan } = await import('../render/human.js');
       this.out(renderPlan(plan, { color: useColor() }));
     }
-    if (plan.changes.length) this.exit(2);
+    if (plan.changes.length) await this.exitWhenWritten(2);
   }
 }

@@ -1,9 +1,9 @@
 // config: YAML text → DesiredState, with every error tied to file:line:col and a hint.
 // Pure: the caller reads the file and the host facts.
 import { z } from 'zod';
-import type { Diagnostic, DesiredState, Resource, SourceRef } from '../model.js';
+import type { Diagnostic, DesiredState, LiveState, Resource, SourceRef } from '../model.js';
 import { NETHOST_ALIAS_EXISTING } from '../model.js';
-import { LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
+import { kindOf, LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
 import type { HostFacts, LinkKind } from '../kinds/types.js';
 import { linkId } from '../kinds/links/common.js';
 import { addressResource, coveredPrefix, localIp, splitAddressEntry, addressKey, type AddressEntry } from '../kinds/address.js';
@@ -162,16 +162,17 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
   }
 
   // Sections (routes need addresses, rules need routes)
+  const entries = new Map([...valid].map(([name, v]) => [name, v.entry]));
   for (const kind of SECTION_KINDS) {
     const section = data[kind.section];
-    if (section === undefined) continue;
-    const parsed = kind.schema.safeParse(section);
+    if (section === undefined && !kind.readsInterfaces) continue;
+    const parsed = section === undefined ? { success: true as const, data: undefined } : kind.schema.safeParse(section);
     if (!parsed.success) {
-      const entryShape = 'element' in kind.schema ? shapeKeys((kind.schema as z.ZodArray<z.ZodObject>).element) : [];
+      const entryShape = 'element' in kind.schema ? shapeKeys((kind.schema as z.ZodArray<z.ZodObject>).element) : shapeKeys(kind.schema);
       diagnostics.push(...zodDiagnostics(parsed.error, kind.schema, section, [kind.section], entryShape, at));
       continue;
     }
-    const r = kind.fromConfig(parsed.data, at, resources, facts);
+    const r = kind.fromConfig(parsed.data, at, resources, facts, entries);
     diagnostics.push(...r.diagnostics);
     r.resources.forEach(add);
   }
@@ -283,7 +284,7 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
 }
 
 /** Checks only the live state can answer: a device the file says exists, a name taken by another kind. */
-export function checkAgainstLive(desired: DesiredState, live: { resources: Map<string, Resource>; addresses: string[] }): Diagnostic[] {
+export function checkAgainstLive(desired: DesiredState, live: LiveState): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const r of desired.resources.values()) {
     if (!r.id.startsWith('link:')) continue;
@@ -295,6 +296,7 @@ export function checkAgainstLive(desired: DesiredState, live: { resources: Map<s
       out.push({ severity: 'error', message: `"${name}" exists as a ${l.kind} that nethost did not create, but the file says ${r.kind}`, hint: `write kind: ethernet to manage it as it is, or choose another name`, source: r.source });
     }
   }
+  for (const r of desired.resources.values()) out.push(...(kindOf(r.kind).checkLive?.(r, desired, live) ?? []));
   for (const r of desired.resources.values()) {
     if (r.kind !== 'route') continue;
     const conflict = kernelRouteConflict(r, live.resources.get(r.id));

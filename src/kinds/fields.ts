@@ -38,7 +38,6 @@ export const cidr = text.refine((s) => parseCidr(s) !== undefined, {
   message: 'not an address with prefix length; write e.g. 192.0.2.1/24 or 2001:db8::1/64',
 });
 
-export const cidrList = z.array(cidr);
 
 export const macAddress = text.refine((s) => canonicalMac(s) !== undefined, {
   message: 'not a MAC address; write six hex pairs, e.g. 02:00:00:00:00:01',

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AttrChange, AttrValue, Attrs, Dependency, DesiredState, Diagnostic, LiveState, Operation, Resource, SourceRef } from '../model.js';
+import type { AttrChange, AttrValue, Attrs, Change, Dependency, DesiredState, Diagnostic, LiveState, Operation, Resource, SourceRef } from '../model.js';
 import type { RawLink, RawLive } from '../live/raw.js';
 
 /** Facts from the edges that the pure core needs to canonicalise values (user and group ids). */
@@ -8,6 +8,10 @@ export interface HostFacts {
   groups: Record<string, number>;
   /** Routing table names from /etc/iproute2/rt_tables (main, default and local are always known). */
   tables: Record<string, number>;
+  /** Protocol names from /etc/iproute2/rt_protos(.d): `ip -j` prints a named number by its name. */
+  protos?: Record<string, number>;
+  /** Protocol names from /etc/protocols (what nft prints for a protocol number). */
+  protocols?: Record<string, number>;
 }
 
 export const EMPTY_FACTS: HostFacts = { users: {}, groups: {}, tables: {} };
@@ -43,6 +47,12 @@ export interface ResourceKind {
   /** For a live object absent from the file and not nethost's: words to report it as drift that is
    *  left alone (a foreign port on a bridge nethost manages), or undefined when it is expected. */
   leftAlone?(live: Resource, desired: DesiredState): string | undefined;
+  /** Attributes only one side carries for the engine's own use (never compared, never shown). */
+  internal?: readonly string[];
+  /** A change in a few words, where listing attributes would not say it (the firewall: rule by rule). */
+  summarise?(c: Change): string;
+  /** Checks of a desired resource that only the live state can answer (errors and warnings). */
+  checkLive?(desired: Resource, state: DesiredState, live: LiveState): Diagnostic[];
 }
 
 export interface OpContext {
@@ -75,8 +85,11 @@ export interface SectionKind extends ResourceKind {
   section: string;
   /** Schema of the whole section. */
   schema: z.ZodType;
-  /** `at(path, true)` locates the key of the last step rather than its value. */
-  fromConfig(section: any, at: (path: (string | number)[], key?: boolean) => SourceRef | undefined, desired: Map<string, Resource>, facts: HostFacts): {
+  /** Also run without its section: it reads a field of each interface (the firewall: `guard`). */
+  readsInterfaces?: boolean;
+  /** `at(path, true)` locates the key of the last step rather than its value. `interfaces`: the
+   *  file's valid interface entries by name (parsed), for kinds with `readsInterfaces`. */
+  fromConfig(section: any, at: (path: (string | number)[], key?: boolean) => SourceRef | undefined, desired: Map<string, Resource>, facts: HostFacts, interfaces?: ReadonlyMap<string, any>): {
     resources: Resource[];
     diagnostics: Diagnostic[];
   };

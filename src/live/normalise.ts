@@ -1,12 +1,22 @@
 // live: raw iproute2 JSON → LiveState in canonical form. Pure.
 import type { LiveState, Resource } from '../model.js';
+import { NETHOST_PROTO } from '../model.js';
 import type { RawLive } from './raw.js';
 import type { HostFacts } from '../kinds/types.js';
 import { LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
 import { address } from '../kinds/address.js';
 import { canonicalIp } from '../util/net.js';
 
-export function normaliseLive(raw: RawLive, facts: HostFacts, netns?: string): LiveState {
+/** `ip -j` prints a protocol number that rt_protos names by its name: nethost's mark is the number. */
+function numericMarks(raw: RawLive, facts: HostFacts): RawLive {
+  const names = Object.entries(facts.protos ?? {}).filter(([, n]) => n === NETHOST_PROTO).map(([name]) => name);
+  if (!names.length) return raw;
+  const fix = <T extends { protocol?: string }>(list: T[]) => list.map((x) => (x.protocol !== undefined && names.includes(x.protocol) ? { ...x, protocol: String(NETHOST_PROTO) } : x));
+  return { ...raw, routes4: fix(raw.routes4), routes6: fix(raw.routes6), rules4: fix(raw.rules4), rules6: fix(raw.rules6), neighbors: fix(raw.neighbors) };
+}
+
+export function normaliseLive(given: RawLive, facts: HostFacts, netns?: string): LiveState {
+  const raw = numericMarks(given, facts);
   const resources = new Map<string, Resource>();
   // Each live link belongs to the first kind that claims it (the registry keeps `ethernet` last).
   const byKind = new Map<string, RawLive['links']>();

@@ -1,6 +1,6 @@
 // live: the effectful edge that reads the host, through the backends (src/backends/), plus the host
 // facts the pure core needs (user, group and routing-table names).
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { RawLive } from './raw.js';
 import type { HostFacts } from '../kinds/types.js';
 import type { ReadContext } from '../backends/types.js';
@@ -33,9 +33,32 @@ function parseTables(text: string): Record<string, number> {
   return out;
 }
 
+/** /etc/protocols: `name number aliases…` (nft prints a protocol number by this name). */
+function parseProtocols(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z0-9][\w.+-]*)\s+(\d+)/.exec(line);
+    if (m && !(m[1] in out)) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
 const readOr = (p: string) => readFile(p, 'utf8').catch(() => '');
 
+/** A file of iproute2's with its `.d` directory (`NAME.d/*.conf`), as ip reads them. */
+async function withConfDir(path: string): Promise<string> {
+  const names = await readdir(`${path}.d`).catch(() => [] as string[]);
+  const parts = await Promise.all([readOr(path), ...names.filter((n) => n.endsWith('.conf')).sort().map((n) => readOr(`${path}.d/${n}`))]);
+  return parts.join('\n');
+}
+
 export async function readHostFacts(): Promise<HostFacts> {
-  const [passwd, group, tables] = await Promise.all([readOr('/etc/passwd'), readOr('/etc/group'), readOr('/etc/iproute2/rt_tables')]);
-  return { users: parseIdFile(passwd), groups: parseIdFile(group), tables: parseTables(tables) };
+  const [passwd, group, tables, protos, protocols] = await Promise.all([
+    readOr('/etc/passwd'),
+    readOr('/etc/group'),
+    withConfDir('/etc/iproute2/rt_tables'),
+    withConfDir('/etc/iproute2/rt_protos'),
+    readOr('/etc/protocols'),
+  ]);
+  return { users: parseIdFile(passwd), groups: parseIdFile(group), tables: parseTables(tables), protos: parseTables(protos), protocols: parseProtocols(protocols) };
 }

@@ -7,6 +7,7 @@
 // empty.
 import type { Change, LiveState, Plan, Resource } from '../model.js';
 import { describe } from '../render/describe.js';
+import { kindOf } from '../kinds/index.js';
 
 /** Plan ids, closed over "depends on" in each state given (any kind of dependency). */
 export function restoreScope(ids: Iterable<string>, ...states: LiveState[]): Set<string> {
@@ -72,7 +73,9 @@ export function restoreReport(remaining: Change[], snapshot: LiveState, now: Liv
     const r = (c.after ?? c.before)!;
     if (c.action === 'create') return `${describe(r)} is missing`;
     if (c.action === 'delete') return `${describe(r)} is still there`;
-    const attrs = c.attrs.map((a) => `${a.name} ${show(a.before)} (snapshot: ${show(a.after)})`);
+    const kind = kindOf(r.kind);
+    if (kind.summarise) return `${describe(r)}: ${kind.summarise(c)} (to get back to the snapshot)`;
+    const attrs = c.attrs.filter((a) => !kind.internal?.includes(a.name)).map((a) => `${a.name} ${show(a.before)} (snapshot: ${show(a.after)})`);
     return `${describe(r)}: ${attrs.join(', ') || c.reasons.join('; ') || c.action}`;
   });
   const leftAlone: string[] = [];

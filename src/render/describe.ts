@@ -17,6 +17,8 @@ export function describe(r: Resource): string {
       return `OVS port ${r.id.slice(9)}${r.attrs.bridge ? ` on ${r.attrs.bridge}` : ''}`;
     case 'ovs-device':
       return `kernel device of OVS bridge ${r.id.slice(11)}`;
+    case 'firewall':
+      return 'firewall (nft tables inet nethost, bridge nethost)';
     default:
       return `${r.kind} ${r.id.slice(r.id.indexOf(':') + 1)}`;
   }

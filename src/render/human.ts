@@ -4,6 +4,8 @@ import type { AttrChange, AttrValue, Change, Operation, Plan } from '../model.js
 import { NETHOST_PROTO } from '../model.js';
 import { isLinkKind } from '../kinds/index.js';
 import { describe } from './describe.js';
+import { firewallDiff } from '../kinds/firewall/diff.js';
+import { kindOf } from '../kinds/index.js';
 import { printable, quote } from '../util/text.js';
 
 export interface Style {
@@ -20,6 +22,7 @@ const show = (v: AttrValue | undefined) => printable(v === undefined ? '(unknown
 // `mark` (and an adopted device's `keep`, part of its alias) is shown in words by markLine; a link's
 // `addresses` are the address changes listed with it.
 const HIDDEN = new Set(['mark', 'keep', 'addresses']);
+const hidden = (c: Change, name: string) => HIDDEN.has(name) || !!kindOf(c.kind).internal?.includes(name);
 
 function title(c: Change): string {
   const r = (c.after ?? c.before)!;
@@ -73,7 +76,21 @@ export function renderChange(c: Change, style: Style, ops: Operation[] = []): st
   if (notes.length) head += `  (${notes.join('; ')})`;
   if (c.disruptive) head += ' ' + paint(style, 31, `${WARN} ${c.action === 'delete' || c.action === 'replace' ? 'link removed or recreated' : 'link interrupted'}`);
   lines.push(head);
+  if (c.kind === 'firewall') return lines.concat(firewallLines(c, style));
   return lines.concat(attrLines(c, style, ops));
+}
+
+/** Rule by rule, grouped by chain: `+` added, `-` removed. */
+function firewallLines(c: Change, style: Style): string[] {
+  const out: string[] = [];
+  for (const d of firewallDiff(c.before?.attrs, c.after?.attrs)) {
+    const note = d.chainChange === 'created' ? ' (new chain)' : d.chainChange === 'deleted' ? ' (chain removed)' : d.chainChange === 'changed' ? ` (${d.header?.before || 'regular'} → ${d.header?.after || 'regular'})` : '';
+    out.push(`      chain ${d.table} nethost ${d.chain}${note}`);
+    for (const l of d.lines) out.push(`        ${paint(style, l.op === "+" ? 32 : 31, l.op)} ${printable(l.rule)}`);
+  }
+  const others = (c.before?.attrs.others as string[] | undefined) ?? [];
+  if (c.after && others.length) for (const o of others) out.push(`        ${paint(style, 31, "-")} ${printable(o)}`);
+  return out;
 }
 
 function attrLines(c: Change, style: Style, ops: Operation[]): string[] {
@@ -85,7 +102,7 @@ function attrLines(c: Change, style: Style, ops: Operation[]): string[] {
       if (line) out.push(`      ${line}`);
       continue;
     }
-    if (HIDDEN.has(a.name)) continue;
+    if (hidden(c, a.name)) continue;
     const name = a.name.padEnd(width);
     if (c.action === 'create') {
       // The title already names it; false flags are the kernel's defaults.
@@ -98,8 +115,11 @@ function attrLines(c: Change, style: Style, ops: Operation[]): string[] {
   return out;
 }
 
+const warningLines = (plan: Plan) =>
+  (plan.warnings ?? []).map((d) => `${d.source ? `${d.source.file}:${d.source.line}:${d.source.col}: ` : ''}${d.severity}: ${d.message}${d.hint ? `\n    hint: ${d.hint}` : ''}`);
+
 export function renderPlan(plan: Plan, style: Style): string {
-  if (!plan.changes.length) return `No changes. ${plan.netns ? `Namespace ${plan.netns}` : 'The host'} matches the file.\n${(plan.leftAlone ?? []).map((n) => `  ! ${n}\n`).join('')}`;
+  if (!plan.changes.length) return [`No changes. ${plan.netns ? `Namespace ${plan.netns}` : 'The host'} matches the file.`, ...(plan.leftAlone ?? []).map((n) => `  ! ${n}`), ...warningLines(plan)].join('\n') + '\n';
   const lines = [`nethost will make these changes${plan.netns ? ` in namespace ${plan.netns}` : ''}:`, ''];
   const opsOf = new Map<string, Operation[]>();
   for (const o of plan.operations) (opsOf.get(o.resource) ?? opsOf.set(o.resource, []).get(o.resource)!).push(o);
@@ -108,6 +128,7 @@ export function renderPlan(plan: Plan, style: Style): string {
   if (plan.leftAlone?.length) lines.push('', ...plan.leftAlone.map((n) => `  ! ${n}`));
   lines.push('', `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete, ${s.adopt} to adopt; ${plan.operations.length} operations.`);
   if (s.disruptive) lines.push(paint(style, 31, `${WARN} ${s.disruptive} ${s.disruptive > 1 ? 'changes take a link down or recreate it' : 'change takes a link down or recreates it'}.`));
+  lines.push(...warningLines(plan));
   return lines.join('\n') + '\n';
 }
 
@@ -116,7 +137,7 @@ export function renderDrift(plan: Plan): string {
   const lines = plan.changes
     .map((c) => {
       const alias = replacedAlias(c);
-      const what = c.action === 'create' ? 'missing' : c.action === 'delete' ? 'not in the file' : c.action === 'adopt' ? `not marked as managed${alias ? ` (alias ${alias})` : ''}` : c.attrs.filter((a) => !HIDDEN.has(a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
+      const what = c.action === 'create' ? 'missing' : c.action === 'delete' ? 'not in the file' : c.action === 'adopt' ? `not marked as managed${alias ? ` (alias ${alias})` : ''}` : kindOf(c.kind).summarise ? kindOf(c.kind).summarise!(c) : c.attrs.filter((a) => !hidden(c, a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
       return printable(`drift: ${describe((c.after ?? c.before)!)}: ${what}`);
     });
   for (const n of plan.leftAlone ?? []) lines.push(`drift: ${n}`);

@@ -3,8 +3,11 @@
 import type { Plan } from '../model.js';
 import { describe } from './describe.js';
 import { summarize } from './human.js';
-import { commandLine } from '../backends/index.js';
+import { commandInput, commandLine } from '../backends/index.js';
 import type { BackendOptions } from '../backends/types.js';
+import { firewallDiff } from '../kinds/firewall/diff.js';
+import { kindOf } from '../kinds/index.js';
+
 
 export const PLAN_FORMAT_VERSION = '2';
 
@@ -20,7 +23,11 @@ export function planJson(plan: Plan, options?: BackendOptions) {
       action: c.action,
       disruptive: c.disruptive,
       reasons: c.reasons,
-      attributes: c.attrs.map((a) => ({ name: a.name, before: a.before ?? null, after: a.after ?? null, forces_replace: a.forcesReplace })),
+      attributes: c.attrs.filter((a) => !kindOf(c.kind).internal?.includes(a.name)).map((a) => ({ name: a.name, before: a.before ?? null, after: a.after ?? null, forces_replace: a.forcesReplace })),
+      // The firewall, rule by rule and grouped by chain (format 2 addition).
+      ...(c.kind === 'firewall'
+        ? { rules: firewallDiff(c.before?.attrs, c.after?.attrs).map((d) => ({ table: `${d.table} nethost`, chain: d.chain, chain_change: d.chainChange ?? null, added: d.lines.filter((l) => l.op === '+').map((l) => l.rule), removed: d.lines.filter((l) => l.op === '-').map((l) => l.rule) })) }
+        : {}),
     })),
     left_alone: plan.leftAlone ?? [],
     operations: plan.operations.map((o) => ({
@@ -30,6 +37,8 @@ export function planJson(plan: Plan, options?: BackendOptions) {
       backend: o.backend,
       disruptive: o.disruptive,
       command: commandLine(o, plan.netns, options),
+      ...(commandInput(o) !== undefined ? { input: commandInput(o) } : {}),
     })),
+    warnings: (plan.warnings ?? []).map((d) => ({ severity: d.severity, message: d.message, hint: d.hint ?? null, file: d.source?.file ?? null, line: d.source?.line ?? null, column: d.source?.col ?? null })),
   };
 }

@@ -1,7 +1,7 @@
 // A plan as a runnable sh script: the exact commands, in order, each argument shell-quoted.
 import type { Plan } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
-import { backendOf, commandLine } from '../backends/index.js';
+import { backendOf, commandInput, commandLine } from '../backends/index.js';
 import type { BackendOptions } from '../backends/types.js';
 import { invocations } from '../exec/execute.js';
 import { hasControl } from '../util/text.js';
@@ -23,8 +23,22 @@ export function renderScript(plan: Plan, options?: BackendOptions): string {
   lines.push('set -e');
   for (const inv of invocations(plan.operations)) {
     const b = backendOf(inv.ops[0]);
-    if (b.script) lines.push(...b.script(inv.ops, plan.netns, options));
-    else for (const op of inv.ops) lines.push(commandLine(op, plan.netns, options).map(shellQuote).join(' '));
+    if (b.script) {
+      lines.push(...b.script(inv.ops, plan.netns, options));
+      continue;
+    }
+    for (const op of inv.ops) {
+      const cmd = commandLine(op, plan.netns, options).map(shellQuote).join(' ');
+      const input = commandInput(op);
+      if (input === undefined) {
+        lines.push(cmd);
+        continue;
+      }
+      // What the command reads on stdin, as a quoted here-document (nothing in it is expanded).
+      let tag = 'NETHOST_EOF';
+      while (input.split('\n').includes(tag)) tag += '_';
+      lines.push(`${cmd} <<'${tag}'`, input.replace(/\n$/, ''), tag);
+    }
   }
   return lines.join('\n') + '\n';
 }

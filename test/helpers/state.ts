@@ -1,6 +1,13 @@
 // A namespace's state as the kernel reports it (read with `ip -j` directly, never through nethost),
 // field by field and marks included, for "exactly as before" assertions.
+import { execFileSync } from 'node:child_process';
 import { ipJson } from './netns.js';
+
+/** nethost's nft tables as nft lists them, without counter values (read with nft directly). */
+export function nftTables(ns: string): string {
+  const tables = execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'], { encoding: 'utf8' }).split('\n').filter((l) => / nethost$/.test(l));
+  return tables.map((t) => execFileSync('ip', ['netns', 'exec', ns, 'nft', '-s', 'list', ...t.split(' ')], { encoding: 'utf8' })).join('');
+}
 
 export function kernelState(ns: string) {
   const links = ipJson<any[]>(ns, '-d', 'link', 'show')
@@ -16,5 +23,5 @@ export function kernelState(ns: string) {
     .sort();
   const rules = [...ipJson<any[]>(ns, '-4', 'rule', 'show'), ...ipJson<any[]>(ns, '-6', 'rule', 'show')].map((r) => `${r.priority} ${r.src ?? ''} ${r.fwmark ?? ''} ${r.table ?? r.action ?? ''} proto=${r.protocol ?? ''}`).sort();
   const neighbors = ipJson<any[]>(ns, 'neigh', 'show', 'nud', 'permanent').map((n) => `${n.dst} dev=${n.dev} lladdr=${n.lladdr ?? ''} proto=${n.protocol ?? ''}`).sort();
-  return { links, addrs, routes, rules, neighbors };
+  return { links, addrs, routes, rules, neighbors, nft: nftTables(ns) };
 }

@@ -332,3 +332,17 @@ describe('on a terminal', () => {
     expect(links(ns).has('br0')).toBe(true);
   });
 });
+
+describe('output through a pipe', () => {
+  it('a large plan --json (exit 2) arrives whole: exiting waits for the pipe', () => {
+    const ns = newNetns('pipe');
+    const names = Array.from({ length: 600 }, (_, i) => `tap${i}`);
+    const f = tempFile('big.yaml', `version: 1\ninterfaces:\n${names.map((n) => `  ${n}: {kind: tap}\n`).join('')}`);
+    for (let i = 0; i < 3; i++) {
+      const r = nethost('plan', f, '--netns', ns, '--json');
+      expect(r.code).toBe(2);
+      expect(r.stdout.length).toBeGreaterThan(200_000);
+      expect(JSON.parse(r.stdout).changes).toHaveLength(600);
+    }
+  });
+});

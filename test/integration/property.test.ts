@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { afterAll, expect, it } from 'vitest';
 import { deleteAllNetns, deleteNetns, ip, ipJson, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
+import { nftTables } from '../helpers/state.js';
 
 afterAll(() => deleteAllNetns());
 
@@ -20,6 +21,7 @@ const desiredState = fc
     route: fc.boolean(),
     rule: fc.boolean(),
     forward: fc.constantFrom(0, 1),
+    firewall: fc.constantFrom(undefined, 'nat', 'forwards', 'guard'),
   })
   .map((g) => {
     const interfaces: Record<string, any> = { uplink: { kind: 'ethernet', addresses: ['198.51.100.1/24'] } };
@@ -37,6 +39,11 @@ const desiredState = fc
     const doc: any = { version: 1, interfaces, sysctls: { 'net.ipv4.ip_forward': g.forward } };
     if (g.route) doc.routes = [{ to: '203.0.113.128/25', via: '198.51.100.254', table: 100 + g.hostBits[0] }];
     if (g.rule) doc.rules = [{ priority: 1000 + g.hostBits[0], fwmark: `0x${g.hostBits[1].toString(16)}`, table: 100 + g.hostBits[0] }];
+    // Firewall resources: nethost's nft tables in the same plan and rollback as the links.
+    if (g.firewall === 'nat') doc.firewall = { masquerade: [{ from: '192.0.2.0/24', out: 'uplink' }], input: { policy: 'drop', allow: [{ proto: 'tcp', port: 22 + g.hostBits[0] }] } };
+    if (g.firewall === 'forwards') doc.firewall = { port_forwards: [{ in: 'uplink', proto: 'tcp', port: 8000 + g.hostBits[1], to: '198.51.100.9:80' }], mss_clamp: [{ mss: 'pmtu' }], forward: { policy: 'drop' } };
+    const guardable = g.bridges.length ? Object.keys(interfaces).find((n) => n.startsWith('tap') && interfaces[`br${g.bridges[0]}`].ports.includes(n)) : undefined;
+    if (g.firewall === 'guard' && guardable) interfaces[guardable].guard = { mac: `52:54:00:00:00:${g.hostBits[0].toString(16).padStart(2, '0')}`, ips: [`192.0.2.${g.hostBits[1]}`] };
     return doc;
   });
 
@@ -45,6 +52,7 @@ function snapshot(ns: string) {
     links: [...links(ns).values()].map((l) => `${l.ifname}:${l.ifalias ?? ''}`).sort(),
     addrs: ipJson<any[]>(ns, 'addr', 'show').flatMap((l) => (l.addr_info ?? []).filter((a: any) => a.scope !== 'link').map((a: any) => `${l.ifname}:${a.local}`)).sort(),
     ours: [...ipJson<any[]>(ns, '-4', 'route', 'show', 'table', 'all'), ...ipJson<any[]>(ns, 'rule', 'show')].filter((r) => r.protocol === '232'),
+    nft: nftTables(ns),
   };
 }
 

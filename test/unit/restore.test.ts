@@ -100,3 +100,17 @@ describe('the snapshot in the journal', () => {
     expect(() => liveFromJson({} as any)).toThrow(/not a serialised live state/);
   });
 });
+
+describe('a name for nethost\'s protocol number', () => {
+  it('in rt_protos (ip -j then prints the name) still reads as nethost\'s mark', async () => {
+    const { raw, facts } = await import('./fixtures.js');
+    const { normaliseLive } = await import('../../src/live/normalise.js');
+    const r = raw('applied');
+    const named = { ...r, routes4: r.routes4.map((x) => (x.protocol === '232' ? { ...x, protocol: 'nethost' } : x)), routes6: r.routes6.map((x) => (x.protocol === '232' ? { ...x, protocol: 'nethost' } : x)) };
+    const ours = (l: ReturnType<typeof normaliseLive>) => [...l.resources.values()].filter((x) => x.kind === 'route' && x.owned).map((x) => x.id).sort();
+    const expected = ours(normaliseLive(r, facts(), 'x'));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(ours(normaliseLive(named, facts(), 'x'))).toEqual([]); // without the name: not recognised
+    expect(ours(normaliseLive(named, { ...facts(), protos: { nethost: 232 } }, 'x'))).toEqual(expected);
+  });
+});

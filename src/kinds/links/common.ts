@@ -10,6 +10,8 @@ import type { HostFacts, LinkKind, OpContext, OpSpec } from '../types.js';
 import { canonicalIp, canonicalMac } from '../../util/net.js';
 import { ifname, macAddress, text } from '../fields.js';
 import { addressEntryProblem, type AddressEntry } from '../address.js';
+import { guardSchema } from '../firewall/schema.js';
+import { FIREWALL_ID } from '../firewall/id.js';
 
 export const linkId = (name: string) => `link:${name}`;
 
@@ -85,6 +87,7 @@ export const commonLinkFields = {
     )
     .optional()
     .describe('static addresses: "ADDRESS/LEN", "ADDRESS peer PEER[/LEN]" or {address, peer}; IPv4 and IPv6. Absent: left as they are; [] none'),
+  guard: guardSchema.optional(),
 };
 
 export const portsField = z
@@ -179,7 +182,9 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       // The file's order of ports, which the plan keeps when enslaving them (never compared: the kernel
       // numbers ports as they join, and a later order is not worth re-enslaving for).
       if (isMaster && entry.ports?.length) attrs.ports = [...entry.ports];
-      return { attrs, deps: own.deps ?? [], diagnostics: own.diagnostics };
+      // A guarded port comes up only once its guard is loaded (fail closed).
+      const deps = [...(own.deps ?? []), ...(entry.guard ? [{ id: FIREWALL_ID, via: 'guard', mode: 'order' as const }] : [])];
+      return { attrs, deps, diagnostics: own.diagnostics };
     },
     fromLive(raw, facts) {
       const out: Resource[] = [];

@@ -1,0 +1,163 @@
+// nftables: live state from `nft -j list table inet nethost`, `… bridge nethost` and
+// `nft -j list chains` (other tables' base chains, for the hook/policy warning), run inside the
+// namespace; changes as ONE `nft -f -` transaction per run of nft operations, which the kernel
+// commits whole or not at all. Before a plan, the file's ruleset is put to the kernel with
+// `nft -c` (check, nothing committed), so a rule this kernel cannot run is refused, positioned,
+// before anything changes.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DesiredState, Operation } from '../../model.js';
+import { NethostError } from '../../model.js';
+import type { Backend, InvocationFailure, RunControl } from '../types.js';
+import { inNetns, run } from '../../exec/run.js';
+import { FIREWALL_ID, ruleSource, type RawNft } from '../../kinds/firewall/index.js';
+import { canonicalTable } from '../../kinds/firewall/index.js';
+import { splitRule, strings, TABLES, textScript } from '../../kinds/firewall/script.js';
+
+declare module '../../live/raw.js' {
+  interface RawLive {
+    /** nftables, when nft is installed (absent: no firewall can exist here). */
+    nft?: RawNft;
+  }
+}
+
+const NFT = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'].find((p) => existsSync(p));
+
+const nftArgv = (netns: string | undefined, args: string[]) => inNetns(netns, ['nft', ...args]);
+
+function parseObjects(stdout: string): any[] {
+  const doc = JSON.parse(stdout || '{"nftables":[]}');
+  return (doc.nftables ?? []).filter((o: any) => !o.metainfo);
+}
+
+async function listTable(netns: string | undefined, family: string): Promise<any[] | undefined> {
+  const r = await run(nftArgv(netns, ['-j', 'list', 'table', family, 'nethost']));
+  if (r.code === 0) return parseObjects(r.stdout);
+  if (/No such file or directory/.test(r.stderr)) return undefined;
+  throw readError(netns, r.stderr);
+}
+
+function readError(netns: string | undefined, stderr: string): NethostError {
+  const msg = stderr.trim();
+  if (netns && /Cannot open network namespace|No such file/.test(msg)) return new NethostError(`network namespace "${netns}" does not exist (ip netns list shows the ones that do)`);
+  if (/Operation not permitted/.test(msg)) return new NethostError('reading nftables needs root (CAP_NET_ADMIN): run nethost as root');
+  return new NethostError(`reading nftables failed: ${msg}`);
+}
+
+async function readForwarding(netns: string | undefined): Promise<RawNft['forwarding']> {
+  const r = await run(inNetns(netns, ['sysctl', '-e', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding']));
+  const out: RawNft['forwarding'] = {};
+  for (const m of r.stdout.matchAll(/^net\.(ipv4\.ip_forward|ipv6\.conf\.all\.forwarding) = (\S+)/gm)) out[m[1].startsWith('ipv4') ? 'ipv4' : 'ipv6'] = m[2];
+  return out;
+}
+
+/** nft's error for a line of the script, and the rule written there. */
+function scriptError(stderr: string, ruleAt: Map<number, number>): { rule?: number; message: string } {
+  const m = /^[^\n:]*:(\d+):\d+(?:-\d+)?: Error: (.*)$/m.exec(stderr);
+  if (!m) return { message: stderr.trim().split('\n')[0] || 'nft failed' };
+  const line = Number(m[1]);
+  return { rule: ruleAt.get(line), message: m[2] };
+}
+
+/** A kernel's refusal in words a person can act on. */
+export function kernelRefusal(ruleText: string, table: string, message: string): string {
+  if (table === 'bridge' && /\bct (state|status)\b/.test(ruleText) && /Protocol error|Operation not supported|No such file/.test(message))
+    return 'this kernel lacks bridge connection tracking (nf_conntrack_bridge), which guard allow_in / allow_out need (replies are matched by connection state); load the module or use a kernel that has it, or remove allow_in / allow_out';
+  return `the kernel refused this rule: ${message}`;
+}
+
+/** `nft -c` of the file's ruleset in the namespace: the kernel says whether it can run every rule. */
+async function checkDesired(netns: string | undefined, desired: DesiredState, live: RawNft) {
+  const r = desired.resources.get(FIREWALL_ID);
+  if (!r || r.attrs.json !== undefined) return;
+  // Nothing to load when the tables already hold exactly these rules.
+  const current = TABLES.flatMap((t) => (live.tables[t] ? canonicalTable(t, live.tables[t]!).rules : []));
+  const currentChains = TABLES.flatMap((t) => (live.tables[t] ? canonicalTable(t, live.tables[t]!).chains : []));
+  if (JSON.stringify(current) === JSON.stringify(strings(r.attrs.rules)) && JSON.stringify(currentChains) === JSON.stringify(strings(r.attrs.chains))) return;
+  const script = textScript(r.attrs);
+  const res = await run(nftArgv(netns, ['-c', '-f', '-']), script.text);
+  if (res.code === 0) return;
+  const e = scriptError(res.stderr, script.ruleAt);
+  const entry = e.rule !== undefined ? splitRule(strings(r.attrs.rules)[e.rule]) : undefined;
+  throw new NethostError(`${desired.file} cannot be applied here`, [
+    {
+      severity: 'error',
+      message: entry ? `${kernelRefusal(entry.text, entry.table, e.message)} (${entry.table} nethost, chain ${entry.chain}: ${entry.text})` : `nft refused the firewall: ${e.message}`,
+      source: e.rule !== undefined ? ruleSource(r, desired.file, e.rule) : r.source,
+    },
+  ]);
+}
+
+/**
+ * `nft [-j] -f -` with the script on stdin. nft reads JSON from the path /dev/stdin, which cannot
+ * be opened when stdin is a socket (node's pipes are): JSON goes through a private temporary file.
+ */
+async function runScript(netns: string | undefined, options: string[], input: string, control: RunControl = {}) {
+  if (!options.includes('-j')) return run(nftArgv(netns, [...options, '-f', '-']), { ...control, input });
+  const dir = mkdtempSync(join(tmpdir(), 'nethost-nft-'));
+  try {
+    const file = join(dir, 'ruleset.json');
+    writeFileSync(file, input, { mode: 0o600 });
+    return await run(nftArgv(netns, [...options, '-f', file]), control);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const nftBackend: Backend = {
+  name: 'nft',
+  async read({ netns, desired }) {
+    if (!NFT) {
+      const d = await desired;
+      if (d?.resources.has(FIREWALL_ID)) throw new NethostError('the file has a firewall, but nft is not installed (apt-get install nftables)');
+      return {};
+    }
+    const [inet, bridge, chains] = await Promise.all([
+      listTable(netns, 'inet'),
+      listTable(netns, 'bridge'),
+      run(nftArgv(netns, ['-j', 'list', 'chains'])).then((r) => {
+        if (r.code !== 0) throw readError(netns, r.stderr);
+        return parseObjects(r.stdout);
+      }),
+    ]);
+    const foreign = chains
+      .map((o) => o.chain)
+      .filter((c) => c && c.hook && c.table !== 'nethost')
+      .map((c) => ({ family: c.family, table: c.table, name: c.name, hook: c.hook, policy: c.policy ?? 'accept' }));
+    const nft: RawNft = { tables: { ...(inet ? { inet } : {}), ...(bridge ? { bridge } : {}) }, foreign };
+    const d = await desired;
+    const fw = d?.resources.get(FIREWALL_ID);
+    await Promise.all([
+      d ? checkDesired(netns, d, nft) : undefined,
+      strings(fw?.attrs.forwarding).length ? readForwarding(netns).then((f) => (nft.forwarding = f)) : undefined,
+    ]);
+    return { nft };
+  },
+  empty: () => ({}),
+  groupKey: (op) => (op.options ?? []).join(' '),
+  command: (op, netns) => nftArgv(netns, [...(op.options ?? []), '-f', '-']),
+  input: (op) => op.args.join(''),
+  async run(ops: Operation[], netns, control): Promise<InvocationFailure | undefined> {
+    // One transaction: the scripts one after the other (each replaces both tables whole).
+    const input = ops.map((o) => o.args.join('')).join('');
+    const r = await runScript(netns, ops[0].options ?? [], input, control);
+    if (r.stopped) return { index: 0, message: 'stopped', tookEffect: 'none', stopped: true };
+    if (r.code === 0) return undefined;
+    // Which operation's text holds the failing line, and that line (nft names it by number).
+    const m = /^[^\n:]*:(\d+):\d+(?:-\d+)?: Error: (.*)$/m.exec(r.stderr);
+    let index = 0;
+    let message = r.stderr.trim().split('\n')[0] || `nft exited ${r.code}`;
+    if (m) {
+      let line = Number(m[1]);
+      for (; index < ops.length - 1; index++) {
+        const n = ops[index].args.join('').split('\n').length - 1;
+        if (line <= n) break;
+        line -= n;
+      }
+      const text = ops[index].args.join('').split('\n')[line - 1]?.trim();
+      message = `${m[2]}${text ? ` (line ${line}: ${text})` : ''}`;
+    }
+    return { index, message, tookEffect: 'none' };
+  },
+};

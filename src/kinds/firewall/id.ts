@@ -1,0 +1,1 @@
+export const FIREWALL_ID = 'nft:nethost';

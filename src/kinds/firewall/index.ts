@@ -1,0 +1,267 @@
+// The firewall: nethost's two nftables tables, `inet nethost` (NAT, MSS clamping, input and
+// forward policies, from `firewall:`) and `bridge nethost` (port guards, from each interface's
+// `guard:`), as ONE resource, so that one `nft -f` transaction replaces both. Its attributes are
+// the tables present, their chains and their rules in canonical text (print.ts); the live one also
+// keeps nft's JSON of the tables, which is what a rollback loads back. Other tables are never read
+// beyond their base chains' hooks and policies, and never changed.
+import type { Diagnostic, DesiredState, LiveState, Resource, SourceRef } from '../../model.js';
+import type { OpSpec, SectionKind } from '../types.js';
+import type { RawLive } from '../../live/raw.js';
+import { linkId } from '../links/common.js';
+import { coverageIndex } from '../../util/net.js';
+import { firewallSchema, type Firewall, type Guard } from './schema.js';
+import { parseForwardTarget, Renderer, renderFirewall, renderGuards, type RuleLine, type ChainLine } from './render.js';
+import { printChainHeader, printRule, withoutState } from './print.js';
+import { jsonScript, splitRule, strings, TABLES, textScript } from './script.js';
+import { FIREWALL_ID } from './id.js';
+import { firewallDiff } from './diff.js';
+
+export { FIREWALL_ID };
+
+/** Attributes only one side has, for the engine's own use: never compared, never shown. */
+const INTERNAL_ATTRS = new Set(['sources', 'refs', 'forwarding', 'json', 'foreign', 'kernel_forwarding']);
+
+const BUILTIN_PROTOS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 132: 'sctp' };
+
+const chainEntry = (c: ChainLine) => `${c.table} ${c.name}${c.header ? ` { ${c.header} }` : ''}`;
+const ruleEntry = (r: RuleLine) => `${r.table} ${r.chain}: ${r.text}`;
+const pos = (s: SourceRef | undefined) => (s ? `${s.line}:${s.col}` : '');
+
+/** Raw nft state, filled by src/backends/nft. */
+export interface RawNft {
+  /** nft -j output objects of each of nethost's tables that exists (metainfo dropped). */
+  tables: Partial<Record<'inet' | 'bridge', any[]>>;
+  /** Every base chain of every other table: family, table, name, hook, policy. */
+  foreign: { family: string; table: string; name: string; hook: string; policy: string }[];
+  /** net.ipv4.ip_forward and net.ipv6.conf.all.forwarding, when the file's rules need them. */
+  forwarding?: { ipv4?: string; ipv6?: string };
+}
+
+/** nft JSON of one table → canonical chains and rules, and the JSON a restore loads back. */
+export function canonicalTable(family: string, objects: any[]) {
+  const chains: string[] = [];
+  const rules: string[] = [];
+  const others: string[] = [];
+  const keep: unknown[] = [];
+  for (const o of objects) {
+    const [type] = Object.keys(o);
+    const v = { ...o[type] };
+    delete v.handle;
+    if (type === 'table') {
+      keep.push({ table: v });
+      continue;
+    }
+    if (type === 'chain') {
+      const header = printChainHeader(v);
+      chains.push(`${family} ${v.name}${header ? ` { ${header} }` : ''}`);
+    } else if (type === 'rule') {
+      v.expr = withoutState(v.expr ?? []);
+      delete v.comment_handle;
+      rules.push(`${family} ${v.chain}: ${printRule(v.expr)}${v.comment ? ` comment "${v.comment}"` : ''}`);
+    } else {
+      // Sets, maps, counters … are not nethost's: shown as they are (elements' timers are state).
+      if (Array.isArray(v.elem)) v.elem = v.elem.map((e: any) => (e?.elem ? { elem: { ...e.elem, expires: undefined } } : e));
+      others.push(`${family} ${type} ${JSON.stringify(v)}`);
+    }
+    keep.push({ [type]: v });
+  }
+  return { chains, rules, others, keep };
+}
+
+function liveResource(nft: RawNft): Resource {
+  const chains: string[] = [];
+  const rules: string[] = [];
+  const others: string[] = [];
+  const json: unknown[] = [];
+  const tables: string[] = [];
+  for (const t of TABLES) {
+    const objects = nft.tables[t];
+    if (!objects) continue;
+    tables.push(t);
+    const c = canonicalTable(t, objects);
+    chains.push(...c.chains);
+    rules.push(...c.rules);
+    others.push(...c.others);
+    json.push(...c.keep);
+  }
+  const foreign = nft.foreign.filter((c) => c.policy === 'drop').map((c) => `${c.family} ${c.table} ${c.name} ${c.hook}`);
+  return {
+    id: FIREWALL_ID,
+    kind: 'firewall',
+    owned: true,
+    deps: [],
+    attrs: {
+      tables: tables.sort(), chains, rules, others,
+      json: JSON.stringify(json),
+      foreign,
+      kernel_forwarding: nft.forwarding ? [`ipv4=${nft.forwarding.ipv4 ?? ''}`, `ipv6=${nft.forwarding.ipv6 ?? ''}`] : undefined,
+    },
+  };
+}
+
+/** The families the file's NAT and forwarding rules route (for the ip_forward warning). */
+function forwardingFamilies(fw: Firewall | undefined): string[] {
+  if (!fw) return [];
+  const fams = new Set<string>();
+  const famOf = (p?: string) => (p === undefined ? undefined : p.includes(':') ? 'ipv6' : 'ipv4');
+  for (const m of fw.masquerade ?? []) fams.add(famOf(m.from) ?? famOf(m.exclude?.[0]) ?? 'ipv4');
+  for (const s of fw.snat ?? []) fams.add(famOf(s.to)!);
+  for (const p of fw.port_forwards ?? []) {
+    const t = parseForwardTarget(p.to);
+    if (t) fams.add(t.family === 4 ? 'ipv4' : 'ipv6');
+  }
+  if (fw.forward) fams.add('ipv4');
+  return [...fams].sort();
+}
+
+export const firewall: SectionKind = {
+  name: 'firewall',
+  section: 'firewall',
+  readsInterfaces: true,
+  // Loaded before any link comes up, removed after every link is gone (ports' guards fail closed).
+  rank: 0,
+  schema: firewallSchema,
+  immutable: [],
+  fromLive(raw: RawLive) {
+    return raw.nft ? [liveResource(raw.nft)] : [];
+  },
+  fromConfig(section: Firewall | undefined, at, desired, facts, interfaces) {
+    const diagnostics: Diagnostic[] = [];
+    const guards: [string, Guard][] = [];
+    for (const [name, entry] of interfaces ?? new Map()) {
+      if (!entry.guard) continue;
+      const me = desired.get(linkId(name));
+      const master = me?.attrs.master ? desired.get(linkId(String(me.attrs.master))) : undefined;
+      if (master?.kind !== 'bridge') {
+        diagnostics.push({
+          severity: 'error',
+          message: `guard on ${name}, which is not a port of a Linux bridge${master ? ` (${master.id.slice(5)} is a ${master.kind})` : ''}`,
+          hint: 'list it in the ports of a kind: bridge interface, or remove guard',
+          path: ['interfaces', name, 'guard'],
+          source: at(['interfaces', name, 'guard'], true),
+        });
+        continue;
+      }
+      if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+        diagnostics.push({ severity: 'error', message: `a guarded interface's name may hold only letters, digits, '-', '_' and '.' ("${name}" names its nft chains)`, hint: 'rename the interface', source: at(['interfaces', name], true) });
+        continue;
+      }
+      guards.push([name, entry.guard]);
+    }
+    if (section === undefined && !guards.length) return { resources: [], diagnostics };
+    const names = new Map<number, string>();
+    for (const [n, v] of Object.entries(facts.protocols ?? {})) if (!names.has(v)) names.set(v, n); // getprotobynumber: the first line wins
+    // What nft prints for a protocol number: the host's /etc/protocols name, as nft itself looks it up.
+    const protoName = (n: number) => (facts.protocols ? names.get(n) : BUILTIN_PROTOS[n]) ?? String(n);
+    const R = new Renderer((p) => at(p), protoName);
+    const bridges = [...desired.values()].filter((r) => r.kind === 'bridge').map((r) => r.id.slice(5));
+    if (section) renderFirewall(R, section, bridges);
+    renderGuards(R, guards);
+    diagnostics.push(...R.diagnostics);
+    const tables = TABLES.filter((t) => R.chains.some((c) => c.table === t));
+    // nft lists tables in creation order, chains likewise and rules chain by chain: the same order here.
+    const chains = TABLES.flatMap((t) => R.chains.filter((c) => c.table === t));
+    const chainAt = new Map(chains.map((c, i) => [`${c.table} ${c.name}`, i]));
+    const rules = R.rules.map((r, i) => ({ r, i })).sort((a, b) => chainAt.get(`${a.r.table} ${a.r.chain}`)! - chainAt.get(`${b.r.table} ${b.r.chain}`)! || a.i - b.i).map((x) => x.r);
+    // Interfaces the rules name, for the check against the namespace.
+    const refs: string[] = [];
+    const ref = (name: string | undefined, path: (string | number)[]) => name && refs.push(`${name}@${pos(at(path))}`);
+    (section?.masquerade ?? []).forEach((e, i) => ref(e.out, ['firewall', 'masquerade', i, 'out']));
+    (section?.snat ?? []).forEach((e, i) => ref(e.out, ['firewall', 'snat', i, 'out']));
+    (section?.port_forwards ?? []).forEach((e, i) => ref(e.in, ['firewall', 'port_forwards', i, 'in']));
+    (section?.mss_clamp ?? []).forEach((e, i) => (ref(e.in, ['firewall', 'mss_clamp', i, 'in']), ref(e.out, ['firewall', 'mss_clamp', i, 'out'])));
+    for (const ch of ['input', 'forward'] as const)
+      (section?.[ch]?.allow ?? []).forEach((e, i) => (ref(e.in, ['firewall', ch, 'allow', i, 'in']), ref(e.out, ['firewall', ch, 'allow', i, 'out'])));
+    const resource: Resource = {
+      id: FIREWALL_ID,
+      kind: 'firewall',
+      owned: true,
+      deps: [],
+      source: at(['firewall'], true) ?? (guards.length ? at(['interfaces', guards[0][0], 'guard'], true) : undefined),
+      attrs: {
+        tables: [...tables].sort(),
+        chains: chains.map(chainEntry),
+        rules: rules.map(ruleEntry),
+        others: [],
+        sources: rules.map((r) => pos(r.source)),
+        refs,
+        forwarding: forwardingFamilies(section),
+      },
+    };
+    return { resources: [resource], diagnostics };
+  },
+  internal: [...INTERNAL_ATTRS],
+  summarise: (c) =>
+    firewallDiff(c.before?.attrs, c.after?.attrs)
+      .flatMap((d) => [...(d.chainChange ? [`chain ${d.table} ${d.chain} ${d.chainChange}`] : []), ...d.lines.map((l) => `${l.op === '+' ? 'missing' : 'not in the file'}: ${d.table} ${d.chain}: ${l.rule}`)])
+      .concat(strings(c.before?.attrs.others).filter((o) => !strings(c.after?.attrs.others).includes(o)).map((o) => `not in the file: ${o}`))
+      .concat(JSON.stringify(strings(c.before?.attrs.tables)) !== JSON.stringify(strings(c.after?.attrs.tables)) ? [`tables [${strings(c.before?.attrs.tables).join(', ')}] → [${strings(c.after?.attrs.tables).join(', ')}]`] : [])
+      .join('; ') || 'tables differ',
+  checkLive(r, desired, live) {
+    return checkFirewall(r, desired, live);
+  },
+  create: (r) => ops(r),
+  update: (r) => ops(r),
+  delete: () => [{ backend: 'nft', args: [textScript({ tables: [] }).text], disruptive: false }],
+  manages: (live) => strings(live.attrs.tables).length > 0,
+};
+
+function ops(r: Resource): OpSpec[] {
+  if (r.attrs.json !== undefined) return [{ backend: 'nft', options: ['-j'], args: [jsonScript(r.attrs)], disruptive: false }];
+  return [{ backend: 'nft', args: [textScript(r.attrs).text], disruptive: false }];
+}
+
+/** Where rule number i of a desired firewall came from. */
+export function ruleSource(r: Resource, file: string, i: number): SourceRef | undefined {
+  const s = strings(r.attrs.sources)[i];
+  if (!s) return r.source;
+  const [line, col] = s.split(':').map(Number);
+  return { file, line, col };
+}
+
+function checkFirewall(r: Resource, desired: DesiredState, live: LiveState): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const where = (s: string) => {
+    const [line, col] = s.split(':').map(Number);
+    return line ? { file: desired.file, line, col } : r.source;
+  };
+  for (const ref of strings(r.attrs.refs)) {
+    const at = ref.lastIndexOf('@');
+    const name = ref.slice(0, at);
+    if (desired.resources.has(linkId(name)) || live.linkNames.has(name)) continue;
+    out.push({ severity: 'error', message: `interface "${name}" is neither in the file nor in this namespace`, hint: `check the name (ip link), or declare ${name} under interfaces`, source: where(ref.slice(at + 1)) });
+  }
+  // Port forwards must reach their target: an address here or in the file covers it, or a route does.
+  const have = [
+    ...live.addresses,
+    ...[...desired.resources.values()].filter((x) => x.kind === 'address').map((x) => String(x.attrs.address)),
+    ...[...desired.resources.values(), ...live.resources.values()].filter((x) => x.kind === 'route' && x.attrs.dst).map((x) => String(x.attrs.dst)),
+  ];
+  const covering = coverageIndex(have.map((cidr) => ({ cidr, value: true })));
+  strings(r.attrs.rules).forEach((entry, i) => {
+    const { chain, text } = splitRule(entry);
+    const m = chain === 'prerouting' && / dnat ip6? to \[?([0-9a-f.:]+?)\]?(?::\d+(?:-\d+)?)?$/.exec(text);
+    if (m && !covering(m[1]).length)
+      out.push({ severity: 'error', message: `port forward target ${m[1]} is not reachable: no address or route here or in the file covers it`, hint: 'add an address on its subnet (or a route to it), or correct to:', source: ruleSource(r, desired.file, i) });
+  });
+  const l = live.resources.get(FIREWALL_ID);
+  if (!l) return dedupe(out);
+  // Forwarding off in the kernel and not set by the file: NAT and forward rules would see nothing.
+  const kernel = strings(l.attrs.kernel_forwarding);
+  for (const fam of strings(r.attrs.forwarding)) {
+    const key = fam === 'ipv4' ? 'net.ipv4.ip_forward' : 'net.ipv6.conf.all.forwarding';
+    const path = key.replace(/\./g, '/');
+    if (desired.resources.has(`sysctl:${path}`)) continue;
+    if (kernel.includes(`${fam}=0`))
+      out.push({ severity: 'warning', message: `${key} is 0 here and the file does not set it: the NAT and forward rules see no routed traffic`, hint: `add under sysctls: ${key}: 1`, source: r.source });
+  }
+  const hooks = new Set(strings(r.attrs.chains).filter((c) => c.startsWith('inet ')).map((c) => /hook (\S+)/.exec(c)?.[1]).filter(Boolean));
+  for (const f of strings(l.attrs.foreign)) {
+    const [family, table, name, hook] = f.split(' ');
+    if (hooks.has(hook))
+      out.push({ severity: 'warning', message: `table ${family} ${table} has base chain ${name} on the ${hook} hook with policy drop: an accept in nethost's table does not override it`, hint: `the packet must be accepted by ${family} ${table} too (nethost never changes other tables)`, source: r.source });
+  }
+  return dedupe(out);
+}
+
+const dedupe = (d: Diagnostic[]) => d.filter((x, i) => d.findIndex((y) => y.message === x.message && y.source?.line === x.source?.line) === i);
