@@ -367,26 +367,23 @@ export function renderGuards(R: Renderer, guards: [string, Guard][]) {
       R.rule(T, from, 'ip6 saddr :: icmpv6 type nd-neighbor-solicit accept', ipsPath);
       R.rule(T, from, v6.length ? `ip6 saddr != ${setOf(v6)} drop` : 'ether type ip6 drop', ipsPath);
     }
-    if (g.allow_out) {
-      const p = [...path, 'allow_out'];
-      R.rule(T, from, 'ct state established,related accept', p);
-      R.rule(T, from, 'ether type arp accept', p);
-      R.rule(T, from, 'udp sport 68 udp dport 67 accept', p);
-      R.rule(T, from, 'icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept', p);
-      R.allowRules(T, from, g.allow_out, p, false);
-      R.rule(T, from, 'drop', p);
-    }
+    // One allow-list per direction: replies, ARP, DHCP and neighbour discovery (each the way that
+    // direction carries them), the user's rules, then drop.
+    const allowList = (chain: string, rules: Rule[], p: (string | number)[], dhcp: string, routerNd: string) => {
+      R.rule(T, chain, 'ct state established,related accept', p);
+      R.rule(T, chain, 'ether type arp accept', p);
+      R.rule(T, chain, `${dhcp} accept`, p);
+      R.rule(T, chain, `icmpv6 type { ${routerNd}, nd-neighbor-solicit, nd-neighbor-advert } accept`, p);
+      R.allowRules(T, chain, rules, p, false);
+      R.rule(T, chain, 'drop', p);
+    };
+    if (g.allow_out) allowList(from, g.allow_out, [...path, 'allow_out'], 'udp sport 68 udp dport 67', 'nd-router-solicit');
     if (g.allow_in) {
       const to = `to-${port}`;
       const p = [...path, 'allow_in'];
       R.rule(T, 'postrouting', `oifname "${port}" jump ${to}`, p);
       R.chain(T, to, '');
-      R.rule(T, to, 'ct state established,related accept', p);
-      R.rule(T, to, 'ether type arp accept', p);
-      R.rule(T, to, 'udp sport 67 udp dport 68 accept', p);
-      R.rule(T, to, 'icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept', p);
-      R.allowRules(T, to, g.allow_in, p, false);
-      R.rule(T, to, 'drop', p);
+      allowList(to, g.allow_in, p, 'udp sport 67 udp dport 68', 'nd-router-advert');
     }
   }
 }
