@@ -44,16 +44,24 @@ export function makePlan(desired: DesiredState, live: LiveState): Plan {
   return problems.length ? { ...plan, warnings: problems } : plan;
 }
 
-/** Starts reading the live state at once, so that it overlaps loading the file. */
-function beginLiveRead(netns: string | undefined, facts: HostFacts, options?: BackendOptions): (desired: DesiredState) => Promise<LiveState> {
+/**
+ * Loads the file while the live state is read: the read starts at once and waits for the file only
+ * where it must (sysctl keys). A file that does not load lets the read finish for nothing.
+ */
+async function loadWhileReading(file: string, netns: string | undefined, facts: HostFacts, options?: BackendOptions): Promise<{ desired: DesiredState; live: LiveState }> {
   let give!: (d: DesiredState | undefined) => void;
-  const desired = new Promise<DesiredState | undefined>((r) => (give = r));
-  const raw = readRawLive({ netns, desired, options });
+  const wanted = new Promise<DesiredState | undefined>((r) => (give = r));
+  const raw = readRawLive({ netns, desired: wanted, options });
   raw.catch(() => {}); // awaited below: a failure while the file is still loading is reported then
-  return async (d) => {
-    give(d);
-    return normaliseLive(await raw, facts, netns);
-  };
+  let desired: DesiredState;
+  try {
+    desired = await loadFile(file, facts);
+  } catch (e) {
+    give(undefined);
+    throw e;
+  }
+  give(desired);
+  return { desired, live: normaliseLive(await raw, facts, netns) };
 }
 
 /** What a read-only command should say about an apply that is running or died in this namespace. */
@@ -74,15 +82,7 @@ export function interruptedApplyNote(netns: string | undefined): string | undefi
 export async function planFile(file: string, netns?: string, options?: BackendOptions) {
   checkNetns(netns); // '' is not "the current namespace"
   const facts = await readHostFacts();
-  const finishRead = beginLiveRead(netns, facts, options);
-  let desired: DesiredState;
-  try {
-    desired = await loadFile(file, facts);
-  } catch (e) {
-    finishRead(undefined as any).catch(() => {});
-    throw e;
-  }
-  const live = await finishRead(desired);
+  const { desired, live } = await loadWhileReading(file, netns, facts, options);
   return { desired, live, plan: makePlan(desired, live), facts, interrupted: interruptedApplyNote(netns) };
 }
 
@@ -142,12 +142,7 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
       if (report.differences.length) throw new NethostError(`${recovered}: NOT fully restored, still different:\n  ${report.differences.join('\n  ')}\nnothing of ${file} was applied`);
       log(`the interrupted apply is rolled back: ${restoredWords(report)}`);
     }
-    const finishRead = beginLiveRead(netns, facts, hooks.options);
-    const desired = await loadFile(file, facts).catch((e) => {
-      finishRead(undefined as any).catch(() => {});
-      throw e;
-    });
-    const snapshot = await finishRead(desired);
+    const { desired, live: snapshot } = await loadWhileReading(file, netns, facts, hooks.options);
     const plan = makePlan(desired, snapshot);
     if (!plan.changes.length) return { plan, applied: false, recovered };
     if (hooks.confirm && !(await hooks.confirm(plan))) return { plan, applied: false, recovered };
