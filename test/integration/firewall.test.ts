@@ -289,7 +289,20 @@ interfaces:
  }
 }
 `;
+    // Ports just added to the bridge may not forward for a moment (carrier and port state settle
+    // asynchronously): wait until an honest frame to another port gets through before counting.
+    const ready = () => {
+      for (let i = 0; i < 40; i++) {
+        nft(obs, 'delete', 'table', 'netdev', 'obs');
+        nftScript(obs, 'table netdev obs {\n chain in {\n  type filter hook ingress device eth0 priority 0;\n  udp dport 7 counter\n }\n}\n');
+        sendFrames(vm, 'eth0', [udpFrame(VM_MAC, '192.0.2.50', '192.0.2.255', 7)]);
+        if (counters(obs, 'netdev', 'obs', 'in')[0] > 0) return;
+        spawnSync('sleep', ['0.25']);
+      }
+      throw new Error('an honest frame from vnet0 never reached vnet1: the bridge does not forward');
+    };
     const send = () => {
+      ready();
       nft(obs, 'delete', 'table', 'netdev', 'obs');
       nftScript(obs, OBS);
       sendFrames(vm, 'eth0', [

@@ -290,8 +290,15 @@ interfaces:
   expect(run(o1, 'apply', file(1), '--yes').code).toBe(0);
   expect(run(o2, 'apply', file(2), '--yes').code).toBe(0);
   expect(o1.rows('Port', 'bond1')[0]).toMatchObject({ bond_mode: 'balance-tcp', lacp: 'active' });
+  // Both ends negotiated and both members enabled on each side, before the first ping: LACP
+  // settles each end on its own, and one side's "negotiated" says nothing of the other's members.
+  const settled = (o: Ovs) => {
+    const show = o.appctl('bond/show', 'bond1');
+    return /lacp_status: negotiated/.test(show) && /member m1: enabled/.test(show) && /member m2: enabled/.test(show);
+  };
   let negotiated = false;
-  for (let i = 0; i < 60 && !negotiated; i++) (negotiated = /lacp_status: negotiated/.test(o1.appctl('bond/show', 'bond1'))) || spawnSync('sleep', ['0.5']);
+  for (let i = 0; i < 90 && !negotiated; i++) (negotiated = settled(o1) && settled(o2)) || spawnSync('sleep', ['0.5']);
+  if (!negotiated) console.log(o1.appctl('bond/show', 'bond1'), o2.appctl('bond/show', 'bond1'));
   expect(negotiated).toBe(true);
   // mgmt0 is a tap in s1 and s2 alike; each namespace has only its own: the ping crosses the bond.
   const ok = pings(s1, '192.0.2.62', 30);
