@@ -210,6 +210,70 @@ table ip filter {
   });
 });
 
+// A web server inside the LAN published on the router's outside address, and a LAN client that
+// uses that outside address too (the port forward a home router calls "NAT loopback"):
+//   iptables -t nat -A PREROUTING -d 198.51.100.1 -p tcp --dport 8080 -j DNAT --to 192.0.2.20:80
+//   iptables -t nat -A POSTROUTING -s 192.0.2.0/24 -d 192.0.2.20 -p tcp --dport 80 -j MASQUERADE
+describe('port forward with hairpin: true', () => {
+  // web on the LAN bridge itself (the classic case: without the SNAT back it would answer the
+  // client directly), or on its own DMZ interface (the forward chain must let it through).
+  const HAIRPIN = (hairpin: boolean, forwardPolicy: string, dmz: boolean) => `version: 1
+interfaces:
+  br-lan: {kind: bridge, ports: [lan1${dmz ? '' : ', lan2'}], addresses: [192.0.2.1/25]}
+  lan1: {kind: ethernet}
+  lan2: {kind: ethernet${dmz ? ', addresses: [192.0.2.129/25]' : ''}}
+  wan0: {kind: ethernet, addresses: [198.51.100.1/24]}
+sysctls:
+  net.ipv4.ip_forward: 1
+firewall:
+  port_forwards:
+    - {in: wan0, proto: tcp, port: 8080, to: ${dmz ? '192.0.2.130' : '192.0.2.20'}:80${hairpin ? ', hairpin: true' : ''}}
+  forward:
+    policy: ${forwardPolicy}
+`;
+  function lan(dmz: boolean) {
+    const router = newNetns('fwhr');
+    const client = newNetns('fwhc');
+    const web = newNetns('fwhw');
+    const outside = newNetns('fwho');
+    ip('-n', router, 'link', 'add', 'lan1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', client);
+    ip('-n', router, 'link', 'add', 'lan2', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', web);
+    ip('-n', router, 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outside);
+    const hosts: [string, string, string][] = [
+      [client, '192.0.2.10/25', '192.0.2.1'],
+      [web, dmz ? '192.0.2.130/25' : '192.0.2.20/25', dmz ? '192.0.2.129' : '192.0.2.1'],
+      [outside, '198.51.100.2/24', ''],
+    ];
+    for (const [ns, addr, gw] of hosts) {
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+      ip('-n', ns, 'addr', 'add', addr, 'dev', 'eth0');
+      ip('-n', ns, 'link', 'set', 'eth0', 'up');
+      if (gw) ip('-n', ns, 'route', 'add', 'default', 'via', gw);
+    }
+    ip('-n', router, 'link', 'set', 'lo', 'up');
+    return { router, client, web, outside };
+  }
+
+  for (const [policy, dmz, seen] of [['accept', false, '192.0.2.1'], ['drop', false, '192.0.2.1'], ['drop', true, '192.0.2.129']] as const) {
+    it(`web ${dmz ? 'in a DMZ' : 'on the LAN'}, forward policy ${policy}: without hairpin a LAN client cannot use the outside address; with it, it can, and the web server sees the router`, async () => {
+      const t = lan(dmz);
+      await tcpServer(t.web, 80);
+      const r0 = nethost('apply', tempFile('h.yaml', HAIRPIN(false, policy, dmz)), '--netns', t.router, '--yes');
+      expect(r0.code, r0.stderr + r0.stdout).toBe(0);
+      // From outside the forward works either way: the web server sees the outside client itself.
+      expect(tcpConnect(t.outside, '198.51.100.1', 8080)).toBe('198.51.100.2');
+      // From the LAN, without hairpin, nothing answers on the router's 8080 (the test can fail).
+      expect(tcpConnect(t.client, '198.51.100.1', 8080, 1)).toBeNull();
+      const r1 = nethost('apply', tempFile('h.yaml', HAIRPIN(true, policy, dmz)), '--netns', t.router, '--yes');
+      expect(r1.code, r1.stderr + r1.stdout).toBe(0);
+      // DNAT plus SNAT back: the web server answers the router, which answers the client.
+      expect(tcpConnect(t.client, '198.51.100.1', 8080)).toBe(seen);
+      expect(tcpConnect(t.outside, '198.51.100.1', 8080)).toBe('198.51.100.2');
+      expect(nethost('plan', tempFile('h.yaml', HAIRPIN(true, policy, dmz)), '--netns', t.router).code).toBe(0);
+    });
+  }
+});
+
 describe('checks before anything changes', () => {
   it('an interface named in a rule that is neither in the file nor in the namespace, and an unreachable to:', () => {
     const ns = newNetns('fwchk');

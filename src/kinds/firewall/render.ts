@@ -284,7 +284,8 @@ export function renderFirewall(R: Renderer, fw: Firewall, bridges: string[]) {
     out.push([join(`${f} daddr != ${t.family === 4 ? '127.0.0.0/8' : '::1'}`, 'fib daddr type local', dnat), path]);
     const dest = `${f} daddr ${t.addr} ${e.proto} dport ${t.port ?? ports}`;
     if (e.hairpin) post.push([join(`iifname != "${e.in}"`, dest, 'ct status dnat masquerade'), path]);
-    if (forwardDrop) forwardAccepts.push({ text: join(e.in ? `iifname "${e.in}"` : '', dest, 'ct status dnat accept'), path });
+    // A hairpin connection comes from the inside, so its accept cannot name the outside interface.
+    if (forwardDrop) forwardAccepts.push({ text: join(e.in && !e.hairpin ? `iifname "${e.in}"` : '', dest, 'ct status dnat accept'), path });
   });
   if (pre.length) R.chain(T, 'prerouting', NAT_HEADER('prerouting', -100));
   for (const [t, p] of pre) R.rule(T, 'prerouting', t, p);
