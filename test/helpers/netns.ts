@@ -71,3 +71,18 @@ export function tempFile(name: string, text: string): string {
 export function links(ns: string): Map<string, any> {
   return new Map(ipJson<any[]>(ns, '-d', 'link', 'show').map((l) => [l.ifname, l]));
 }
+
+/** A new namespace plugged into `ns` by a veth pair (`dev` in `ns`, `peerDev` in the new one), its
+ *  end up with `addr` and a default route via `gw` when given: a client, server or VM behind a
+ *  router or bridge port that a test builds. */
+export function hostBehind(ns: string, dev: string, tag: string, opts: { addr?: string; gw?: string; peerDev?: string; mac?: string } = {}): string {
+  const peer = newNetns(tag);
+  const peerDev = opts.peerDev ?? 'eth0';
+  ip('-n', ns, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', peerDev, 'netns', peer);
+  ip('-n', peer, 'link', 'set', 'lo', 'up');
+  if (opts.mac) ip('-n', peer, 'link', 'set', peerDev, 'address', opts.mac);
+  if (opts.addr) ip('-n', peer, 'addr', 'add', opts.addr, 'dev', peerDev);
+  ip('-n', peer, 'link', 'set', peerDev, 'up');
+  if (opts.gw) ip('-n', peer, 'route', 'add', 'default', 'via', opts.gw);
+  return peer;
+}

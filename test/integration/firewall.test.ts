@@ -4,7 +4,7 @@
 // quoted where a test stands for them.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deleteAllNetns, ip, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
+import { deleteAllNetns, hostBehind, ip, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
 import { arpFrame, counters, nft, nftScript, sendFrames, stopServers, tableText, tcpConnect, tcpServer, udpFrame } from '../helpers/traffic.js';
 import { applyPlan, loadFile, makePlan, readLive } from '../../src/core.js';
 import { readHostFacts } from '../../src/live/read.js';
@@ -25,16 +25,8 @@ const sh = (ns: string, ...argv: string[]) => execFileSync('ip', ['netns', 'exec
 /** client (192.0.2.10) — lan0 [router] wan0 — server (198.51.100.2); the server has no route back. */
 function topology() {
   const router = newNetns('fwr');
-  const client = newNetns('fwc');
-  const server = newNetns('fws');
-  ip('-n', router, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', client);
-  ip('-n', router, 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', server);
-  for (const [ns, addr] of [[client, '192.0.2.10/24'], [server, '198.51.100.2/24']]) {
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-    ip('-n', ns, 'addr', 'add', addr, 'dev', 'eth0');
-    ip('-n', ns, 'link', 'set', 'eth0', 'up');
-  }
-  ip('-n', client, 'route', 'add', 'default', 'via', '192.0.2.1');
+  const client = hostBehind(router, 'lan0', 'fwc', { addr: '192.0.2.10/24', gw: '192.0.2.1' });
+  const server = hostBehind(router, 'wan0', 'fws', { addr: '198.51.100.2/24' });
   ip('-n', router, 'link', 'set', 'lo', 'up');
   return { router, client, server };
 }
@@ -233,23 +225,9 @@ firewall:
 `;
   function lan(dmz: boolean) {
     const router = newNetns('fwhr');
-    const client = newNetns('fwhc');
-    const web = newNetns('fwhw');
-    const outside = newNetns('fwho');
-    ip('-n', router, 'link', 'add', 'lan1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', client);
-    ip('-n', router, 'link', 'add', 'lan2', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', web);
-    ip('-n', router, 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outside);
-    const hosts: [string, string, string][] = [
-      [client, '192.0.2.10/25', '192.0.2.1'],
-      [web, dmz ? '192.0.2.130/25' : '192.0.2.20/25', dmz ? '192.0.2.129' : '192.0.2.1'],
-      [outside, '198.51.100.2/24', ''],
-    ];
-    for (const [ns, addr, gw] of hosts) {
-      ip('-n', ns, 'link', 'set', 'lo', 'up');
-      ip('-n', ns, 'addr', 'add', addr, 'dev', 'eth0');
-      ip('-n', ns, 'link', 'set', 'eth0', 'up');
-      if (gw) ip('-n', ns, 'route', 'add', 'default', 'via', gw);
-    }
+    const client = hostBehind(router, 'lan1', 'fwhc', { addr: '192.0.2.10/25', gw: '192.0.2.1' });
+    const web = hostBehind(router, 'lan2', 'fwhw', dmz ? { addr: '192.0.2.130/25', gw: '192.0.2.129' } : { addr: '192.0.2.20/25', gw: '192.0.2.1' });
+    const outside = hostBehind(router, 'wan0', 'fwho', { addr: '198.51.100.2/24' });
     ip('-n', router, 'link', 'set', 'lo', 'up');
     return { router, client, web, outside };
   }
@@ -334,12 +312,8 @@ interfaces:
 `;
   it('forged source MAC, source IP and ARP sender do not get through; the honest frames do', () => {
     const host = newNetns('fwg');
-    const vm = newNetns('fwvm');
-    const obs = newNetns('fwobs');
-    ip('-n', host, 'link', 'add', 'vnet0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm);
-    ip('-n', host, 'link', 'add', 'vnet1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', obs);
-    for (const ns of [vm, obs]) ip('-n', ns, 'link', 'set', 'eth0', 'up');
-    ip('-n', vm, 'link', 'set', 'eth0', 'address', VM_MAC);
+    const vm = hostBehind(host, 'vnet0', 'fwvm', { mac: VM_MAC });
+    const obs = hostBehind(host, 'vnet1', 'fwobs');
     // What reaches the other port, counted at its ingress, one rule per kind of frame.
     const OBS = `table netdev obs {
  chain in {
@@ -397,14 +371,8 @@ interfaces:
 
   it('forward: {policy: drop} does not cut VM-to-VM traffic on one bridge where bridged frames pass the inet hooks', () => {
     const host = newNetns('fwbr');
-    const vm1 = newNetns('fwvm1');
-    const vm2 = newNetns('fwvm2');
-    ip('-n', host, 'link', 'add', 'vnet0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm1);
-    ip('-n', host, 'link', 'add', 'vnet1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm2);
-    for (const [ns, a] of [[vm1, '192.0.2.51/24'], [vm2, '192.0.2.52/24']]) {
-      ip('-n', ns, 'addr', 'add', a, 'dev', 'eth0');
-      ip('-n', ns, 'link', 'set', 'eth0', 'up');
-    }
+    const vm1 = hostBehind(host, 'vnet0', 'fwvm1', { addr: '192.0.2.51/24' });
+    hostBehind(host, 'vnet1', 'fwvm2', { addr: '192.0.2.52/24' });
     const file = (fw: string) => tempFile('b.yaml', `version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [vnet0, vnet1]}\n  vnet0: {kind: ethernet}\n  vnet1: {kind: ethernet}\nsysctls:\n  net.bridge.bridge-nf-call-iptables: 1\n${fw}`);
     const ping = () => spawnSync('ip', ['netns', 'exec', vm1, 'ping', '-c', '1', '-w', '3', '192.0.2.52']).status;
     expect(nethost('apply', file(''), '--netns', host, '--yes').code).toBe(0);

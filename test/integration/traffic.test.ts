@@ -2,7 +2,7 @@
 // other; a policy rule sends marked traffic to its own table and out of another link.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { deleteAllNetns, ip, ipJson, newNetns, nethost, tempFile } from '../helpers/netns.js';
+import { deleteAllNetns, hostBehind, ip, ipJson, newNetns, nethost, tempFile } from '../helpers/netns.js';
 
 afterAll(() => deleteAllNetns());
 
@@ -26,17 +26,10 @@ it('two namespaces ping each other over the VXLAN overlay examples', () => {
 
 it('a policy rule sends marked traffic to its table, unmarked traffic to main', () => {
   const x = newNetns('pr');
-  const p0 = newNetns('gw0');
-  const p1 = newNetns('gw1');
-  ip('-n', x, 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'up0', 'netns', p0);
-  ip('-n', x, 'link', 'add', 'wan1', 'type', 'veth', 'peer', 'name', 'up1', 'netns', p1);
   // Two gateways, each answering for the same far address 203.0.113.250.
-  for (const [ns, dev, addr] of [[p0, 'up0', '198.51.100.254/24'], [p1, 'up1', '203.0.113.126/25']]) {
-    ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
-    ip('-n', ns, 'addr', 'add', '203.0.113.250/32', 'dev', 'lo');
-    ip('-n', ns, 'link', 'set', dev, 'up');
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-  }
+  const p0 = hostBehind(x, 'wan0', 'gw0', { addr: '198.51.100.254/24', peerDev: 'up0' });
+  const p1 = hostBehind(x, 'wan1', 'gw1', { addr: '203.0.113.126/25', peerDev: 'up1' });
+  for (const ns of [p0, p1]) ip('-n', ns, 'addr', 'add', '203.0.113.250/32', 'dev', 'lo');
   const file = tempFile('pr.yaml', `version: 1
 interfaces:
   wan0: {kind: ethernet, addresses: [198.51.100.1/24]}
