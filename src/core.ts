@@ -15,6 +15,7 @@ import { commandLine } from './backends/index.js';
 import type { HostFacts } from './kinds/types.js';
 import type { BackendOptions } from './backends/types.js';
 import { checkNetns } from './util/netns.js';
+import { showArgv } from './util/text.js';
 
 export async function loadFile(file: string, facts?: HostFacts): Promise<DesiredState> {
   const text = await readConfigFile(file);
@@ -247,7 +248,7 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     });
     ran = failure ? (failure.stopped ? current.last : failure.index) : n;
     if (signal) await interrupted();
-    if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${commandLine(failure.operation, netns, hooks.options).join(' ')}: ${failure.message}`);
+    if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${showArgv(commandLine(failure.operation, netns, hooks.options))}: ${failure.message}`);
     let after: LiveState;
     try {
       after = await readLive(netns, desired, facts, [], hooks.options);

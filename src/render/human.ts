@@ -19,9 +19,9 @@ const WARN = '⚠';
 const paint = (s: Style, code: number, text: string) => (s.color ? `\x1b[${code}m${text}\x1b[0m` : text);
 // Names and values come from the file and the kernel: printed with control characters escaped.
 const show = (v: AttrValue | undefined) => printable(v === undefined ? '(unknown)' : v === null ? '(none)' : Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
-// `mark` (and an adopted device's `keep`, part of its alias) is shown in words by markLine; a link's
+// `mark` (and an adopted device's `keep` and `was`, parts of its alias) is shown in words by markLine; a link's
 // `addresses` are the address changes listed with it.
-const HIDDEN = new Set(['mark', 'keep', 'addresses']);
+const HIDDEN = new Set(['mark', 'keep', 'was', 'addresses']);
 const hidden = (c: Change, name: string) => HIDDEN.has(name) || !!kindOf(c.kind).internal?.includes(name);
 
 function title(c: Change): string {
@@ -71,7 +71,8 @@ export function renderChange(c: Change, style: Style, ops: Operation[] = []): st
   const alias = replacedAlias(c);
   if (c.action === 'adopt') notes.push(`exists, not created by nethost: will be marked as managed${alias ? `, replacing its alias ${alias}` : ''}`);
   if (c.reasons.length) notes.push(printable(c.reasons.join('; ')));
-  if (c.action === 'delete' && c.before?.attrs.mark === 'nethost:existing') notes.push('existing device: released, never deleted; the addresses it had before nethost stay');
+  if (c.action === 'delete' && c.before?.attrs.mark === 'nethost:existing')
+    notes.push(`existing device: released, never deleted; the addresses it had before nethost stay${typeof c.before.attrs.was === 'string' ? `, and its alias goes back to "${printable(c.before.attrs.was)}"` : ''}`);
   if ((c.after ?? c.before)?.kind === 'route' && (c.after ?? c.before)?.attrs.mark === 'kernel') notes.push("the kernel's own route for an address: it comes and goes with it");
   if (notes.length) head += `  (${notes.join('; ')})`;
   if (c.disruptive) head += ' ' + paint(style, 31, `${WARN} ${c.action === 'delete' || c.action === 'replace' ? 'link removed or recreated' : 'link interrupted'}`);

@@ -44,3 +44,6 @@ export function describeValue(v: unknown): string {
   if (v === null || v === undefined) return 'an empty value (null)';
   return quote(v);
 }
+
+/** A command line for a message: plain words as they are, anything else quoted with escapes. */
+export const showArgv = (argv: readonly string[]) => argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : quote(a))).join(' ');

@@ -150,6 +150,28 @@ describe('what nethost found stays as it was found', () => {
     expect(links(ns).get('up0').ifalias).toBeUndefined();
   });
 
+  it('an adopted device\'s own alias is kept in the mark and put back when it is released, also by a rollback', () => {
+    const ns = newNetns('relalias');
+    ip('-n', ns, 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'x');
+    ip('-n', ns, 'link', 'set', 'up0', 'alias', 'rack 3 uplink');
+    const adopt = tempFile('a.yaml', 'version: 1\ninterfaces:\n  up0: {kind: ethernet, mtu: 1400}\n');
+    const plan = nethost('plan', adopt, '--netns', ns);
+    expect(plan.stdout).toContain('replacing its alias "rack 3 uplink"');
+    apply(adopt, ns);
+    expect(links(ns).get('up0').ifalias).toBe('nethost:existing;alias=rack 3 uplink');
+    planIsEmpty(adopt, ns);
+    // A release whose apply fails afterwards (a bridge whose port is refused): the mark and its alias are back.
+    const failing = tempFile('f.yaml', 'version: 1\ninterfaces:\n  br9: {kind: bridge, ports: [lo]}\n');
+    const r = nethost('apply', failing, '--netns', ns, '--yes');
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(links(ns).get('up0').ifalias).toBe('nethost:existing;alias=rack 3 uplink');
+    const release = tempFile('e.yaml', 'version: 1\n');
+    expect(nethost('plan', release, '--netns', ns).stdout).toContain('its alias goes back to "rack 3 uplink"');
+    apply(release, ns);
+    expect(links(ns).get('up0').ifalias).toBe('rack 3 uplink');
+    expect(links(ns).get('up0').mtu).toBe(1400);
+  });
+
   it('`{kind: ethernet}` without `addresses:` leaves the device\'s addresses alone; `addresses: []` removes them', () => {
     const ns = newNetns('noaddr');
     ip('-n', ns, 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'x');

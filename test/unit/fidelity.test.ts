@@ -107,6 +107,20 @@ describe('the ifalias of an adopted device records the addresses it keeps', () =
     expect(Buffer.byteLength(existingMark(fits))).toBeLessThanOrEqual(255);
     expect(parseLinkMark(existingMark(fits)).keep).toEqual(fits);
   });
+
+  it('ends with the alias the device had before, whatever bytes it holds, and gives up the list before the alias', () => {
+    const was = 'rack 3 uplink; keep=all;alias=x';
+    expect(existingMark(['198.51.100.1'], was)).toBe(`nethost:existing;keep=198.51.100.1;alias=${was}`);
+    expect(parseLinkMark(existingMark(['198.51.100.1'], was))).toEqual({ mark: 'nethost:existing', keep: ['198.51.100.1'], was });
+    expect(parseLinkMark(existingMark([], was))).toEqual({ mark: 'nethost:existing', keep: [], was });
+    expect(parseLinkMark(existingMark('all', 'x'))).toEqual({ mark: 'nethost:existing', keep: 'all', was: 'x' });
+    const many = Array.from({ length: 16 }, (_, i) => `198.51.100.${i + 100}`);
+    expect(Buffer.byteLength(existingMark(many, 'rack 3 uplink'))).toBeLessThanOrEqual(255);
+    expect(parseLinkMark(existingMark(many, 'rack 3 uplink'))).toEqual({ mark: 'nethost:existing', keep: 'all', was: 'rack 3 uplink' });
+    const long = 'x'.repeat(240);
+    expect(parseLinkMark(existingMark(['198.51.100.1'], long))).toEqual({ mark: 'nethost:existing', keep: ['198.51.100.1'] });
+    expect(existingMark(['198.51.100.1'], null)).toBe('nethost:existing;keep=198.51.100.1');
+  });
 });
 
 describe('existing devices are released as they were found', () => {

@@ -31,16 +31,47 @@ export async function readIpState(netns: string | undefined): Promise<IpRaw> {
   return { links, neighbors, routes4, rules4, routes6, rules6 } as IpRaw;
 }
 
-/** One `ip -batch` line. iproute2 splits batch lines on blanks and honours quotes; values are
- *  validated to hold neither, so the only quoting needed is for an empty value (clearing an alias). */
+/** One `ip -batch` line. iproute2 splits batch lines on blanks and honours quotes (without escapes);
+ *  an empty value is quoted, and a value no batch line can carry is refused (see batchSafe). */
 export function batchLine(args: string[]): string {
   return args
     .map((a) => {
       if (a === '') return '""';
-      if (/[\s"'#\\\x00-\x1f\x7f]/.test(a)) throw new NethostError(`internal: unsafe value ${JSON.stringify(a)} in an ip -batch line`);
+      if (!batchSafe(a)) throw new NethostError(`internal: unsafe value ${JSON.stringify(a)} in an ip -batch line`);
       return a;
     })
     .join(' ');
+}
+
+/** Names and addresses hold no blanks, quotes or control characters; an alias may (an adopted
+ *  device's own, given back on release or restore): such an operation runs as its own argv. */
+const batchSafe = (a: string) => !/[\s"'#\\\x00-\x1f\x7f]/.test(a);
+const opBatchSafe = (op: Operation) => op.args.every((a) => a === '' || batchSafe(a));
+
+/** Consecutive batch-safe operations, as one `ip -batch` each; any other operation alone. */
+function segments(ops: Operation[]): { start: number; ops: Operation[]; batch: boolean }[] {
+  const out: { start: number; ops: Operation[]; batch: boolean }[] = [];
+  ops.forEach((op, i) => {
+    const batch = opBatchSafe(op);
+    const last = out[out.length - 1];
+    if (batch && last?.batch) last.ops.push(op);
+    else out.push({ start: i, ops: [op], batch });
+  });
+  return out;
+}
+
+async function runSegment(seg: { ops: Operation[]; batch: boolean }, netns: string | undefined, control: RunOptions): Promise<InvocationFailure | undefined> {
+  const flags = seg.ops[0].options ?? [];
+  const r = seg.batch
+    ? await run(ipArgv(netns, ...flags, '-batch', '-'), { ...control, input: seg.ops.map((o) => batchLine(o.args)).join('\n') + '\n' } satisfies RunOptions)
+    : await run(ipArgv(netns, ...flags, ...seg.ops[0].args), control);
+  if (r.code === 0 && !r.stopped) return undefined;
+  // Without -force, ip stops at the first failing line and names it: "Command failed -:N".
+  const m = seg.batch ? /Command failed -:(\d+)/.exec(r.stderr) : null;
+  const index = m ? Math.min(Number(m[1]) - 1, seg.ops.length - 1) : 0;
+  if (r.stopped) return { index, message: 'stopped', tookEffect: 'prefix', stopped: true };
+  const message = r.stderr.split('\n').filter((l) => l.trim() && !/^Command failed/.test(l)).join('; ');
+  return { index, message: message || r.stderr.trim() || `ip exited ${r.code}`, tookEffect: 'prefix' };
 }
 
 export const ipBackend: Backend = {
@@ -50,19 +81,10 @@ export const ipBackend: Backend = {
   groupKey: (op) => (op.options ?? []).join(' '),
   command: (op, netns) => ipArgv(netns, ...(op.options ?? []), ...op.args),
   async run(ops: Operation[], netns, control): Promise<InvocationFailure | undefined> {
-    let input: string;
-    try {
-      input = ops.map((o) => batchLine(o.args)).join('\n') + '\n';
-    } catch (e: any) {
-      return { index: 0, message: e.message, tookEffect: 'none' };
+    for (const seg of segments(ops)) {
+      const failure = await runSegment(seg, netns, control);
+      if (failure) return { ...failure, index: seg.start + failure.index };
     }
-    const r = await run(ipArgv(netns, ...(ops[0].options ?? []), '-batch', '-'), { ...control, input } satisfies RunOptions);
-    if (r.code === 0 && !r.stopped) return undefined;
-    // Without -force, ip stops at the first failing line and names it: "Command failed -:N".
-    const m = /Command failed -:(\d+)/.exec(r.stderr);
-    const index = m ? Math.min(Number(m[1]) - 1, ops.length - 1) : 0;
-    if (r.stopped) return { index, message: 'stopped', tookEffect: 'prefix', stopped: true };
-    const message = r.stderr.split('\n').filter((l) => l.trim() && !/^Command failed/.test(l)).join('; ');
-    return { index, message: message || r.stderr.trim() || `ip exited ${r.code}`, tookEffect: 'prefix' };
+    return undefined;
   },
 };

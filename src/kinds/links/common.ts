@@ -15,37 +15,47 @@ import { FIREWALL_ID } from '../firewall/id.js';
 
 export const linkId = (name: string) => `link:${name}`;
 
-/** `keep` is part of the ifalias on an existing device (see parseLinkMark): written with the mark. */
-export const COMMON_ATTRS = ['mark', 'keep', 'mtu', 'mac', 'state', 'master'] as const;
+/** `keep` and `was` are part of the ifalias on an existing device (see parseLinkMark): written with the mark. */
+export const COMMON_ATTRS = ['mark', 'keep', 'was', 'mtu', 'mac', 'state', 'master'] as const;
 
 /** The kernel's IFALIASZ is 256 bytes with the terminating NUL. */
 const IFALIAS_MAX = 255;
 const KEEP = ';keep=';
+/** Last in the alias, so that the device's own alias needs no escaping: everything after it is that alias. */
+const WAS = ';alias=';
 
 /**
  * The ifalias of a link as ownership: `nethost` (created by nethost), `nethost:existing` (an existing
  * device it adopted), or someone else's text. An adopted device's alias also records the addresses it
  * had when nethost adopted it, which are never nethost's: `nethost:existing;keep=198.51.100.1,2001:db8::1`,
  * or `nethost:existing;keep=all` when the list does not fit in an alias (then every address stays).
+ * It ends with the alias the device had before, which its release puts back: `…;alias=rack 3 uplink`.
  * Any other text after `nethost:existing` is read as `keep=all`: an alias nethost cannot read keeps everything.
  */
-export function parseLinkMark(ifalias: string | undefined): { mark: string | null; keep: string[] | 'all' | null } {
+export function parseLinkMark(ifalias: string | undefined): { mark: string | null; keep: string[] | 'all' | null; was?: string } {
   if (ifalias === undefined || ifalias === '') return { mark: null, keep: null };
   if (!ifalias.startsWith(NETHOST_ALIAS_EXISTING)) return { mark: ifalias, keep: null };
-  const rest = ifalias.slice(NETHOST_ALIAS_EXISTING.length);
-  if (rest === '') return { mark: NETHOST_ALIAS_EXISTING, keep: [] };
-  if (!rest.startsWith(KEEP) || rest === `${KEEP}all`) return { mark: NETHOST_ALIAS_EXISTING, keep: 'all' };
+  let rest = ifalias.slice(NETHOST_ALIAS_EXISTING.length);
+  const at = rest.indexOf(WAS);
+  const was = at >= 0 ? rest.slice(at + WAS.length) : undefined;
+  if (at >= 0) rest = rest.slice(0, at);
+  const withWas = <T extends object>(o: T) => (was === undefined ? o : { ...o, was });
+  if (rest === '') return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: [] });
+  if (!rest.startsWith(KEEP) || rest === `${KEEP}all`) return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: 'all' as const });
   const ips = rest.slice(KEEP.length).split(',').map((s) => canonicalIp(s)?.ip);
-  if (ips.some((ip) => ip === undefined)) return { mark: NETHOST_ALIAS_EXISTING, keep: 'all' };
-  return { mark: NETHOST_ALIAS_EXISTING, keep: ips as string[] };
+  if (ips.some((ip) => ip === undefined)) return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: 'all' as const });
+  return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: ips as string[] });
 }
 
-/** The alias that records an adopted device's own addresses (the inverse of parseLinkMark). */
-export function existingMark(keep: readonly string[] | 'all'): string {
-  if (keep === 'all') return `${NETHOST_ALIAS_EXISTING}${KEEP}all`;
-  if (!keep.length) return NETHOST_ALIAS_EXISTING;
-  const text = `${NETHOST_ALIAS_EXISTING}${KEEP}${keep.join(',')}`;
-  return Buffer.byteLength(text) <= IFALIAS_MAX ? text : `${NETHOST_ALIAS_EXISTING}${KEEP}all`;
+/** The alias that records an adopted device's own addresses and its own alias (the inverse of
+ *  parseLinkMark). What does not fit in IFALIASZ goes in this order: the address list (then every
+ *  address stays), then the old alias (then its release clears the alias). */
+export function existingMark(keep: readonly string[] | 'all', was?: string | null): string {
+  const tail = was ? `${WAS}${was}` : '';
+  const list = keep === 'all' ? `${KEEP}all` : keep.length ? `${KEEP}${keep.join(',')}` : '';
+  for (const text of [`${NETHOST_ALIAS_EXISTING}${list}${tail}`, `${NETHOST_ALIAS_EXISTING}${KEEP}all${tail}`, `${NETHOST_ALIAS_EXISTING}${list}`])
+    if (Buffer.byteLength(text) <= IFALIAS_MAX) return text;
+  return `${NETHOST_ALIAS_EXISTING}${KEEP}all`;
 }
 
 /** Local addresses of `dev` that are not nethost's, in the live state: what an adopted device keeps. */
@@ -125,7 +135,7 @@ export interface LinkSpec {
 }
 
 function liveCommon(raw: RawLink): Attrs {
-  const { mark, keep } = parseLinkMark(raw.ifalias);
+  const { mark, keep, was } = parseLinkMark(raw.ifalias);
   return {
     mtu: raw.mtu,
     mac: raw.address ? canonicalMac(raw.address) ?? raw.address : undefined,
@@ -133,6 +143,7 @@ function liveCommon(raw: RawLink): Attrs {
     master: raw.master ?? null,
     mark,
     keep,
+    was: was ?? null,
   };
 }
 
@@ -247,12 +258,18 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
         if ((COMMON_ATTRS as readonly string[]).includes(c.name)) common[c.name] = c.after;
         else own[c.name] = c.after;
       }
-      if (common.mark !== undefined || common.keep !== undefined) {
-        // Adopting an existing device records what it has now (a snapshot being restored says it itself).
+      if (common.mark !== undefined || common.keep !== undefined || common.was !== undefined) {
+        // Adopting an existing device records what it has now: its addresses and its own alias (a
+        // snapshot being restored says both itself).
         const mark = desired.attrs.mark;
         const keep = desired.attrs.keep;
-        common.mark = mark === NETHOST_ALIAS_EXISTING ? existingMark(Array.isArray(keep) ? (keep as string[]) : keep === 'all' ? 'all' : foreignAddresses(name, ctx.live)) : mark;
+        const was = desired.attrs.was !== undefined ? desired.attrs.was : live && !isNethostAlias(live.attrs.mark as string | undefined) ? live.attrs.mark : live?.attrs.was;
+        common.mark =
+          mark === NETHOST_ALIAS_EXISTING
+            ? existingMark(Array.isArray(keep) ? (keep as string[]) : keep === 'all' ? 'all' : foreignAddresses(name, ctx.live), (was as string | null | undefined) ?? null)
+            : mark;
         delete common.keep;
+        delete common.was;
       }
       const ops: OpSpec[] = [];
       const downFirst = common.state === 'down';
@@ -288,8 +305,8 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
     delete(live, ctx) {
       const name = live.id.slice('link:'.length);
       if (!creatable || live.attrs.mark === NETHOST_ALIAS_EXISTING) {
-        // Never delete a device nethost did not create: only take its mark off.
-        return [{ backend: 'ip', args: ['link', 'set', 'dev', name, 'alias', ''], disruptive: false }];
+        // Never delete a device nethost did not create: only take its mark off, giving back its own alias.
+        return [{ backend: 'ip', args: ['link', 'set', 'dev', name, 'alias', typeof live.attrs.was === 'string' ? live.attrs.was : ''], disruptive: false }];
       }
       // The peer of a veth pair goes with it: one delete is enough.
       for (const other of spec.alsoDeletes?.(live) ?? []) {
