@@ -2,7 +2,10 @@
 // and compiled from V8's code cache (bin/bundle.js), instead of hundreds resolved one by one.
 // oclif's explicit-strategy target is this same module, so its command map costs nothing more.
 import { fileURLToPath } from 'node:url';
-import { execute } from '@oclif/core/execute';
+import { run } from '@oclif/core/run';
+import { flush } from '@oclif/core/flush';
+import { handle } from '@oclif/core/handle';
+import { printable } from '../util/text.js';
 
 export { COMMANDS } from './index.js';
 export { warmUp } from './warm-up.js';
@@ -11,5 +14,13 @@ export { warmUp } from './warm-up.js';
 export async function main(dir: string, args?: string[]): Promise<void> {
   // No user plugins: nethost installs none, and reading ~/.local/share/nethost as another user
   // (sudo keeps HOME) only prints an EACCES warning.
-  await execute({ loadOptions: { root: dir.startsWith('file:') ? fileURLToPath(dir) : dir, userPlugins: false }, args });
+  try {
+    await run(args ?? process.argv.slice(2), { root: dir.startsWith('file:') ? fileURLToPath(dir) : dir, userPlugins: false });
+    flush();
+  } catch (error: any) {
+    // oclif's own errors quote the argv as typed ("Nonexistent flag: --x…"): a control character
+    // in it is escaped, as everything else nethost prints (nethost's own messages already are).
+    if (error && typeof error.message === 'string') error.message = printable(error.message, true);
+    await handle(error);
+  }
 }

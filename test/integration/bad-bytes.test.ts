@@ -123,3 +123,14 @@ describe('--netns: only a name ip netns add could have made', () => {
     });
   }
 });
+
+describe('what is typed on the command line', () => {
+  it('an unknown flag or command holding an ESC sequence is echoed escaped, never raw', () => {
+    for (const argv of [['plan', '--x\x1b[31mred'], ['pl\x1b[2Jan']]) {
+      const r = nethost(...argv);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr + r.stdout).not.toMatch(/\x1b/);
+      expect(r.stderr).toMatch(/\\x1b\[(31m|2J)/);
+    }
+  });
+});
