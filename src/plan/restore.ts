@@ -5,6 +5,7 @@
 // recreated, detaches ports from a master, and so on. Restoring is planning from the snapshot to
 // now within that scope; "restored" means a full comparison of the scope against the snapshot is
 // empty.
+import { showValue } from '../util/text.js';
 import type { Change, LiveState, Plan, Resource } from '../model.js';
 import { describe } from '../render/describe.js';
 import { kindOf } from '../kinds/index.js';
@@ -65,7 +66,7 @@ export interface RestoreReport {
   leftAlone: string[];
 }
 
-const show = (v: unknown) => (v === null ? '(none)' : v === undefined ? '(unknown)' : Array.isArray(v) ? `[${v.join(', ')}]` : JSON.stringify(v));
+const show = (v: unknown) => showValue(v, true);
 
 /** The words for what a restore plan still wants, and for foreign objects that appeared meanwhile. */
 export function restoreReport(remaining: Change[], snapshot: LiveState, now: LiveState, scope: Set<string>): RestoreReport {

@@ -6,7 +6,7 @@ import { isLinkKind } from '../kinds/index.js';
 import { describe } from './describe.js';
 import { firewallDiff } from '../kinds/firewall/diff.js';
 import { kindOf } from '../kinds/index.js';
-import { printable, quote } from '../util/text.js';
+import { printable, quote, showValue } from '../util/text.js';
 
 export interface Style {
   color: boolean;
@@ -18,7 +18,7 @@ const WARN = '⚠';
 
 const paint = (s: Style, code: number, text: string) => (s.color ? `\x1b[${code}m${text}\x1b[0m` : text);
 // Names and values come from the file and the kernel: printed with control characters escaped.
-const show = (v: AttrValue | undefined) => printable(v === undefined ? '(unknown)' : v === null ? '(none)' : Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+const show = (v: AttrValue | undefined) => showValue(v);
 // `mark` (and an adopted device's `keep` and `was`, parts of its alias) is shown in words by markLine; a link's
 // `addresses` are the address changes listed with it.
 const HIDDEN = new Set(['mark', 'keep', 'was', 'addresses']);

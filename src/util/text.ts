@@ -47,3 +47,12 @@ export function describeValue(v: unknown): string {
 
 /** A command line for a message: plain words as they are, anything else quoted with escapes. */
 export const showArgv = (argv: readonly string[]) => argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : quote(a))).join(' ');
+
+/** An attribute value in a plan or report: lists bracketed, null and undefined in words, strings
+ *  as they are or quoted with escapes, never a raw control character. */
+export function showValue(v: unknown, quoteStrings = false): string {
+  if (v === undefined) return '(unknown)';
+  if (v === null) return '(none)';
+  if (Array.isArray(v)) return printable(`[${v.join(', ')}]`);
+  return typeof v === 'string' && quoteStrings ? quote(v) : printable(String(v));
+}
