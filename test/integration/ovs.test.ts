@@ -81,7 +81,8 @@ interfaces:
     // What OVSDB says, read directly.
     expect(ovs.rows('Port', 'p1')[0]).toMatchObject({ tag: 10, external_ids: { nethost: '1' } });
     expect(ovs.rows('Bridge', 'ovsbr0')[0]).toMatchObject({ datapath_type: 'netdev', external_ids: { nethost: '1' } });
-    expect(ovs.rows('Interface', 'mgmt0')[0]).toMatchObject({ type: 'internal', error: [] });
+    expect(ovs.rows('Interface', 'mgmt0')[0]).toMatchObject({ type: 'internal', error: [], external_ids: { nethost: '1' } });
+    expect(ovs.rows('Interface', 'p1')[0].external_ids).toEqual({ nethost: '1' });
     expect(links(sw).get('mgmt0').flags).toContain('UP');
     expect(links(sw).get('p1').master).toBeUndefined();
 
@@ -209,6 +210,93 @@ describe('faults', () => {
     const plain = tempFile('p.yaml', 'version: 1\ninterfaces:\n  tap0: {kind: tap}\n');
     expect(nethost('apply', plain, '--netns', sw, '--ovsdb', 'unix:/nonexistent/db.sock', '--yes').code).toBe(0);
     expect(nethost('apply', plain, '--netns', sw, '--ovsdb', 'bad', '--yes').code).toBe(1);
+  });
+});
+
+describe('ownership below the row: map keys and Interface rows', () => {
+  it('nethost removes only the map keys it set (recorded in nethost-keys); keys set by hand survive every change, a rollback included, and are not drift', async () => {
+    const sw = newNetns('ovs');
+    const ovs = startOvs(sw);
+    const file = (bridge: string, tunnel: string) =>
+      tempFile('k.yaml', `version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev${bridge}, ports: {tap0: {tag: 10}, vx0: {}}}\n  tap0: {kind: tap}\n  vx0: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.3${tunnel}}\n`);
+    const f1 = file(', stp_priority: 4096', ', local_ip: 198.51.100.1, key: 7');
+    const a = run(ovs, 'apply', f1, '--yes');
+    expect(a.code, a.stderr).toBe(0);
+    expect(ovs.rows('Bridge', 'br0')[0]).toMatchObject({ other_config: { 'stp-priority': '4096' }, external_ids: { nethost: '1', 'nethost-keys': 'other_config:stp-priority' } });
+    expect(ovs.rows('Interface', 'vx0')[0].external_ids).toEqual({ nethost: '1', 'nethost-keys': 'options:key,options:local_ip,options:remote_ip' });
+    // By hand: a key nethost never manages, and managed keys nethost did not set.
+    ovs.vsctl('set', 'Bridge', 'br0', 'other_config:foo=bar', 'other_config:rstp-priority=8192');
+    ovs.vsctl('set', 'Interface', 'vx0', 'options:tos=inherit', 'options:dst_port=4790');
+    const d = run(ovs, 'drift-check', f1);
+    expect(d.code, d.stdout).toBe(0);
+    // The file drops stp_priority and local_ip and changes the key: only nethost's keys move.
+    const f2 = file('', ', key: 8');
+    const p = run(ovs, 'plan', f2);
+    expect(p.stdout).toContain('stp_priority 4096 → 32768');
+    expect(p.stdout).not.toContain('rstp');
+    const u = run(ovs, 'apply', f2, '--yes');
+    expect(u.code, u.stderr).toBe(0);
+    const br = ovs.rows('Bridge', 'br0')[0];
+    expect(br.other_config).toEqual({ foo: 'bar', 'rstp-priority': '8192' });
+    expect(br.external_ids).toEqual({ nethost: '1' });
+    const vx = ovs.rows('Interface', 'vx0')[0];
+    expect(vx.options).toEqual({ remote_ip: '198.51.100.3', key: '8', tos: 'inherit', dst_port: '4790' });
+    expect(vx.external_ids).toEqual({ nethost: '1', 'nethost-keys': 'options:key,options:remote_ip' });
+    expect(run(ovs, 'drift-check', f2).code).toBe(0);
+
+    // The file claims the hand-set rstp-priority with another value, and the apply fails after the
+    // OVS transaction: the rollback writes 8192 back, unrecorded, as it was.
+    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/core.js');
+    const { readHostFacts } = await import('../../src/live/read.js');
+    const facts = await readHostFacts();
+    const options = { ovsdb: ovs.db };
+    const rows = ovsState(ovs);
+    const desired = await loadFile(file(', rstp_priority: 12288', ', key: 8'), facts);
+    const snapshot = await readLive(sw, desired, facts, [], options);
+    const plan = makePlan(desired, snapshot);
+    expect(plan.operations.map((o) => o.args.join(' '))).toContain('set Bridge br0 other_config:rstp-priority=12288 external_ids:nethost-keys="other_config:rstp-priority"');
+    const refused = { resource: 'link:nht-absent', action: 'update' as const, phase: 'put' as const, backend: 'ip', args: ['link', 'set', 'dev', 'nht-absent', 'up'], disruptive: false };
+    await expect(applyPlan({ ...plan, operations: [...plan.operations, refused] }, desired, snapshot, facts, { options })).rejects.toThrow(/previous state restored and verified/);
+    expect(ovsState(ovs)).toBe(rows);
+    expect(ovs.rows('Bridge', 'br0')[0].other_config).toEqual({ foo: 'bar', 'rstp-priority': '8192' });
+  });
+
+  it('Interface rows nethost creates carry the mark; a member someone added to a bond of nethost\'s is never removed, and deleting the bond or its bridge is refused while it is there', () => {
+    const sw = newNetns('ovs');
+    const ovs = startOvs(sw);
+    const file = (members: string, mode = '', bridge = true) =>
+      tempFile('b.yaml', `version: 1\ninterfaces:\n${bridge ? `  br0: {kind: ovs-bridge, datapath: netdev, ports: [${members ? 'bond1, ' : ''}mgmt0]}\n  mgmt0: {kind: ovs-internal}\n` : ''}${members ? `  bond1: {kind: ovs-bond, ports: [${members}]${mode}}\n` : ''}  m1: {kind: tap}\n  m2: {kind: tap}\n  m3: {kind: tap}\n`);
+    const f = file('m1, m2');
+    const a = run(ovs, 'apply', f, '--yes');
+    expect(a.code, a.stderr).toBe(0);
+    for (const i of ['m1', 'm2', 'mgmt0']) expect(ovs.rows('Interface', i)[0].external_ids, i).toEqual({ nethost: '1' });
+    // By hand: m3 joins nethost's bond. Not drift, and kept through a change of the bond.
+    ovs.vsctl('add-bond-iface', 'bond1', 'm3');
+    expect(run(ovs, 'drift-check', f).code).toBe(0);
+    const slb = file('m1, m2', ', bond_mode: balance-slb');
+    const u = run(ovs, 'apply', slb, '--yes');
+    expect(u.code, u.stderr).toBe(0);
+    const members = () => ovs.rows('Port', 'bond1')[0].interfaces.map((x: string) => ovs.rows('Interface').find((i) => i._uuid === x)!.name).sort();
+    expect(members()).toEqual(['m1', 'm2', 'm3']);
+    expect(ovs.rows('Interface', 'm3')[0].external_ids).toEqual({});
+    // Removing the bond, or the whole bridge, would take m3: refused, nothing changed.
+    const state = ovsState(ovs);
+    const noBond = run(ovs, 'apply', file(''), '--yes');
+    expect(noBond.code).toBe(1);
+    expect(noBond.stderr).toContain('OVS port bond1 is not in the file, but it carries interface m3 that nethost did not add');
+    const noBridge = run(ovs, 'apply', file('', '', false), '--yes');
+    expect(noBridge.code).toBe(1);
+    expect(noBridge.stderr).toContain('OVS bridge br0 is not in the file, but it carries interface m3 (on bond1) that nethost did not add');
+    expect(ovsState(ovs)).toBe(state);
+    // The file names m3: it is claimed (marked), not added twice; then dropping it removes it.
+    const claim = run(ovs, 'apply', file('m1, m2, m3', ', bond_mode: balance-slb'), '--yes');
+    expect(claim.code, claim.stderr).toBe(0);
+    expect(ovs.rows('Interface', 'm3')[0].external_ids).toEqual({ nethost: '1' });
+    expect(run(ovs, 'plan', file('m1, m2, m3', ', bond_mode: balance-slb')).code).toBe(0);
+    expect(run(ovs, 'apply', slb, '--yes').code).toBe(0);
+    expect(members()).toEqual(['m1', 'm2']);
+    expect(run(ovs, 'apply', file(''), '--yes').code).toBe(0);
+    expect(ovs.rows('Port').map((r) => r.name).sort()).toEqual(['br0', 'mgmt0']);
   });
 });
 

@@ -89,10 +89,30 @@ describe('planning against OVS', () => {
       .replace('key: 42}', 'key: 43}');
     const p = plan(desired(next), live());
     const cmds = p.operations.map((o) => o.args.join(' '));
-    expect(cmds).toEqual(expect.arrayContaining(['set Bridge ovsbr0 stp_enable=true other_config:stp-priority=4096', 'set Port tap0 trunks=10,20', 'clear Port tap0 tag', 'set Interface gre0 options:key=43']));
+    expect(cmds).toEqual(expect.arrayContaining(['set Bridge ovsbr0 stp_enable=true other_config:stp-priority=4096 external_ids:nethost-keys="other_config:stp-priority"', 'set Port tap0 trunks=10,20', 'clear Port tap0 tag', 'set Interface gre0 options:key=43']));
     expect(p.operations.every((o) => o.backend === 'ovs')).toBe(true);
     const back = plan(desired(yaml), live(raw((s) => s.replace(/"tap0",(\["uuid","[^"]+"\]),10,\["set",\[\]\]/, '"tap0",$1,10,["set",[10,20]]'))));
     expect(back.operations.map((o) => o.args.join(' '))).toEqual(['clear Port tap0 trunks']);
+  });
+
+  it('map keys count only where the row records them (nethost-keys): others\' are not drift, nethost\'s are removed when the file drops them', () => {
+    // By hand: other_config:stp-priority on the bridge and options:dst_port on gre0, neither recorded.
+    const l = live(raw((s) => s.replace('"netdev","', '"netdev","').replace(/(\["map",\[\]\]),(\["set",\[\]\]),(\["map",\[\["nethost","1"\]\]\])\]\]/, '["map",[["stp-priority","4096"]]],$2,$3]]').replace('["dst_port","4790"]', '').replace('["key","42"]', '["dst_port","4790"],["key","42"]')));
+    const br = l.resources.get('link:ovsbr0')!;
+    expect(br.attrs).toMatchObject({ stp_priority: 32768, keys: [], foreign: ['other_config:stp-priority=4096'] });
+    expect(l.resources.get('ovs-tunnel:gre0')!.attrs).toMatchObject({ dst_port: null, key: 42, keys: ['options:key', 'options:local_ip', 'options:remote_ip'], foreign: ['options:dst_port=4790'] });
+    expect(plan(desired(yaml), l).changes).toEqual([]);
+    // The file drops gre0's key and local_ip: those two go, the record with them; dst_port stays.
+    const p = plan(desired(yaml.replace(', local_ip: 198.51.100.1, key: 42', '')), l);
+    expect(p.operations.map((o) => o.args.join(' '))).toEqual(['set Interface gre0 external_ids:nethost-keys="options:remote_ip"', 'remove Interface gre0 options local_ip', 'remove Interface gre0 options key']);
+    // The file claims the bridge's key: written and recorded (it read as unset).
+    const claim = plan(desired(yaml.replace('datapath: netdev', 'datapath: netdev\n    stp_priority: 8192')), l);
+    expect(claim.operations.map((o) => o.args.join(' '))).toEqual(['set Bridge ovsbr0 other_config:stp-priority=8192 external_ids:nethost-keys="other_config:stp-priority"']);
+    // A rollback to the snapshot (the live state as target) writes someone else's value back, unrecorded.
+    const after = live(raw((s) => s.replace(/(\["map",\[\]\]),(\["set",\[\]\]),\["map",\[\["nethost","1"\]\]\]\]\]/, '["map",[["stp-priority","8192"]]],$2,["map",[["nethost","1"],["nethost-keys","other_config:stp-priority"]]]]]')));
+    expect(after.resources.get('link:ovsbr0')!.attrs.stp_priority).toBe(8192);
+    const back = plan({ file: '(snapshot)', resources: l.resources }, after);
+    expect(back.operations.map((o) => o.args.join(' '))).toEqual(['set Bridge ovsbr0 other_config:stp-priority="4096"', 'remove Bridge ovsbr0 external_ids nethost-keys']);
   });
 
   it('a file without a port removes it (del-port) and takes nothing else; kernel links wait for their ports', () => {
