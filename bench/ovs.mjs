@@ -38,14 +38,15 @@ buildSync({
 });
 const { startOvs, stopOvs, readArgv, resolveDb } = await import(join(dir, 'helpers.mjs'));
 
-function hostFile() {
+function hostFile(ovs = true) {
   // Written as examples/ovs-vm-host.yaml is: the bridge's ports one a line.
-  const L = ['version: 1', 'interfaces:', '  br0:', '    kind: ovs-bridge', '    datapath: netdev', '    ports:'];
-  for (let i = 0; i < PORTS; i++) L.push(`      vnet${i}: {tag: ${10 + (i % 50)}}`);
-  for (let i = 0; i < TUNNELS; i++) L.push(`      vx${i}: {}`);
+  const L = ['version: 1', 'interfaces:'];
+  if (ovs) L.push('  br0:', '    kind: ovs-bridge', '    datapath: netdev', '    ports:');
+  if (ovs) for (let i = 0; i < PORTS; i++) L.push(`      vnet${i}: {tag: ${10 + (i % 50)}}`);
+  if (ovs) for (let i = 0; i < TUNNELS; i++) L.push(`      vx${i}: {}`);
   for (let i = 0; i < PORTS; i++) L.push(`  vnet${i}: {kind: tap}`);
-  for (let i = 0; i < TUNNELS; i++) L.push(`  vx${i}: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.${2 + (i % 250)}, key: ${1000 + i}}`);
-  const f = join(dir, 'host.yaml');
+  if (ovs) for (let i = 0; i < TUNNELS; i++) L.push(`  vx${i}: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.${2 + (i % 250)}, key: ${1000 + i}}`);
+  const f = join(dir, ovs ? 'host.yaml' : 'taps.yaml');
   writeFileSync(f, L.join('\n') + '\n');
   return f;
 }
@@ -86,7 +87,8 @@ function ports(ovs) {
 }
 
 const file = hostFile();
-const t = { nethost: [], floor: [], plan: [], read: [] };
+const taps = hostFile(false);
+const t = { nethost: [], floor: [], floorOvs: [], plan: [], read: [], tapsApply: [], tapsPlan: [] };
 let counts;
 let ops;
 try {
@@ -102,17 +104,19 @@ try {
     }
     ops = groups.map((g) => `${g.ops.length} ${g.backend}`).join(', ');
     if (groups.filter((g) => g.backend === 'ovs').length !== 1) throw new Error(`expected one OVS transaction, the plan has: ${ops}`);
+    let ovsPart = 0;
     t.floor.push(
       time(() => {
         for (const g of groups) {
           if (g.backend === 'ip') run(['ip', '-n', f.netns, '-batch', '-'], g.ops.map((c) => c.slice(3).join(' ')).join('\n') + '\n');
-          else if (g.backend === 'ovs') run([...g.ops[0].slice(0, 3), ...g.ops.flatMap((c) => c.slice(3))]);
+          else if (g.backend === 'ovs') ovsPart += time(() => run([...g.ops[0].slice(0, 3), ...g.ops.flatMap((c) => c.slice(3))]));
           else throw new Error(`unexpected backend ${g.backend}`);
         }
         run(['ip', '-n', f.netns, '-j', '-d', 'address', 'show']);
-        ovsRead(f);
+        ovsPart += time(() => ovsRead(f));
       }),
     );
+    t.floorOvs.push(ovsPart);
     // The floor must leave what nethost would: nethost finds nothing to do.
     const drift = spawnSync(process.execPath, [BIN, 'drift-check', file, '--netns', f.netns, '--ovsdb', f.db], { encoding: 'utf8' });
     if (drift.status !== 0) throw new Error(`the floor's result is not nethost's (drift-check exited ${drift.status}): ${drift.stdout}${drift.stderr}`);
@@ -134,6 +138,18 @@ try {
       drop(b);
     }
     drop(a);
+
+    // The same taps without Open vSwitch (no OVSDB there): what nethost costs besides OVS.
+    const c = `nhb-ovs-${process.pid}-${seq++}`;
+    execFileSync('ip', ['netns', 'add', c]);
+    try {
+      const plain = (...x) => run([process.execPath, BIN, ...x, '--netns', c, '--ovsdb', `unix:${dir}/none.sock`]);
+      t.tapsApply.push(time(() => plain('apply', taps, '--yes')));
+      if (plain('plan', taps).status !== 0) throw new Error('the no-op plan of the taps is not empty');
+      t.tapsPlan.push(time(() => plain('plan', taps)));
+    } finally {
+      spawnSync('ip', ['netns', 'del', c]);
+    }
   }
 } finally {
   for (const o of [...started]) drop(o);
@@ -156,7 +172,14 @@ const out = [
   `| apply from empty | ${ms(m.nethost)} | floor ${ms(m.floor)} | ${ratio(m.nethost, m.floor)}× | ≤ 1.5× | ${met(m.nethost, m.floor, 1.5)} |`,
   `| no-op plan | ${ms(m.plan)} | the OVS read alone ${ms(m.read)} | ${ratio(m.plan, m.read)}× | ≤ 2× | ${met(m.plan, m.read, 2)} |`,
   '',
-  `All runs (ms): apply ${t.nethost.map(Math.round).join(', ')}; floor ${t.floor.map(Math.round).join(', ')}; plan ${t.plan.map(Math.round).join(', ')}; OVS read ${t.read.map(Math.round).join(', ')}.`,
+  `What Open vSwitch adds, against the same ${PORTS} taps without OVS (no bridge, no tunnels, no OVSDB; not a target):`,
+  '',
+  '| measure | with OVS | taps only | OVS\'s share | reference |',
+  '| --- | --- | --- | --- | --- |',
+  `| apply from empty | ${ms(m.nethost)} | ${ms(m.tapsApply)} | ${ms(m.nethost - m.tapsApply)} | the floor's OVS transaction + OVS read ${ms(m.floorOvs)} |`,
+  `| no-op plan | ${ms(m.plan)} | ${ms(m.tapsPlan)} | ${ms(m.plan - m.tapsPlan)} | the OVS read ${ms(m.read)} |`,
+  '',
+  `All runs (ms): apply ${t.nethost.map(Math.round).join(', ')}; floor ${t.floor.map(Math.round).join(', ')}; plan ${t.plan.map(Math.round).join(', ')}; OVS read ${t.read.map(Math.round).join(', ')}; taps-only apply ${t.tapsApply.map(Math.round).join(', ')}, plan ${t.tapsPlan.map(Math.round).join(', ')}.`,
   '',
 ];
 console.log(out.join('\n'));
