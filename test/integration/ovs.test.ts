@@ -300,6 +300,47 @@ describe('ownership below the row: map keys and Interface rows', () => {
   });
 });
 
+it('a pair of patch ports joins two bridges (a ping crosses it); vlan_mode is set, is drift when changed by hand, and is cleared', () => {
+  const sw = newNetns('ovs');
+  const ovs = startOvs(sw);
+  const vm1 = vm(sw, 'pa', '192.0.2.71/24');
+  vm(sw, 'pb', '192.0.2.72/24');
+  const file = (mode: string, patch = true) =>
+    tempFile('p.yaml', `version: 1
+interfaces:
+  br-a: {kind: ovs-bridge, datapath: netdev, ports: {pa: {tag: 10}${patch ? `, p-ab: {trunks: [10]${mode}}` : ''}}}
+  br-b: {kind: ovs-bridge, datapath: netdev, ports: {pb: {tag: 10}${patch ? ', p-ba: {trunks: [10]}' : ''}}}
+  pa: {kind: ethernet}
+  pb: {kind: ethernet}
+${patch ? '  p-ab: {kind: ovs-patch, peer: p-ba}\n  p-ba: {kind: ovs-patch, peer: p-ab}\n' : ''}`);
+  const f = file(', vlan_mode: trunk');
+  const a = run(ovs, 'apply', f, '--yes');
+  expect(a.code, a.stderr + a.stdout).toBe(0);
+  expect(ovs.rows('Interface', 'p-ab')[0]).toMatchObject({ type: 'patch', options: { peer: 'p-ba' }, external_ids: { nethost: '1', 'nethost-keys': 'options:peer' } });
+  expect(ovs.rows('Port', 'p-ab')[0]).toMatchObject({ vlan_mode: 'trunk', trunks: 10 });
+  expect(run(ovs, 'plan', f).code).toBe(0);
+  const before = txPackets(ovs, 'br-a', 'p-ab');
+  expect(pings(vm1, '192.0.2.72')).toBe(true);
+  expect(txPackets(ovs, 'br-a', 'p-ab')).toBeGreaterThan(before);
+  // By hand: another vlan_mode, and the patch pointed elsewhere: both are drift.
+  ovs.vsctl('set', 'Port', 'p-ab', 'vlan_mode=native-untagged', '--', 'set', 'Interface', 'p-ba', 'options:peer=nowhere');
+  const d = run(ovs, 'drift-check', f);
+  expect(d.code).toBe(2);
+  expect(d.stdout).toContain('vlan_mode native-untagged → trunk');
+  expect(d.stdout).toContain('peer nowhere → p-ab');
+  // Without vlan_mode the column is cleared (OVS's default: a trunk, as it has no tag).
+  const u = run(ovs, 'apply', file(''), '--yes');
+  expect(u.code, u.stderr).toBe(0);
+  expect(ovs.rows('Port', 'p-ab')[0].vlan_mode).toEqual([]);
+  expect(ovs.rows('Interface', 'p-ba')[0].options).toEqual({ peer: 'p-ab' });
+  expect(pings(vm1, '192.0.2.72')).toBe(true);
+  // The pair removed: the bridges are apart.
+  const gone = run(ovs, 'apply', file('', false), '--yes');
+  expect(gone.code, gone.stderr).toBe(0);
+  expect(ovs.rows('Interface').map((i) => i.name).sort()).toEqual(['br-a', 'br-b', 'pa', 'pb']);
+  expect(unreachable(vm1, '192.0.2.72')).toBe(true);
+});
+
 /** Two switches (each its own OVS in its own namespace) joined by a veth pair `wire` ↔ `wire`. */
 function twoSwitches() {
   const s1 = newNetns('ovs');

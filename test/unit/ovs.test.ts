@@ -171,6 +171,24 @@ describe('the file', () => {
     expect(r.diagnostics[0].hint).toMatch(/type: gre.*ipsec: \{psk_file/);
   });
 
+  it('patch ports: the two ends must name each other; vlan_mode is a port setting', () => {
+    const file = (peerB: string) => `version: 1\ninterfaces:\n  br-a: {kind: ovs-bridge, ports: {p-ab: {trunks: [10], vlan_mode: trunk}}}\n  br-b: {kind: ovs-bridge, ports: [p-ba]}\n  p-ab: {kind: ovs-patch, peer: p-ba}\n  p-ba: {kind: ovs-patch, peer: ${peerB}}\n`;
+    const ok = load(file('p-ab'));
+    expect(ok.diagnostics).toEqual([]);
+    expect(ok.desired!.resources.get('ovs-patch:p-ab')!.attrs).toMatchObject({ peer: 'p-ba' });
+    expect(ok.desired!.resources.get('ovs-port:p-ab')!.attrs).toMatchObject({ type: 'patch', vlan_mode: 'trunk', trunks: [10] });
+    expect(ok.desired!.resources.get('ovs-port:p-ba')!.attrs).toMatchObject({ type: 'patch', vlan_mode: null });
+    const wrong = load(file('p-xx'));
+    expect(wrong.desired).toBeUndefined();
+    expect(wrong.diagnostics.map((d) => d.message)).toEqual(['patch port p-ab has peer p-ba, but p-ba has peer p-xx']);
+    expect(wrong.diagnostics[0]).toMatchObject({ source: { line: 5 } });
+    const self = load(file('p-ab').replace('peer: p-ba}', 'peer: p-ab}'));
+    expect(self.diagnostics.map((d) => d.message)).toEqual(expect.arrayContaining(['patch port p-ab names itself as its peer']));
+    const mode = load(file('p-ab').replace('vlan_mode: trunk', 'vlan_mode: tagged'));
+    expect(mode.desired).toBeUndefined();
+    expect(mode.diagnostics[0].message).toMatch(/not one of trunk, access, native-tagged, native-untagged, dot1q-tunnel/);
+  });
+
   it('tunnel names are OVSDB names: gre0 is valid for ovs-tunnel (not for a kernel gre)', () => {
     expect(load('version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, ports: [gre0]}\n  gre0: {kind: ovs-tunnel, type: gre, remote_ip: 198.51.100.2}\n').desired).toBeDefined();
     expect(load('version: 1\ninterfaces:\n  gre0: {kind: gre, remote: 198.51.100.2}\n').desired).toBeUndefined();

@@ -22,6 +22,7 @@ export interface OvsPortRow {
   interfaces: string[];
   tag: number | null;
   trunks: number[];
+  vlan_mode: string | null;
   bond_mode: string | null;
   lacp: string | null;
   other_config: Record<string, string>;
@@ -56,7 +57,7 @@ declare module '../../live/raw.js' {
 }
 
 export const BRIDGE_COLUMNS = ['_uuid', 'name', 'ports', 'datapath_type', 'datapath_id', 'stp_enable', 'rstp_enable', 'other_config', 'fail_mode', 'external_ids'];
-export const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'bond_mode', 'lacp', 'other_config', 'external_ids'];
+export const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'other_config', 'external_ids'];
 export const INTERFACE_COLUMNS = ['_uuid', 'name', 'type', 'options', 'external_ids', 'error', 'ofport'];
 
 type Json = null | string | number | boolean | Json[] | { [k: string]: Json };
@@ -107,6 +108,7 @@ export function portRow(r: Record<string, unknown>): OvsPortRow {
     interfaces: list(r.interfaces).map(String),
     tag: typeof tag === 'number' ? tag : null,
     trunks: list(r.trunks).map(Number).sort((a, b) => a - b),
+    vlan_mode: (optional(r.vlan_mode) as string | null) ?? null,
     bond_mode: (optional(r.bond_mode) as string | null) ?? null,
     lacp: (optional(r.lacp) as string | null) ?? null,
     other_config: map(r.other_config),

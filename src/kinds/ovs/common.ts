@@ -21,6 +21,7 @@ export const portId = (name: string) => `ovs-port:${name}`;
 export const deviceId = (bridge: string) => `ovs-device:${bridge}`;
 export const tunnelId = (name: string) => `ovs-tunnel:${name}`;
 export const bondId = (name: string) => `ovs-bond:${name}`;
+export const patchId = (name: string) => `ovs-patch:${name}`;
 export const nameOf = (id: string) => id.slice(id.indexOf(':') + 1);
 
 /** OVSDB names of ports and tunnels: no kernel limit applies, but they are arguments to ovs-vsctl

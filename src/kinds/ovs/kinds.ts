@@ -1,5 +1,5 @@
 // The Open vSwitch kinds. In the file: `ovs-bridge` (its `ports` a list of names or a map of name →
-// port settings), `ovs-internal`, `ovs-tunnel`, `ovs-bond`. Behind them, one resource per OVSDB
+// port settings), `ovs-internal`, `ovs-tunnel`, `ovs-bond`, `ovs-patch`. Behind them, one resource per OVSDB
 // concern, so that the dependency graph orders them against the kernel's objects:
 //   link:BR          ovs-bridge   the Bridge row
 //   ovs-device:BR    ovs-device   the bridge's kernel device (up/down; its addresses hang on link:BR)
@@ -7,6 +7,7 @@
 //   link:P           ovs-internal an internal port's kernel device (addresses and routes like any link)
 //   ovs-tunnel:P     ovs-tunnel   a tunnel Interface's options
 //   ovs-bond:P       ovs-bond     a bonded Port's bond settings (its members are the port's interfaces)
+//   ovs-patch:P      ovs-patch    a patch Interface's peer (options:peer): two bridges joined
 // Every OVSDB change is an operation of the `ovs` backend (one ovs-vsctl transaction per run of them);
 // rows are ranked together (12), the kernel devices' `ip link set up` after them (13), so that one
 // transaction normally carries every OVS change of an apply.
@@ -18,7 +19,7 @@ import { ipAddress, ifname } from '../fields.js';
 import { commonLinkFields, linkId } from '../links/common.js';
 import { canonicalIp } from '../../util/net.js';
 import { PSK_REF } from '../../backends/ovs/psk.js';
-import { assign, bondId, deviceId, equalIgnoring, foreignValues, isOvsDevice, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, portId, PSK_REF_KEY, tunnelId } from './common.js';
+import { assign, bondId, deviceId, equalIgnoring, foreignValues, isOvsDevice, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
 import { DEFAULT_DST_PORT, DEFAULT_PRIORITY, ovsLiveResources, TUNNEL_TYPES } from './live.js';
 
 const OVS_RANK = 12;
@@ -30,6 +31,7 @@ const portSettings = z
   .object({
     tag: vlan.optional().describe('access port on this VLAN (0–4095)'),
     trunks: z.array(vlan).optional().describe('VLANs a trunk port carries; absent: all'),
+    vlan_mode: z.enum(['trunk', 'access', 'native-tagged', 'native-untagged', 'dot1q-tunnel']).optional().describe("OVS's vlan_mode; absent: access with a tag, else trunk"),
   })
   .strict()
   .nullable();
@@ -141,15 +143,15 @@ export const ovsBridge: LinkKind = {
       if (!member) return; // undeclared or invalid: said where the ports are read
       const path = ['interfaces', name, 'ports', Array.isArray(e.ports) ? i : p];
       const k = member.kind.name;
-      if (k === 'ovs-bridge') diagnostics.push({ severity: 'error', message: `${p} is an OVS bridge: it cannot be a port of ${name}`, hint: 'join OVS bridges with a patch port or a veth pair (kind: veth) instead', path });
-      const type = k === 'ovs-internal' ? 'internal' : k === 'ovs-tunnel' ? member.entry.type : k === 'ovs-bond' ? 'bond' : '';
+      if (k === 'ovs-bridge') diagnostics.push({ severity: 'error', message: `${p} is an OVS bridge: it cannot be a port of ${name}`, hint: 'join OVS bridges with a pair of patch ports (kind: ovs-patch, each naming the other as peer) or a veth pair (kind: veth) instead', path });
+      const type = k === 'ovs-internal' ? 'internal' : k === 'ovs-tunnel' ? member.entry.type : k === 'ovs-bond' ? 'bond' : k === 'ovs-patch' ? 'patch' : '';
       const members: string[] = k === 'ovs-bond' ? [...(member.entry.ports ?? [])].sort() : [];
       if (k === 'ovs-tunnel' && member.entry.ipsec && (e.datapath ?? 'system') !== 'system')
         diagnostics.push({ severity: 'error', message: `IPsec tunnel ${p} needs the kernel datapath, but ${name} has datapath: ${e.datapath}`, hint: 'put IPsec tunnels on a bridge with datapath: system (ovs-monitor-ipsec keys the kernel\'s xfrm)', path });
       resources.push({
         id: portId(p),
         kind: 'ovs-port',
-        attrs: { mark: OVS_MARK, bridge: name, tag: s.tag ?? null, trunks: [...(s.trunks ?? [])].sort((a: number, b: number) => a - b), type, interfaces: k === 'ovs-bond' ? members : undefined },
+        attrs: { mark: OVS_MARK, bridge: name, tag: s.tag ?? null, trunks: [...(s.trunks ?? [])].sort((a: number, b: number) => a - b), vlan_mode: s.vlan_mode ?? null, type, interfaces: k === 'ovs-bond' ? members : undefined },
         owned: true,
         deps: [
           { id: linkId(name), via: 'bridge', mode: 'recreate' },
@@ -195,7 +197,7 @@ export const ovsBridge: LinkKind = {
 
 // ─── ovs-port (made from an ovs-bridge's ports) ──────────────────────────────────────────────────
 
-const PORT_COLS: Record<string, string> = { mark: `external_ids:${OVS_MARK_KEY}`, tag: 'tag', trunks: 'trunks' };
+const PORT_COLS: Record<string, string> = { mark: `external_ids:${OVS_MARK_KEY}`, tag: 'tag', trunks: 'trunks', vlan_mode: 'vlan_mode' };
 const PORT_INTERNAL = ['unmarked_interfaces'];
 /** The Interface rows of a port without nethost's mark (read from OVSDB). */
 const unmarkedInterfaces = (r: Resource): string[] => (Array.isArray(r.attrs.unmarked_interfaces) ? (r.attrs.unmarked_interfaces as string[]) : []);
@@ -210,13 +212,18 @@ export const ovsPort: ResourceKind = {
   internal: PORT_INTERNAL,
   equal: equalIgnoring(PORT_INTERNAL),
   immutable: ['bridge'],
-  disruptive: ['tag', 'trunks', 'type'],
+  disruptive: ['tag', 'trunks', 'vlan_mode', 'type'],
   replaceWhen: (name, before, after) => name === 'type' && (before === 'bond') !== (after === 'bond'),
   fromLive: () => [], // read with the bridges (ovs-bridge)
   create(r) {
     const name = nameOf(r.id);
     const a = r.attrs;
-    const cols = [assign(PORT_COLS.mark, OVS_MARK), ...(a.tag !== null && a.tag !== undefined ? [assign('tag', a.tag)] : []), ...(Array.isArray(a.trunks) && a.trunks.length ? [assign('trunks', a.trunks)] : [])];
+    const cols = [
+      assign(PORT_COLS.mark, OVS_MARK),
+      ...(a.tag !== null && a.tag !== undefined ? [assign('tag', a.tag)] : []),
+      ...(Array.isArray(a.trunks) && a.trunks.length ? [assign('trunks', a.trunks)] : []),
+      ...(typeof a.vlan_mode === 'string' ? [assign('vlan_mode', a.vlan_mode)] : []),
+    ];
     // The Interface rows carry the mark too (a foreign one, added to a bond by hand, is never removed).
     const mark = assign(`external_ids:${OVS_MARK_KEY}`, OVS_MARK);
     if (a.type === 'bond') return [ovsOp('add-bond', String(a.bridge), name, ...(a.interfaces as string[]), ...cols), ...(a.interfaces as string[]).map(markIface)];
@@ -395,3 +402,37 @@ export const ovsBond: LinkKind = {
   delete: () => [],
 };
 
+// ─── ovs-patch ──────────────────────────────────────────────────────────────────────────────────
+
+const PATCH_COLS: Record<string, string> = { peer: 'options:peer' };
+
+export const ovsPatch: LinkKind = {
+  name: 'ovs-patch',
+  configKind: 'ovs-patch',
+  rank: OVS_RANK,
+  immutable: [],
+  disruptive: ['peer'],
+  internal: ROW_INTERNAL,
+  equal: equalIgnoring(ROW_INTERNAL),
+  schema: z.object({ kind: z.literal('ovs-patch'), peer: ovsName.describe('the patch port at the other end, on another OVS bridge (options:peer)') }).strict(),
+  nameSchema: ovsName,
+  idOf: patchId,
+  matches: () => false,
+  fromConfig: (name, e) => ({ attrs: { peer: e.peer }, deps: [{ id: portId(name), via: 'port', mode: 'recreate' }] }),
+  portResources(name, e, file) {
+    const r = onSomeBridge(name, file);
+    const other = file.get(e.peer);
+    if (e.peer === name) r.diagnostics.push({ severity: 'error', message: `patch port ${name} names itself as its peer`, hint: 'a patch port pairs with one on another bridge: p-ab {peer: p-ba} and p-ba {peer: p-ab}', path: ['interfaces', name, 'peer'] });
+    else if (other && (other.kind.name !== 'ovs-patch' || other.entry.peer !== name))
+      r.diagnostics.push({ severity: 'error', message: `patch port ${name} has peer ${e.peer}, but ${e.peer} ${other.kind.name === 'ovs-patch' ? `has peer ${other.entry.peer}` : `is a ${other.kind.name}`}`, hint: `the two ends name each other: ${e.peer}: {kind: ovs-patch, peer: ${name}}`, path: ['interfaces', name, 'peer'] });
+    return r;
+  },
+  fromLive: () => [],
+  create: (r) => {
+    const name = nameOf(r.id);
+    const foreign = foreignSets(r);
+    return [...setRow('Interface', name, [{ name: 'peer', after: r.attrs.peer }], PATCH_COLS, () => false, { target: r }), ...(foreign.length ? [ovsOp('set', 'Interface', name, ...foreign)] : [])];
+  },
+  update: (d, l, changes) => setRow('Interface', nameOf(d.id), changes, PATCH_COLS, () => false, { live: l, target: d }),
+  delete: () => [], // the port's del-port removes its interface
+};

@@ -9,11 +9,12 @@ import type { RawLink, RawLive } from '../../live/raw.js';
 import type { OvsInterfaceRow, OvsPortRow } from '../../backends/ovs/raw.js';
 import { linkId } from '../links/common.js';
 import { canonicalIp } from '../../util/net.js';
-import { bondId, deviceId, num, OVS_MARK_KEY, ownedMaps, portId, PSK_REF_KEY, tunnelId } from './common.js';
+import { bondId, deviceId, num, OVS_MARK_KEY, ownedMaps, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
 
 /** The map keys of each row nethost sets (and records in external_ids:nethost-keys). */
 export const BRIDGE_KEYS = ['other_config:stp-priority', 'other_config:rstp-priority'] as const;
 export const TUNNEL_KEYS = ['options:remote_ip', 'options:local_ip', 'options:key', 'options:dst_port'] as const;
+export const PATCH_KEYS = ['options:peer'] as const;
 
 export const TUNNEL_TYPES = ['gre', 'vxlan', 'geneve'] as const;
 export const DEFAULT_DST_PORT: Record<string, number | null> = { gre: null, vxlan: 4789, geneve: 6081 };
@@ -76,7 +77,7 @@ function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[],
     {
       id: port,
       kind: 'ovs-port',
-      attrs: { mark: mark(p.external_ids), bridge, tag: p.tag, trunks: p.trunks, type, interfaces: bond ? members : undefined, unmarked_interfaces: unmarked },
+      attrs: { mark: mark(p.external_ids), bridge, tag: p.tag, trunks: p.trunks, vlan_mode: p.vlan_mode, type, interfaces: bond ? members : undefined, unmarked_interfaces: unmarked },
       owned,
       // A port is deleted before the kernel link it carries, and before its bridge.
       deps: [
@@ -89,7 +90,10 @@ function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[],
   const i = ifaces[0];
   if (bond) out.push({ id: bondId(p.name), kind: 'ovs-bond', attrs: { bond_mode: p.bond_mode ?? 'active-backup', lacp: p.lacp ?? 'off' }, owned, deps: [on] });
   else if (i && i.type === 'internal') out.push({ id: linkId(i.name), kind: 'ovs-internal', attrs: { state: state(kernel.get(i.name)) }, owned, deps: [on] });
-  else if (i && (TUNNEL_TYPES as readonly string[]).includes(i.type)) {
+  else if (i && i.type === 'patch') {
+    const keys = ownedMaps(i.external_ids, { options: i.options }, PATCH_KEYS);
+    out.push({ id: patchId(i.name), kind: 'ovs-patch', attrs: { peer: keys.get('options:peer') ?? null, keys: keys.keys, foreign: keys.foreign }, owned, deps: [on] });
+  } else if (i && (TUNNEL_TYPES as readonly string[]).includes(i.type)) {
     const keys = ownedMaps(i.external_ids, { options: i.options }, TUNNEL_KEYS);
     const o = { remote_ip: keys.get('options:remote_ip'), local_ip: keys.get('options:local_ip'), key: keys.get('options:key'), dst_port: keys.get('options:dst_port') };
     out.push({
