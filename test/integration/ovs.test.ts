@@ -341,6 +341,30 @@ ${patch ? '  p-ab: {kind: ovs-patch, peer: p-ba}\n  p-ba: {kind: ovs-patch, peer
   expect(unreachable(vm1, '192.0.2.72')).toBe(true);
 });
 
+it('an internal port\'s mtu and mac are set through OVSDB (mtu_request, mac): on the kernel device, drift when changed, updated in place', () => {
+  const sw = newNetns('ovs');
+  const ovs = startOvs(sw);
+  const file = (internal: string) => tempFile('i.yaml', `version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [mgmt0]}\n  mgmt0: {kind: ovs-internal${internal}, addresses: [192.0.2.1/24]}\n`);
+  const f = file(', mtu: 1400, mac: "00:00:5E:00:53:01"');
+  const a = run(ovs, 'apply', f, '--yes');
+  expect(a.code, a.stderr + a.stdout).toBe(0);
+  expect(ovs.rows('Interface', 'mgmt0')[0]).toMatchObject({ mtu_request: 1400, mac: '00:00:5e:00:53:01' });
+  const dev = () => links(sw).get('mgmt0');
+  expect(dev()).toMatchObject({ mtu: 1400, address: '00:00:5e:00:53:01' });
+  expect(run(ovs, 'plan', f).code).toBe(0);
+  ovs.vsctl('set', 'Interface', 'mgmt0', 'mtu_request=1300');
+  const d = run(ovs, 'drift-check', f);
+  expect(d.code).toBe(2);
+  expect(d.stdout).toContain('mtu 1300 → 1400');
+  // A new mtu in place; without mac in the file the MAC is not managed: it stays.
+  const g = file(', mtu: 1450');
+  const u = run(ovs, 'apply', g, '--yes');
+  expect(u.code, u.stderr).toBe(0);
+  expect(ovs.rows('Interface', 'mgmt0')[0]).toMatchObject({ mtu_request: 1450, mac: '00:00:5e:00:53:01' });
+  expect(dev()).toMatchObject({ mtu: 1450, address: '00:00:5e:00:53:01' });
+  expect(run(ovs, 'plan', g).code).toBe(0);
+});
+
 /** Two switches (each its own OVS in its own namespace) joined by a veth pair `wire` ↔ `wire`. */
 function twoSwitches() {
   const s1 = newNetns('ovs');

@@ -34,6 +34,9 @@ export interface OvsInterfaceRow {
   name: string;
   type: string;
   options: Record<string, string>;
+  /** Requested MTU and MAC of an internal interface (unset: null). */
+  mtu_request: number | null;
+  mac: string | null;
   external_ids: Record<string, string>;
   error: string | null;
   ofport: number | null;
@@ -58,7 +61,7 @@ declare module '../../live/raw.js' {
 
 export const BRIDGE_COLUMNS = ['_uuid', 'name', 'ports', 'datapath_type', 'datapath_id', 'stp_enable', 'rstp_enable', 'other_config', 'fail_mode', 'external_ids'];
 export const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'other_config', 'external_ids'];
-export const INTERFACE_COLUMNS = ['_uuid', 'name', 'type', 'options', 'external_ids', 'error', 'ofport'];
+export const INTERFACE_COLUMNS = ['_uuid', 'name', 'type', 'options', 'mtu_request', 'mac', 'external_ids', 'error', 'ofport'];
 
 type Json = null | string | number | boolean | Json[] | { [k: string]: Json };
 
@@ -124,6 +127,8 @@ export function interfaceRow(r: Record<string, unknown>): OvsInterfaceRow {
     name: String(r.name),
     type: String(r.type ?? ''),
     options: map(r.options),
+    mtu_request: typeof optional(r.mtu_request) === 'number' ? (optional(r.mtu_request) as number) : null,
+    mac: typeof optional(r.mac) === 'string' ? (optional(r.mac) as string) : null,
     external_ids: map(r.external_ids),
     error: typeof error === 'string' && error ? error : null,
     ofport: typeof ofport === 'number' ? ofport : null,

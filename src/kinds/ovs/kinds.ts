@@ -17,7 +17,7 @@ import { NethostError } from '../../model.js';
 import type { LinkKind, OpSpec, ResourceKind } from '../types.js';
 import { ipAddress, ifname } from '../fields.js';
 import { commonLinkFields, linkId } from '../links/common.js';
-import { canonicalIp } from '../../util/net.js';
+import { canonicalIp, canonicalMac } from '../../util/net.js';
 import { PSK_REF } from '../../backends/ovs/psk.js';
 import { assign, bondId, deviceId, equalIgnoring, foreignValues, isOvsDevice, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
 import { DEFAULT_DST_PORT, DEFAULT_PRIORITY, ovsLiveResources, TUNNEL_TYPES } from './live.js';
@@ -148,10 +148,12 @@ export const ovsBridge: LinkKind = {
       const members: string[] = k === 'ovs-bond' ? [...(member.entry.ports ?? [])].sort() : [];
       if (k === 'ovs-tunnel' && member.entry.ipsec && (e.datapath ?? 'system') !== 'system')
         diagnostics.push({ severity: 'error', message: `IPsec tunnel ${p} needs the kernel datapath, but ${name} has datapath: ${e.datapath}`, hint: 'put IPsec tunnels on a bridge with datapath: system (ovs-monitor-ipsec keys the kernel\'s xfrm)', path });
+      // An internal port's mtu and mac are its Interface row's (mtu_request, mac): absent, not managed.
+      const device = k === 'ovs-internal' ? { mtu: member.entry.mtu, mac: member.entry.mac === undefined ? undefined : canonicalMac(member.entry.mac) } : {};
       resources.push({
         id: portId(p),
         kind: 'ovs-port',
-        attrs: { mark: OVS_MARK, bridge: name, tag: s.tag ?? null, trunks: [...(s.trunks ?? [])].sort((a: number, b: number) => a - b), vlan_mode: s.vlan_mode ?? null, type, interfaces: k === 'ovs-bond' ? members : undefined },
+        attrs: { mark: OVS_MARK, bridge: name, tag: s.tag ?? null, trunks: [...(s.trunks ?? [])].sort((a: number, b: number) => a - b), vlan_mode: s.vlan_mode ?? null, type, interfaces: k === 'ovs-bond' ? members : undefined, ...device },
         owned: true,
         deps: [
           { id: linkId(name), via: 'bridge', mode: 'recreate' },
@@ -227,7 +229,8 @@ export const ovsPort: ResourceKind = {
     // The Interface rows carry the mark too (a foreign one, added to a bond by hand, is never removed).
     const mark = assign(`external_ids:${OVS_MARK_KEY}`, OVS_MARK);
     if (a.type === 'bond') return [ovsOp('add-bond', String(a.bridge), name, ...(a.interfaces as string[]), ...cols), ...(a.interfaces as string[]).map(markIface)];
-    return [ovsOp('add-port', String(a.bridge), name, ...cols), ovsOp('set', 'Interface', name, mark, ...(a.type ? [assign('type', a.type)] : []))];
+    const device = [...(typeof a.mtu === 'number' ? [assign('mtu_request', a.mtu)] : []), ...(typeof a.mac === 'string' ? [`mac=${JSON.stringify(a.mac)}`] : [])];
+    return [ovsOp('add-port', String(a.bridge), name, ...cols), ovsOp('set', 'Interface', name, mark, ...(a.type ? [assign('type', a.type)] : []), ...device)];
   },
   update(d, l, changes) {
     const name = nameOf(d.id);
@@ -238,6 +241,10 @@ export const ovsPort: ResourceKind = {
     const after = new Set(d.attrs.type === 'bond' ? ((d.attrs.interfaces as string[]) ?? []) : [name]);
     for (const c of changes) {
       if (c.name === 'type' && d.attrs.type !== 'bond') ops.push(ovsOp('set', 'Interface', name, assign('type', c.after as string)));
+      if (c.name === 'mtu' || c.name === 'mac') {
+        const column = c.name === 'mtu' ? 'mtu_request' : 'mac';
+        ops.push(c.after === null ? ovsOp('clear', 'Interface', name, column) : ovsOp('set', 'Interface', name, `${column}=${c.name === 'mac' ? JSON.stringify(c.after) : String(c.after)}`));
+      }
       if (c.name === 'mark') {
         // Adopting the port adopts its interfaces the file names; a rollback of that unmarks them.
         if (c.after === null) ops.push(...[...foreignAfter].filter((i) => !foreignBefore.has(i)).map(unmarkIface));
@@ -287,7 +294,15 @@ export const ovsInternal: LinkKind = {
   configKind: 'ovs-internal',
   rank: DEVICE_RANK,
   immutable: [],
-  schema: z.object({ kind: z.literal('ovs-internal'), state: stateField, addresses: commonLinkFields.addresses }).strict(),
+  schema: z
+    .object({
+      kind: z.literal('ovs-internal'),
+      mtu: commonLinkFields.mtu.describe('MTU of its kernel device (mtu_request); absent: not managed'),
+      mac: commonLinkFields.mac.describe('MAC address of its kernel device (mac); absent: not managed'),
+      state: stateField,
+      addresses: commonLinkFields.addresses,
+    })
+    .strict(),
   matches: () => false, // its kernel device is claimed with every OVS device by ovs-bridge
   fromConfig: (name, e) => ({ attrs: { state: e.state ?? 'up' }, deps: [{ id: portId(name), via: 'port', mode: 'recreate' }] }),
   ...deviceOps,

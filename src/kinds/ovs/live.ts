@@ -8,7 +8,7 @@ import type { Resource } from '../../model.js';
 import type { RawLink, RawLive } from '../../live/raw.js';
 import type { OvsInterfaceRow, OvsPortRow } from '../../backends/ovs/raw.js';
 import { linkId } from '../links/common.js';
-import { canonicalIp } from '../../util/net.js';
+import { canonicalIp, canonicalMac } from '../../util/net.js';
 import { bondId, deviceId, num, OVS_MARK_KEY, ownedMaps, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
 
 /** The map keys of each row nethost sets (and records in external_ids:nethost-keys). */
@@ -77,7 +77,18 @@ function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[],
     {
       id: port,
       kind: 'ovs-port',
-      attrs: { mark: mark(p.external_ids), bridge, tag: p.tag, trunks: p.trunks, vlan_mode: p.vlan_mode, type, interfaces: bond ? members : undefined, unmarked_interfaces: unmarked },
+      attrs: {
+        mark: mark(p.external_ids),
+        bridge,
+        tag: p.tag,
+        trunks: p.trunks,
+        vlan_mode: p.vlan_mode,
+        type,
+        interfaces: bond ? members : undefined,
+        unmarked_interfaces: unmarked,
+        // An internal port's kernel device as OVS is asked to keep it (mtu_request, mac).
+        ...(type === 'internal' ? { mtu: ifaces[0].mtu_request, mac: ifaces[0].mac === null ? null : canonicalMac(ifaces[0].mac) ?? ifaces[0].mac } : {}),
+      },
       owned,
       // A port is deleted before the kernel link it carries, and before its bridge.
       deps: [
