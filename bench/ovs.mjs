@@ -27,9 +27,11 @@ const BIN = join(TREE, 'bin', 'run.js');
 const PROFILE = arg('profile', null);
 const dir = mkdtempSync(join(tmpdir(), 'nethost-ovsbench-'));
 
-// The private OVS of the tests and the OVS read nethost does, from the tree under test.
+// The private OVS of the tests (this repository's) and the OVS read nethost does (the tree under test's).
+const helper = JSON.stringify(join(import.meta.dirname, '..', 'test', 'helpers', 'ovs.ts'));
+const reader = JSON.stringify(join(TREE, 'src', 'backends', 'ovs', 'index.ts'));
 buildSync({
-  stdin: { contents: "export { startOvs, stopOvs } from './test/helpers/ovs.ts';\nexport { readArgv, resolveDb } from './src/backends/ovs/index.ts';\n", resolveDir: TREE, loader: 'ts' },
+  stdin: { contents: `export { startOvs, stopOvs } from ${helper};\nexport { readArgv, resolveDb } from ${reader};\n`, resolveDir: TREE, loader: 'ts' },
   bundle: true,
   platform: 'node',
   format: 'esm',
