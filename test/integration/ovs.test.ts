@@ -341,15 +341,35 @@ ${patch ? '  p-ab: {kind: ovs-patch, peer: p-ba}\n  p-ba: {kind: ovs-patch, peer
   expect(unreachable(vm1, '192.0.2.72')).toBe(true);
 });
 
-it('an internal port\'s mtu and mac are set through OVSDB (mtu_request, mac): on the kernel device, drift when changed, updated in place', () => {
+it('an internal port\'s mtu and mac are set through OVSDB (mtu_request, mac): on the kernel device, drift when changed, updated in place, and a rollback puts the device back', async () => {
   const sw = newNetns('ovs');
   const ovs = startOvs(sw);
   const file = (internal: string) => tempFile('i.yaml', `version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [mgmt0]}\n  mgmt0: {kind: ovs-internal${internal}, addresses: [192.0.2.1/24]}\n`);
+  const dev = () => links(sw).get('mgmt0');
+  expect(run(ovs, 'apply', file(''), '--yes').code).toBe(0);
+  const { address, mtu } = dev();
+  expect(mtu).toBe(1500);
+  // A failed apply of mtu and mac: OVSDB and the device are as they were (clearing mtu_request
+  // alone would leave the device at 1400).
+  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/core.js');
+  const { readHostFacts } = await import('../../src/live/read.js');
+  const { kernelState } = await import('../helpers/state.js');
+  const facts = await readHostFacts();
+  const options = { ovsdb: ovs.db };
   const f = file(', mtu: 1400, mac: "00:00:5E:00:53:01"');
+  const rows = ovsState(ovs);
+  const kernel = kernelState(sw);
+  const desired = await loadFile(f, facts);
+  const snapshot = await readLive(sw, desired, facts, [], options);
+  const refused = { resource: 'link:nht-absent', action: 'update' as const, phase: 'put' as const, backend: 'ip', args: ['link', 'set', 'dev', 'nht-absent', 'up'], disruptive: false };
+  const plan = makePlan(desired, snapshot);
+  await expect(applyPlan({ ...plan, operations: [...plan.operations, refused] }, desired, snapshot, facts, { options })).rejects.toThrow(/previous state restored and verified/);
+  expect(ovsState(ovs)).toBe(rows);
+  expect(dev()).toMatchObject({ mtu: 1500, address });
+  expect(kernelState(sw)).toEqual(kernel);
   const a = run(ovs, 'apply', f, '--yes');
   expect(a.code, a.stderr + a.stdout).toBe(0);
   expect(ovs.rows('Interface', 'mgmt0')[0]).toMatchObject({ mtu_request: 1400, mac: '00:00:5e:00:53:01' });
-  const dev = () => links(sw).get('mgmt0');
   expect(dev()).toMatchObject({ mtu: 1400, address: '00:00:5e:00:53:01' });
   expect(run(ovs, 'plan', f).code).toBe(0);
   ovs.vsctl('set', 'Interface', 'mgmt0', 'mtu_request=1300');

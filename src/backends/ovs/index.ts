@@ -186,7 +186,8 @@ export const ovsBackend: Backend = {
     return { ovs: await readOvs(netns, desired, also, options) };
   },
   empty: () => ({ ovs: null }),
-  groupKey: () => '',
+  // Ops share one transaction unless one must see the previous one applied first (`options`).
+  groupKey: (op) => (op.options ?? []).join(' '),
   command: (op, _netns, options) => vsctlArgv(resolveDb(options), '--', ...shown(op.args)),
   script(ops, _netns, options) {
     // One transaction, one command; the key is read from its file (or variable) when the script runs.

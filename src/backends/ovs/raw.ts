@@ -59,6 +59,10 @@ declare module '../../live/raw.js' {
   }
 }
 
+/** `options` of an OVS op that must run in a transaction after the previous one has been applied
+ *  by ovs-vswitchd (never passed to ovs-vsctl). */
+export const OVS_NEXT_TRANSACTION = 'next-transaction';
+
 export const BRIDGE_COLUMNS = ['_uuid', 'name', 'ports', 'datapath_type', 'datapath_id', 'stp_enable', 'rstp_enable', 'other_config', 'fail_mode', 'external_ids'];
 export const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'other_config', 'external_ids'];
 export const INTERFACE_COLUMNS = ['_uuid', 'name', 'type', 'options', 'mtu_request', 'mac', 'external_ids', 'error', 'ofport'];

@@ -19,6 +19,7 @@ import { ipAddress, ifname } from '../fields.js';
 import { commonLinkFields, linkId } from '../links/common.js';
 import { canonicalIp, canonicalMac } from '../../util/net.js';
 import { PSK_REF } from '../../backends/ovs/psk.js';
+import { OVS_NEXT_TRANSACTION } from '../../backends/ovs/raw.js';
 import { assign, bondId, deviceId, equalIgnoring, foreignValues, isOvsDevice, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
 import { DEFAULT_DST_PORT, DEFAULT_PRIORITY, ovsLiveResources, TUNNEL_TYPES } from './live.js';
 
@@ -200,7 +201,7 @@ export const ovsBridge: LinkKind = {
 // ─── ovs-port (made from an ovs-bridge's ports) ──────────────────────────────────────────────────
 
 const PORT_COLS: Record<string, string> = { mark: `external_ids:${OVS_MARK_KEY}`, tag: 'tag', trunks: 'trunks', vlan_mode: 'vlan_mode' };
-const PORT_INTERNAL = ['unmarked_interfaces'];
+const PORT_INTERNAL = ['unmarked_interfaces', 'device_mtu', 'device_mac'];
 /** The Interface rows of a port without nethost's mark (read from OVSDB). */
 const unmarkedInterfaces = (r: Resource): string[] => (Array.isArray(r.attrs.unmarked_interfaces) ? (r.attrs.unmarked_interfaces as string[]) : []);
 /** Someone else's members of a bond of nethost's (del-port and del-br would take them). */
@@ -239,11 +240,20 @@ export const ovsPort: ResourceKind = {
     const foreignAfter = new Set(unmarkedInterfaces(d)); // a rollback's target: what was unmarked
     const before = new Set(d.attrs.type === 'bond' ? ((l.attrs.interfaces as string[]) ?? []) : [name]);
     const after = new Set(d.attrs.type === 'bond' ? ((d.attrs.interfaces as string[]) ?? []) : [name]);
+    const later: OpSpec[] = [];
     for (const c of changes) {
       if (c.name === 'type' && d.attrs.type !== 'bond') ops.push(ovsOp('set', 'Interface', name, assign('type', c.after as string)));
       if (c.name === 'mtu' || c.name === 'mac') {
         const column = c.name === 'mtu' ? 'mtu_request' : 'mac';
-        ops.push(c.after === null ? ovsOp('clear', 'Interface', name, column) : ovsOp('set', 'Interface', name, `${column}=${c.name === 'mac' ? JSON.stringify(c.after) : String(c.after)}`));
+        if (c.after !== null) ops.push(ovsOp('set', 'Interface', name, `${column}=${c.name === 'mac' ? JSON.stringify(c.after) : String(c.after)}`));
+        else {
+          // Only a rollback goes back to unset (the file's absent is "not managed"). OVS keeps the
+          // device as it was told last, even against `ip link set`: it is told the device's earlier
+          // value first, and the column is cleared in a transaction of its own, after that one.
+          const was = c.name === 'mtu' ? d.attrs.device_mtu : d.attrs.device_mac;
+          if (was !== null && was !== undefined) ops.push(ovsOp('set', 'Interface', name, `${column}=${c.name === 'mac' ? JSON.stringify(was) : String(was)}`));
+          later.push({ ...ovsOp('clear', 'Interface', name, column), phase: 'late', options: [OVS_NEXT_TRANSACTION] });
+        }
       }
       if (c.name === 'mark') {
         // Adopting the port adopts its interfaces the file names; a rollback of that unmarks them.
@@ -255,7 +265,7 @@ export const ovsPort: ResourceKind = {
         for (const m of before) if (!after.has(m)) ops.push(foreignAfter.has(m) ? unmarkIface(m) : ovsOp('del-bond-iface', name, m));
       }
     }
-    return ops;
+    return [...ops, ...later];
   },
   delete(live, ctx) {
     const name = nameOf(live.id);

@@ -86,8 +86,16 @@ function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[],
         type,
         interfaces: bond ? members : undefined,
         unmarked_interfaces: unmarked,
-        // An internal port's kernel device as OVS is asked to keep it (mtu_request, mac).
-        ...(type === 'internal' ? { mtu: ifaces[0].mtu_request, mac: ifaces[0].mac === null ? null : canonicalMac(ifaces[0].mac) ?? ifaces[0].mac } : {}),
+        // An internal port's kernel device as OVS is asked to keep it (mtu_request, mac), and as it is
+        // (a rollback to "unset" puts the device's own values back: clearing the columns leaves them).
+        ...(type === 'internal'
+          ? {
+              mtu: ifaces[0].mtu_request,
+              mac: ifaces[0].mac === null ? null : canonicalMac(ifaces[0].mac) ?? ifaces[0].mac,
+              device_mtu: kernel.get(ifaces[0].name)?.mtu ?? null,
+              device_mac: kernel.get(ifaces[0].name)?.address ?? null,
+            }
+          : {}),
       },
       owned,
       // A port is deleted before the kernel link it carries, and before its bridge.
