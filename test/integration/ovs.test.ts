@@ -506,16 +506,22 @@ it('a failure injected at a random operation of an OVS plan leaves OVSDB and the
       tunnel: fc.constantFrom(null, 'gre', 'vxlan'),
       key: fc.integer({ min: 1, max: 9 }),
       internal: fc.boolean(),
+      mtu: fc.constantFrom(undefined, 1400, 1450),
       stp: fc.boolean(),
+      priority: fc.constantFrom(undefined, 4096),
+      vlanMode: fc.constantFrom(undefined, 'trunk', 'native-untagged'),
+      patch: fc.boolean(),
     })
     .map((g) => {
       const ports: Record<string, any> = {};
       const interfaces: Record<string, any> = {};
       g.taps.forEach((t) => ((interfaces[`tap${t}`] = { kind: 'tap' }), (ports[`tap${t}`] = g.tags[t] === null ? {} : { tag: g.tags[t] })));
-      if (g.trunk) ports.tap3 = { trunks: g.trunk }, (interfaces.tap3 = { kind: 'tap' });
+      if (g.trunk) ports.tap3 = { trunks: g.trunk, ...(g.vlanMode ? { vlan_mode: g.vlanMode } : {}) }, (interfaces.tap3 = { kind: 'tap' });
       if (g.tunnel) (interfaces.tun0 = { kind: 'ovs-tunnel', type: g.tunnel, remote_ip: '198.51.100.2', key: g.key }), (ports.tun0 = {});
-      if (g.internal) (interfaces.mgmt0 = { kind: 'ovs-internal', addresses: ['192.0.2.1/24'] }), (ports.mgmt0 = { tag: 10 });
-      return { version: 1, interfaces: { br0: { kind: 'ovs-bridge', datapath: 'netdev', stp: g.stp, ports }, ...interfaces } };
+      if (g.internal) (interfaces.mgmt0 = { kind: 'ovs-internal', addresses: ['192.0.2.1/24'], ...(g.mtu ? { mtu: g.mtu } : {}) }), (ports.mgmt0 = { tag: 10 });
+      const br1 = g.patch ? { br1: { kind: 'ovs-bridge', datapath: 'netdev', ports: ['p-10'] }, 'p-01': { kind: 'ovs-patch', peer: 'p-10' }, 'p-10': { kind: 'ovs-patch', peer: 'p-01' } } : {};
+      if (g.patch) ports['p-01'] = {};
+      return { version: 1, interfaces: { br0: { kind: 'ovs-bridge', datapath: 'netdev', stp: g.stp, ...(g.priority ? { stp_priority: g.priority } : {}), ports }, ...interfaces, ...br1 } };
     });
   await fc.assert(
     fc.asyncProperty(state, state, fc.nat(), async (a, b, at) => {
