@@ -185,4 +185,6 @@ const out = [
   '',
 ];
 console.log(out.join('\n'));
-if (!QUICK) writeFileSync(join(import.meta.dirname, 'OVS.md'), out.join('\n') + `\nMeasured ${new Date().toISOString()}; load average ${loadavg()[0].toFixed(2)} (2 CPUs).\n`);
+const commit = spawnSync('git', ['-C', TREE, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || 'unknown';
+const dirty = spawnSync('git', ['-C', TREE, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).stdout.trim() ? ' (src/ changed since)' : '';
+if (!QUICK) writeFileSync(join(import.meta.dirname, 'OVS.md'), out.join('\n') + `\nMeasured ${new Date().toISOString()} on commit ${commit}${dirty}; load average ${loadavg()[0].toFixed(2)} (2 CPUs).\n`);
