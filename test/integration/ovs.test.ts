@@ -270,9 +270,11 @@ describe('ownership below the row: map keys and Interface rows', () => {
     const a = run(ovs, 'apply', f, '--yes');
     expect(a.code, a.stderr).toBe(0);
     for (const i of ['m1', 'm2', 'mgmt0']) expect(ovs.rows('Interface', i)[0].external_ids, i).toEqual({ nethost: '1' });
-    // By hand: m3 joins nethost's bond. Not drift, and kept through a change of the bond.
+    // By hand: m3 joins nethost's bond. Reported, left alone, and kept through a change of the bond.
     ovs.vsctl('add-bond-iface', 'bond1', 'm3');
-    expect(run(ovs, 'drift-check', f).code).toBe(0);
+    const d = run(ovs, 'drift-check', f);
+    expect(d.code).toBe(2);
+    expect(d.stdout.trim().split('\n')).toEqual(["drift: foreign interface m3 on bond bond1, left alone (listing it in the bond's ports takes it over)"]);
     const slb = file('m1, m2', ', bond_mode: balance-slb');
     const u = run(ovs, 'apply', slb, '--yes');
     expect(u.code, u.stderr).toBe(0);

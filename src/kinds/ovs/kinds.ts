@@ -278,6 +278,12 @@ export const ovsPort: ResourceKind = {
     return ctx.deleting.has(linkId(String(live.attrs.bridge))) ? [] : [{ ...ovsOp('del-port', String(live.attrs.bridge), name), disruptive: true }];
   },
   leftAlone(live, desired) {
+    const foreign = foreignInterfaces(live);
+    if (live.owned)
+      return foreign.length && desired.resources.has(live.id)
+        ? `foreign ${foreign.length > 1 ? 'interfaces' : 'interface'} ${foreign.join(', ')} on bond ${nameOf(live.id)}, left alone (listing ${foreign.length > 1 ? 'them' : 'it'} in the bond's ports takes ${foreign.length > 1 ? 'them' : 'it'} over)`
+        : undefined;
+    if (desired.resources.has(live.id)) return undefined; // adopted
     const br = desired.resources.get(linkId(String(live.attrs.bridge)));
     if (br?.kind !== 'ovs-bridge') return undefined;
     const pattern = br.attrs.foreign_ports;
