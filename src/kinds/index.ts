@@ -16,12 +16,12 @@ import { route } from './route.js';
 import { rule } from './rule.js';
 import { neighbor } from './neighbor.js';
 import { sysctl } from './sysctl.js';
-import { ovsBond, ovsBridge, ovsDevice, ovsInternal, ovsPort, ovsTunnel } from './ovs/kinds.js';
+import { ovsBond, ovsBridge, ovsDevice, ovsInternal, ovsPatch, ovsPort, ovsTunnel } from './ovs/kinds.js';
 import { firewall } from './firewall/index.js';
 
 // The OVS kinds come first: ovs-bridge claims the kernel devices Open vSwitch makes (taps on the
 // userspace datapath, vxlan_sys_*), before tap, vxlan or ethernet could.
-export const LINK_KINDS: LinkKind[] = [ovsBridge, ovsInternal, ovsTunnel, ovsBond, bridge, bond, vlan, vxlan, veth, macvlan, macvtap, tap, tun, dummy, gre, gretap, ip6gre, ip6gretap, ethernet];
+export const LINK_KINDS: LinkKind[] = [ovsBridge, ovsInternal, ovsTunnel, ovsBond, ovsPatch, bridge, bond, vlan, vxlan, veth, macvlan, macvtap, tap, tun, dummy, gre, gretap, ip6gre, ip6gretap, ethernet];
 export const SECTION_KINDS: SectionKind[] = [route, rule, neighbor, sysctl, firewall];
 /** Kinds the file does not name directly: made from another kind's entry (an ovs-bridge's ports). */
 export const PART_KINDS: ResourceKind[] = [ovsPort, ovsDevice];

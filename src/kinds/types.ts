@@ -44,8 +44,9 @@ export interface ResourceKind {
   manages?(live: Resource, desired: DesiredState): boolean;
   /** Can the object exist only because the file says so (false for `ethernet`: it is never created). */
   creatable?: boolean;
-  /** For a live object absent from the file and not nethost's: words to report it as drift that is
-   *  left alone (a foreign port on a bridge nethost manages), or undefined when it is expected. */
+  /** For every live object: words to report as drift that is left alone — one absent from the file
+   *  and not nethost's (a foreign port on a bridge nethost manages), or someone else's part of one of
+   *  nethost's (a member added to its bond) — or undefined when there is none or it is expected. */
   leftAlone?(live: Resource, desired: DesiredState): string | undefined;
   /** Attributes only one side carries for the engine's own use (never compared, never shown). */
   internal?: readonly string[];

@@ -66,7 +66,7 @@ export function buildPlan(changes: Change[], desired: DesiredState, live: LiveSt
   const sorted = [...changes].sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
   const leftAlone: string[] = [];
   for (const r of live.resources.values()) {
-    const note = desired.resources.has(r.id) || r.owned ? undefined : kindOf(r.kind).leftAlone?.(r, desired);
+    const note = kindOf(r.kind).leftAlone?.(r, desired);
     if (note) leftAlone.push(note);
   }
   return { netns, changes: sorted, operations, ...(leftAlone.length ? { leftAlone } : {}) };

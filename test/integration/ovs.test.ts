@@ -81,7 +81,8 @@ interfaces:
     // What OVSDB says, read directly.
     expect(ovs.rows('Port', 'p1')[0]).toMatchObject({ tag: 10, external_ids: { nethost: '1' } });
     expect(ovs.rows('Bridge', 'ovsbr0')[0]).toMatchObject({ datapath_type: 'netdev', external_ids: { nethost: '1' } });
-    expect(ovs.rows('Interface', 'mgmt0')[0]).toMatchObject({ type: 'internal', error: [] });
+    expect(ovs.rows('Interface', 'mgmt0')[0]).toMatchObject({ type: 'internal', error: [], external_ids: { nethost: '1' } });
+    expect(ovs.rows('Interface', 'p1')[0].external_ids).toEqual({ nethost: '1' });
     expect(links(sw).get('mgmt0').flags).toContain('UP');
     expect(links(sw).get('p1').master).toBeUndefined();
 
@@ -212,6 +213,180 @@ describe('faults', () => {
   });
 });
 
+describe('ownership below the row: map keys and Interface rows', () => {
+  it('nethost removes only the map keys it set (recorded in nethost-keys); keys set by hand survive every change, a rollback included, and are not drift', async () => {
+    const sw = newNetns('ovs');
+    const ovs = startOvs(sw);
+    const file = (bridge: string, tunnel: string) =>
+      tempFile('k.yaml', `version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev${bridge}, ports: {tap0: {tag: 10}, vx0: {}}}\n  tap0: {kind: tap}\n  vx0: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.3${tunnel}}\n`);
+    const f1 = file(', stp_priority: 4096', ', local_ip: 198.51.100.1, key: 7');
+    const a = run(ovs, 'apply', f1, '--yes');
+    expect(a.code, a.stderr).toBe(0);
+    expect(ovs.rows('Bridge', 'br0')[0]).toMatchObject({ other_config: { 'stp-priority': '4096' }, external_ids: { nethost: '1', 'nethost-keys': 'other_config:stp-priority' } });
+    expect(ovs.rows('Interface', 'vx0')[0].external_ids).toEqual({ nethost: '1', 'nethost-keys': 'options:key,options:local_ip,options:remote_ip' });
+    // By hand: a key nethost never manages, and managed keys nethost did not set.
+    ovs.vsctl('set', 'Bridge', 'br0', 'other_config:foo=bar', 'other_config:rstp-priority=8192');
+    ovs.vsctl('set', 'Interface', 'vx0', 'options:tos=inherit', 'options:dst_port=4790');
+    const d = run(ovs, 'drift-check', f1);
+    expect(d.code, d.stdout).toBe(0);
+    // The file drops stp_priority and local_ip and changes the key: only nethost's keys move.
+    const f2 = file('', ', key: 8');
+    const p = run(ovs, 'plan', f2);
+    expect(p.stdout).toContain('stp_priority 4096 → 32768');
+    expect(p.stdout).not.toContain('rstp');
+    const u = run(ovs, 'apply', f2, '--yes');
+    expect(u.code, u.stderr).toBe(0);
+    const br = ovs.rows('Bridge', 'br0')[0];
+    expect(br.other_config).toEqual({ foo: 'bar', 'rstp-priority': '8192' });
+    expect(br.external_ids).toEqual({ nethost: '1' });
+    const vx = ovs.rows('Interface', 'vx0')[0];
+    expect(vx.options).toEqual({ remote_ip: '198.51.100.3', key: '8', tos: 'inherit', dst_port: '4790' });
+    expect(vx.external_ids).toEqual({ nethost: '1', 'nethost-keys': 'options:key,options:remote_ip' });
+    expect(run(ovs, 'drift-check', f2).code).toBe(0);
+
+    // The file claims the hand-set rstp-priority with another value, and the apply fails after the
+    // OVS transaction: the rollback writes 8192 back, unrecorded, as it was.
+    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/core.js');
+    const { readHostFacts } = await import('../../src/live/read.js');
+    const facts = await readHostFacts();
+    const options = { ovsdb: ovs.db };
+    const rows = ovsState(ovs);
+    const desired = await loadFile(file(', rstp_priority: 12288', ', key: 8'), facts);
+    const snapshot = await readLive(sw, desired, facts, [], options);
+    const plan = makePlan(desired, snapshot);
+    expect(plan.operations.map((o) => o.args.join(' '))).toContain('set Bridge br0 other_config:rstp-priority=12288 external_ids:nethost-keys="other_config:rstp-priority"');
+    const refused = { resource: 'link:nht-absent', action: 'update' as const, phase: 'put' as const, backend: 'ip', args: ['link', 'set', 'dev', 'nht-absent', 'up'], disruptive: false };
+    await expect(applyPlan({ ...plan, operations: [...plan.operations, refused] }, desired, snapshot, facts, { options })).rejects.toThrow(/previous state restored and verified/);
+    expect(ovsState(ovs)).toBe(rows);
+    expect(ovs.rows('Bridge', 'br0')[0].other_config).toEqual({ foo: 'bar', 'rstp-priority': '8192' });
+  });
+
+  it('Interface rows nethost creates carry the mark; a member someone added to a bond of nethost\'s is never removed, and deleting the bond or its bridge is refused while it is there', () => {
+    const sw = newNetns('ovs');
+    const ovs = startOvs(sw);
+    const file = (members: string, mode = '', bridge = true) =>
+      tempFile('b.yaml', `version: 1\ninterfaces:\n${bridge ? `  br0: {kind: ovs-bridge, datapath: netdev, ports: [${members ? 'bond1, ' : ''}mgmt0]}\n  mgmt0: {kind: ovs-internal}\n` : ''}${members ? `  bond1: {kind: ovs-bond, ports: [${members}]${mode}}\n` : ''}  m1: {kind: tap}\n  m2: {kind: tap}\n  m3: {kind: tap}\n`);
+    const f = file('m1, m2');
+    const a = run(ovs, 'apply', f, '--yes');
+    expect(a.code, a.stderr).toBe(0);
+    for (const i of ['m1', 'm2', 'mgmt0']) expect(ovs.rows('Interface', i)[0].external_ids, i).toEqual({ nethost: '1' });
+    // By hand: m3 joins nethost's bond. Reported, left alone, and kept through a change of the bond.
+    ovs.vsctl('add-bond-iface', 'bond1', 'm3');
+    const d = run(ovs, 'drift-check', f);
+    expect(d.code).toBe(2);
+    expect(d.stdout.trim().split('\n')).toEqual(["drift: foreign interface m3 on bond bond1, left alone (listing it in the bond's ports takes it over)"]);
+    const slb = file('m1, m2', ', bond_mode: balance-slb');
+    const u = run(ovs, 'apply', slb, '--yes');
+    expect(u.code, u.stderr).toBe(0);
+    const members = () => ovs.rows('Port', 'bond1')[0].interfaces.map((x: string) => ovs.rows('Interface').find((i) => i._uuid === x)!.name).sort();
+    expect(members()).toEqual(['m1', 'm2', 'm3']);
+    expect(ovs.rows('Interface', 'm3')[0].external_ids).toEqual({});
+    // Removing the bond, or the whole bridge, would take m3: refused, nothing changed.
+    const state = ovsState(ovs);
+    const noBond = run(ovs, 'apply', file(''), '--yes');
+    expect(noBond.code).toBe(1);
+    expect(noBond.stderr).toContain('OVS port bond1 is not in the file, but it carries interface m3 that nethost did not add');
+    const noBridge = run(ovs, 'apply', file('', '', false), '--yes');
+    expect(noBridge.code).toBe(1);
+    expect(noBridge.stderr).toContain('OVS bridge br0 is not in the file, but it carries interface m3 (on bond1) that nethost did not add');
+    expect(ovsState(ovs)).toBe(state);
+    // The file names m3: it is claimed (marked), not added twice; then dropping it removes it.
+    const claim = run(ovs, 'apply', file('m1, m2, m3', ', bond_mode: balance-slb'), '--yes');
+    expect(claim.code, claim.stderr).toBe(0);
+    expect(ovs.rows('Interface', 'm3')[0].external_ids).toEqual({ nethost: '1' });
+    expect(run(ovs, 'plan', file('m1, m2, m3', ', bond_mode: balance-slb')).code).toBe(0);
+    expect(run(ovs, 'apply', slb, '--yes').code).toBe(0);
+    expect(members()).toEqual(['m1', 'm2']);
+    expect(run(ovs, 'apply', file(''), '--yes').code).toBe(0);
+    expect(ovs.rows('Port').map((r) => r.name).sort()).toEqual(['br0', 'mgmt0']);
+  });
+});
+
+it('a pair of patch ports joins two bridges (a ping crosses it); vlan_mode is set, is drift when changed by hand, and is cleared', () => {
+  const sw = newNetns('ovs');
+  const ovs = startOvs(sw);
+  const vm1 = vm(sw, 'pa', '192.0.2.71/24');
+  vm(sw, 'pb', '192.0.2.72/24');
+  const file = (mode: string, patch = true) =>
+    tempFile('p.yaml', `version: 1
+interfaces:
+  br-a: {kind: ovs-bridge, datapath: netdev, ports: {pa: {tag: 10}${patch ? `, p-ab: {trunks: [10]${mode}}` : ''}}}
+  br-b: {kind: ovs-bridge, datapath: netdev, ports: {pb: {tag: 10}${patch ? ', p-ba: {trunks: [10]}' : ''}}}
+  pa: {kind: ethernet}
+  pb: {kind: ethernet}
+${patch ? '  p-ab: {kind: ovs-patch, peer: p-ba}\n  p-ba: {kind: ovs-patch, peer: p-ab}\n' : ''}`);
+  const f = file(', vlan_mode: trunk');
+  const a = run(ovs, 'apply', f, '--yes');
+  expect(a.code, a.stderr + a.stdout).toBe(0);
+  expect(ovs.rows('Interface', 'p-ab')[0]).toMatchObject({ type: 'patch', options: { peer: 'p-ba' }, external_ids: { nethost: '1', 'nethost-keys': 'options:peer' } });
+  expect(ovs.rows('Port', 'p-ab')[0]).toMatchObject({ vlan_mode: 'trunk', trunks: 10 });
+  expect(run(ovs, 'plan', f).code).toBe(0);
+  const before = txPackets(ovs, 'br-a', 'p-ab');
+  expect(pings(vm1, '192.0.2.72')).toBe(true);
+  expect(txPackets(ovs, 'br-a', 'p-ab')).toBeGreaterThan(before);
+  // By hand: another vlan_mode, and the patch pointed elsewhere: both are drift.
+  ovs.vsctl('set', 'Port', 'p-ab', 'vlan_mode=native-untagged', '--', 'set', 'Interface', 'p-ba', 'options:peer=nowhere');
+  const d = run(ovs, 'drift-check', f);
+  expect(d.code).toBe(2);
+  expect(d.stdout).toContain('vlan_mode native-untagged → trunk');
+  expect(d.stdout).toContain('peer nowhere → p-ab');
+  // Without vlan_mode the column is cleared (OVS's default: a trunk, as it has no tag).
+  const u = run(ovs, 'apply', file(''), '--yes');
+  expect(u.code, u.stderr).toBe(0);
+  expect(ovs.rows('Port', 'p-ab')[0].vlan_mode).toEqual([]);
+  expect(ovs.rows('Interface', 'p-ba')[0].options).toEqual({ peer: 'p-ab' });
+  expect(pings(vm1, '192.0.2.72')).toBe(true);
+  // The pair removed: the bridges are apart.
+  const gone = run(ovs, 'apply', file('', false), '--yes');
+  expect(gone.code, gone.stderr).toBe(0);
+  expect(ovs.rows('Interface').map((i) => i.name).sort()).toEqual(['br-a', 'br-b', 'pa', 'pb']);
+  expect(unreachable(vm1, '192.0.2.72')).toBe(true);
+});
+
+it('an internal port\'s mtu and mac are set through OVSDB (mtu_request, mac): on the kernel device, drift when changed, updated in place, and a rollback puts the device back', async () => {
+  const sw = newNetns('ovs');
+  const ovs = startOvs(sw);
+  const file = (internal: string) => tempFile('i.yaml', `version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [mgmt0]}\n  mgmt0: {kind: ovs-internal${internal}, addresses: [192.0.2.1/24]}\n`);
+  const dev = () => links(sw).get('mgmt0');
+  expect(run(ovs, 'apply', file(''), '--yes').code).toBe(0);
+  const { address, mtu } = dev();
+  expect(mtu).toBe(1500);
+  // A failed apply of mtu and mac: OVSDB and the device are as they were (clearing mtu_request
+  // alone would leave the device at 1400).
+  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/core.js');
+  const { readHostFacts } = await import('../../src/live/read.js');
+  const { kernelState } = await import('../helpers/state.js');
+  const facts = await readHostFacts();
+  const options = { ovsdb: ovs.db };
+  const f = file(', mtu: 1400, mac: "00:00:5E:00:53:01"');
+  const rows = ovsState(ovs);
+  const kernel = kernelState(sw);
+  const desired = await loadFile(f, facts);
+  const snapshot = await readLive(sw, desired, facts, [], options);
+  const refused = { resource: 'link:nht-absent', action: 'update' as const, phase: 'put' as const, backend: 'ip', args: ['link', 'set', 'dev', 'nht-absent', 'up'], disruptive: false };
+  const plan = makePlan(desired, snapshot);
+  await expect(applyPlan({ ...plan, operations: [...plan.operations, refused] }, desired, snapshot, facts, { options })).rejects.toThrow(/previous state restored and verified/);
+  expect(ovsState(ovs)).toBe(rows);
+  expect(dev()).toMatchObject({ mtu: 1500, address });
+  expect(kernelState(sw)).toEqual(kernel);
+  const a = run(ovs, 'apply', f, '--yes');
+  expect(a.code, a.stderr + a.stdout).toBe(0);
+  expect(ovs.rows('Interface', 'mgmt0')[0]).toMatchObject({ mtu_request: 1400, mac: '00:00:5e:00:53:01' });
+  expect(dev()).toMatchObject({ mtu: 1400, address: '00:00:5e:00:53:01' });
+  expect(run(ovs, 'plan', f).code).toBe(0);
+  ovs.vsctl('set', 'Interface', 'mgmt0', 'mtu_request=1300');
+  const d = run(ovs, 'drift-check', f);
+  expect(d.code).toBe(2);
+  expect(d.stdout).toContain('mtu 1300 → 1400');
+  // A new mtu in place; without mac in the file the MAC is not managed: it stays.
+  const g = file(', mtu: 1450');
+  const u = run(ovs, 'apply', g, '--yes');
+  expect(u.code, u.stderr).toBe(0);
+  expect(ovs.rows('Interface', 'mgmt0')[0]).toMatchObject({ mtu_request: 1450, mac: '00:00:5e:00:53:01' });
+  expect(dev()).toMatchObject({ mtu: 1450, address: '00:00:5e:00:53:01' });
+  expect(run(ovs, 'plan', g).code).toBe(0);
+});
+
 /** Two switches (each its own OVS in its own namespace) joined by a veth pair `wire` ↔ `wire`. */
 function twoSwitches() {
   const s1 = newNetns('ovs');
@@ -333,16 +508,22 @@ it('a failure injected at a random operation of an OVS plan leaves OVSDB and the
       tunnel: fc.constantFrom(null, 'gre', 'vxlan'),
       key: fc.integer({ min: 1, max: 9 }),
       internal: fc.boolean(),
+      mtu: fc.constantFrom(undefined, 1400, 1450),
       stp: fc.boolean(),
+      priority: fc.constantFrom(undefined, 4096),
+      vlanMode: fc.constantFrom(undefined, 'trunk', 'native-untagged'),
+      patch: fc.boolean(),
     })
     .map((g) => {
       const ports: Record<string, any> = {};
       const interfaces: Record<string, any> = {};
       g.taps.forEach((t) => ((interfaces[`tap${t}`] = { kind: 'tap' }), (ports[`tap${t}`] = g.tags[t] === null ? {} : { tag: g.tags[t] })));
-      if (g.trunk) ports.tap3 = { trunks: g.trunk }, (interfaces.tap3 = { kind: 'tap' });
+      if (g.trunk) ports.tap3 = { trunks: g.trunk, ...(g.vlanMode ? { vlan_mode: g.vlanMode } : {}) }, (interfaces.tap3 = { kind: 'tap' });
       if (g.tunnel) (interfaces.tun0 = { kind: 'ovs-tunnel', type: g.tunnel, remote_ip: '198.51.100.2', key: g.key }), (ports.tun0 = {});
-      if (g.internal) (interfaces.mgmt0 = { kind: 'ovs-internal', addresses: ['192.0.2.1/24'] }), (ports.mgmt0 = { tag: 10 });
-      return { version: 1, interfaces: { br0: { kind: 'ovs-bridge', datapath: 'netdev', stp: g.stp, ports }, ...interfaces } };
+      if (g.internal) (interfaces.mgmt0 = { kind: 'ovs-internal', addresses: ['192.0.2.1/24'], ...(g.mtu ? { mtu: g.mtu } : {}) }), (ports.mgmt0 = { tag: 10 });
+      const br1 = g.patch ? { br1: { kind: 'ovs-bridge', datapath: 'netdev', ports: ['p-10'] }, 'p-01': { kind: 'ovs-patch', peer: 'p-10' }, 'p-10': { kind: 'ovs-patch', peer: 'p-01' } } : {};
+      if (g.patch) ports['p-01'] = {};
+      return { version: 1, interfaces: { br0: { kind: 'ovs-bridge', datapath: 'netdev', stp: g.stp, ...(g.priority ? { stp_priority: g.priority } : {}), ports }, ...interfaces, ...br1 } };
     });
   await fc.assert(
     fc.asyncProperty(state, state, fc.nat(), async (a, b, at) => {

@@ -89,10 +89,30 @@ describe('planning against OVS', () => {
       .replace('key: 42}', 'key: 43}');
     const p = plan(desired(next), live());
     const cmds = p.operations.map((o) => o.args.join(' '));
-    expect(cmds).toEqual(expect.arrayContaining(['set Bridge ovsbr0 stp_enable=true other_config:stp-priority=4096', 'set Port tap0 trunks=10,20', 'clear Port tap0 tag', 'set Interface gre0 options:key=43']));
+    expect(cmds).toEqual(expect.arrayContaining(['set Bridge ovsbr0 stp_enable=true other_config:stp-priority=4096 external_ids:nethost-keys="other_config:stp-priority"', 'set Port tap0 trunks=10,20', 'clear Port tap0 tag', 'set Interface gre0 options:key=43']));
     expect(p.operations.every((o) => o.backend === 'ovs')).toBe(true);
     const back = plan(desired(yaml), live(raw((s) => s.replace(/"tap0",(\["uuid","[^"]+"\]),10,\["set",\[\]\]/, '"tap0",$1,10,["set",[10,20]]'))));
     expect(back.operations.map((o) => o.args.join(' '))).toEqual(['clear Port tap0 trunks']);
+  });
+
+  it('map keys count only where the row records them (nethost-keys): others\' are not drift, nethost\'s are removed when the file drops them', () => {
+    // By hand: other_config:stp-priority on the bridge and options:dst_port on gre0, neither recorded.
+    const l = live(raw((s) => s.replace('"netdev","', '"netdev","').replace(/(\["map",\[\]\]),(\["set",\[\]\]),(\["map",\[\["nethost","1"\]\]\])\]\]/, '["map",[["stp-priority","4096"]]],$2,$3]]').replace('["dst_port","4790"]', '').replace('["key","42"]', '["dst_port","4790"],["key","42"]')));
+    const br = l.resources.get('link:ovsbr0')!;
+    expect(br.attrs).toMatchObject({ stp_priority: 32768, keys: [], foreign: ['other_config:stp-priority=4096'] });
+    expect(l.resources.get('ovs-tunnel:gre0')!.attrs).toMatchObject({ dst_port: null, key: 42, keys: ['options:key', 'options:local_ip', 'options:remote_ip'], foreign: ['options:dst_port=4790'] });
+    expect(plan(desired(yaml), l).changes).toEqual([]);
+    // The file drops gre0's key and local_ip: those two go, the record with them; dst_port stays.
+    const p = plan(desired(yaml.replace(', local_ip: 198.51.100.1, key: 42', '')), l);
+    expect(p.operations.map((o) => o.args.join(' '))).toEqual(['set Interface gre0 external_ids:nethost-keys="options:remote_ip"', 'remove Interface gre0 options local_ip', 'remove Interface gre0 options key']);
+    // The file claims the bridge's key: written and recorded (it read as unset).
+    const claim = plan(desired(yaml.replace('datapath: netdev', 'datapath: netdev\n    stp_priority: 8192')), l);
+    expect(claim.operations.map((o) => o.args.join(' '))).toEqual(['set Bridge ovsbr0 other_config:stp-priority=8192 external_ids:nethost-keys="other_config:stp-priority"']);
+    // A rollback to the snapshot (the live state as target) writes someone else's value back, unrecorded.
+    const after = live(raw((s) => s.replace(/(\["map",\[\]\]),(\["set",\[\]\]),\["map",\[\["nethost","1"\]\]\]\]\]/, '["map",[["stp-priority","8192"]]],$2,["map",[["nethost","1"],["nethost-keys","other_config:stp-priority"]]]]]')));
+    expect(after.resources.get('link:ovsbr0')!.attrs.stp_priority).toBe(8192);
+    const back = plan({ file: '(snapshot)', resources: l.resources }, after);
+    expect(back.operations.map((o) => o.args.join(' '))).toEqual(['set Bridge ovsbr0 other_config:stp-priority="4096"', 'remove Bridge ovsbr0 external_ids nethost-keys']);
   });
 
   it('a file without a port removes it (del-port) and takes nothing else; kernel links wait for their ports', () => {
@@ -149,6 +169,24 @@ describe('the file', () => {
     expect(r.diagnostics).toHaveLength(1);
     expect(r.diagnostics[0]).toMatchObject({ source: { line: 4 }, message: 'type "ipsec_gre": OVS removed the ipsec_gre tunnel type' });
     expect(r.diagnostics[0].hint).toMatch(/type: gre.*ipsec: \{psk_file/);
+  });
+
+  it('patch ports: the two ends must name each other; vlan_mode is a port setting', () => {
+    const file = (peerB: string) => `version: 1\ninterfaces:\n  br-a: {kind: ovs-bridge, ports: {p-ab: {trunks: [10], vlan_mode: trunk}}}\n  br-b: {kind: ovs-bridge, ports: [p-ba]}\n  p-ab: {kind: ovs-patch, peer: p-ba}\n  p-ba: {kind: ovs-patch, peer: ${peerB}}\n`;
+    const ok = load(file('p-ab'));
+    expect(ok.diagnostics).toEqual([]);
+    expect(ok.desired!.resources.get('ovs-patch:p-ab')!.attrs).toMatchObject({ peer: 'p-ba' });
+    expect(ok.desired!.resources.get('ovs-port:p-ab')!.attrs).toMatchObject({ type: 'patch', vlan_mode: 'trunk', trunks: [10] });
+    expect(ok.desired!.resources.get('ovs-port:p-ba')!.attrs).toMatchObject({ type: 'patch', vlan_mode: null });
+    const wrong = load(file('p-xx'));
+    expect(wrong.desired).toBeUndefined();
+    expect(wrong.diagnostics.map((d) => d.message)).toEqual(['patch port p-ab has peer p-ba, but p-ba has peer p-xx']);
+    expect(wrong.diagnostics[0]).toMatchObject({ source: { line: 5 } });
+    const self = load(file('p-ab').replace('peer: p-ba}', 'peer: p-ab}'));
+    expect(self.diagnostics.map((d) => d.message)).toEqual(expect.arrayContaining(['patch port p-ab names itself as its peer']));
+    const mode = load(file('p-ab').replace('vlan_mode: trunk', 'vlan_mode: tagged'));
+    expect(mode.desired).toBeUndefined();
+    expect(mode.diagnostics[0].message).toMatch(/not one of trunk, access, native-tagged, native-untagged, dot1q-tunnel/);
   });
 
   it('tunnel names are OVSDB names: gre0 is valid for ovs-tunnel (not for a kernel gre)', () => {

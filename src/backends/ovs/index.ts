@@ -74,9 +74,12 @@ function vswitchdIn(db: OvsDb, netns: string | undefined): { pid: number; same: 
 
 const where = (netns: string | undefined) => (netns ? `namespace ${netns}` : 'this namespace');
 
+/** The one read of the three tables (bench/ovs.mjs times it raw). */
+export const readArgv = (db: OvsDb) =>
+  vsctlArgv(db, '--format=json', '--', `--columns=${BRIDGE_COLUMNS.join(',')}`, 'list', 'Bridge', '--', `--columns=${PORT_COLUMNS.join(',')}`, 'list', 'Port', '--', `--columns=${INTERFACE_COLUMNS.join(',')}`, 'list', 'Interface');
+
 async function readTables(db: OvsDb, control: RunControl = {}): Promise<OvsLive> {
-  const argv = vsctlArgv(db, '--format=json', '--', `--columns=${BRIDGE_COLUMNS.join(',')}`, 'list', 'Bridge', '--', `--columns=${PORT_COLUMNS.join(',')}`, 'list', 'Port', '--', `--columns=${INTERFACE_COLUMNS.join(',')}`, 'list', 'Interface');
-  const r = await run(argv, { ...control, timeoutMs: (timeout() + 5) * 1000 });
+  const r = await run(readArgv(db), { ...control, timeoutMs: (timeout() + 5) * 1000 });
   if (r.code !== 0) {
     const msg = r.stderr.trim().replace(/^ovs-vsctl: /, '');
     if (/timeout|alarm/i.test(msg) || r.code === 142) throw new NethostError(`ovsdb-server at ${db.remote} did not answer within ${timeout()} s; nothing was changed`);
@@ -105,26 +108,30 @@ async function ipsecMonitorAnswers(db: OvsDb): Promise<boolean> {
   }
 }
 
-async function readOvs(netns: string | undefined, desired: DesiredState | undefined, also: DesiredState[], options: BackendOptions = {}): Promise<OvsLive | null> {
-  const needed = hasOvs(desired) || also.some(hasOvs);
+async function readOvs(netns: string | undefined, file: Promise<DesiredState | undefined>, also: DesiredState[], options: BackendOptions = {}): Promise<OvsLive | null> {
   const db = resolveDb(options);
+  const vs = existsSync(db.path) ? vswitchdIn(db, netns) : undefined;
+  // An instance of this namespace is read at once, while the file loads; whether the file needs it
+  // (and what is wrong when it is not there) is decided once the file is in.
+  const early = vs?.same ? readTables(db) : undefined;
+  early?.catch(() => {}); // awaited below, or not needed
+  const desired = await file;
+  const needed = hasOvs(desired) || also.some(hasOvs);
   if (!needed) {
     // A file without OVS never needs it: read only an instance that is there and serves this
     // namespace (so that rows nethost made earlier are removed), and take any trouble as "no OVS".
-    if (!existsSync(db.path) || !vswitchdIn(db, netns)?.same) return null;
-    return readTables(db).catch(() => null);
+    return early ? early.catch(() => null) : null;
   }
   if (!existsSync(db.path))
     throw new NethostError(`the file configures Open vSwitch, but no ovsdb-server listens at ${db.remote}${db.explicit ? '' : ' (ovs-vsctl\'s default)'}`, [
       { severity: 'error', message: 'start Open vSwitch (systemctl start openvswitch-switch), or point --ovsdb (NETHOST_OVSDB) at the database of the instance that serves this namespace', hint: 'nothing was changed' },
     ]);
-  const vs = vswitchdIn(db, netns);
   if (!vs) throw new NethostError(`ovs-vswitchd of ${db.remote} is not running (no live pid in ${db.rundir}/ovs-vswitchd.pid): OVS would accept the changes and build nothing; nothing was changed`);
   if (!vs.same)
     throw new NethostError(
       `the Open vSwitch at ${db.remote} serves another network namespace than ${where(netns)} (its ovs-vswitchd, pid ${vs.pid}, runs elsewhere), so its bridges and internal ports would not appear here; run an instance inside it (ip netns exec NS ovsdb-server / ovs-vswitchd) and name its database with --ovsdb unix:PATH; nothing was changed`,
     );
-  const live = await readTables(db);
+  const live = await early!;
   const ipsec = [...(desired?.resources.values() ?? [])].filter((r) => r.kind === 'ovs-tunnel' && typeof r.attrs.ipsec === 'string');
   if (ipsec.length) {
     const names = ipsec.map((r) => r.id.slice(r.id.indexOf(':') + 1)).join(', ');
@@ -176,10 +183,11 @@ const sq = (a: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replac
 export const ovsBackend: Backend = {
   name: 'ovs',
   async read({ netns, desired, also = [], options }) {
-    return { ovs: await readOvs(netns, await desired, also, options) };
+    return { ovs: await readOvs(netns, desired, also, options) };
   },
   empty: () => ({ ovs: null }),
-  groupKey: () => '',
+  // Ops share one transaction unless one must see the previous one applied first (`options`).
+  groupKey: (op) => (op.options ?? []).join(' '),
   command: (op, _netns, options) => vsctlArgv(resolveDb(options), '--', ...shown(op.args)),
   script(ops, _netns, options) {
     // One transaction, one command; the key is read from its file (or variable) when the script runs.

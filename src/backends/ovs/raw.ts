@@ -22,6 +22,7 @@ export interface OvsPortRow {
   interfaces: string[];
   tag: number | null;
   trunks: number[];
+  vlan_mode: string | null;
   bond_mode: string | null;
   lacp: string | null;
   other_config: Record<string, string>;
@@ -33,6 +34,9 @@ export interface OvsInterfaceRow {
   name: string;
   type: string;
   options: Record<string, string>;
+  /** Requested MTU and MAC of an internal interface (unset: null). */
+  mtu_request: number | null;
+  mac: string | null;
   external_ids: Record<string, string>;
   error: string | null;
   ofport: number | null;
@@ -55,9 +59,13 @@ declare module '../../live/raw.js' {
   }
 }
 
+/** `options` of an OVS op that must run in a transaction after the previous one has been applied
+ *  by ovs-vswitchd (never passed to ovs-vsctl). */
+export const OVS_NEXT_TRANSACTION = 'next-transaction';
+
 export const BRIDGE_COLUMNS = ['_uuid', 'name', 'ports', 'datapath_type', 'datapath_id', 'stp_enable', 'rstp_enable', 'other_config', 'fail_mode', 'external_ids'];
-export const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'bond_mode', 'lacp', 'other_config', 'external_ids'];
-export const INTERFACE_COLUMNS = ['_uuid', 'name', 'type', 'options', 'external_ids', 'error', 'ofport'];
+export const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'other_config', 'external_ids'];
+export const INTERFACE_COLUMNS = ['_uuid', 'name', 'type', 'options', 'mtu_request', 'mac', 'external_ids', 'error', 'ofport'];
 
 type Json = null | string | number | boolean | Json[] | { [k: string]: Json };
 
@@ -107,6 +115,7 @@ export function portRow(r: Record<string, unknown>): OvsPortRow {
     interfaces: list(r.interfaces).map(String),
     tag: typeof tag === 'number' ? tag : null,
     trunks: list(r.trunks).map(Number).sort((a, b) => a - b),
+    vlan_mode: (optional(r.vlan_mode) as string | null) ?? null,
     bond_mode: (optional(r.bond_mode) as string | null) ?? null,
     lacp: (optional(r.lacp) as string | null) ?? null,
     other_config: map(r.other_config),
@@ -122,6 +131,8 @@ export function interfaceRow(r: Record<string, unknown>): OvsInterfaceRow {
     name: String(r.name),
     type: String(r.type ?? ''),
     options: map(r.options),
+    mtu_request: typeof optional(r.mtu_request) === 'number' ? (optional(r.mtu_request) as number) : null,
+    mac: typeof optional(r.mac) === 'string' ? (optional(r.mac) as string) : null,
     external_ids: map(r.external_ids),
     error: typeof error === 'string' && error ? error : null,
     ofport: typeof ofport === 'number' ? ofport : null,

@@ -10,6 +10,10 @@ import type { OvsLive } from '../../backends/ovs/raw.js';
 /** external_ids key and value on the rows nethost owns. */
 export const OVS_MARK_KEY = 'nethost';
 export const OVS_MARK = '1';
+/** external_ids key on the Bridge and Interface rows nethost writes map keys on: which keys of which
+ *  map columns it set (`options:key,options:remote_ip`). It removes only those; a key of the same
+ *  name someone else set reads as unset (no drift) and survives every change. */
+export const OVS_KEYS_KEY = 'nethost-keys';
 /** external_ids key on a tunnel's Interface row: where its IPsec key comes from (never the key). */
 export const PSK_REF_KEY = 'nethost-psk';
 
@@ -17,6 +21,7 @@ export const portId = (name: string) => `ovs-port:${name}`;
 export const deviceId = (bridge: string) => `ovs-device:${bridge}`;
 export const tunnelId = (name: string) => `ovs-tunnel:${name}`;
 export const bondId = (name: string) => `ovs-bond:${name}`;
+export const patchId = (name: string) => `ovs-patch:${name}`;
 export const nameOf = (id: string) => id.slice(id.indexOf(':') + 1);
 
 /** OVSDB names of ports and tunnels: no kernel limit applies, but they are arguments to ovs-vsctl
@@ -41,6 +46,44 @@ function internalNames(ovs: OvsLive): Set<string> {
 export function isOvsDevice(l: RawLink, raw: RawLive): boolean {
   if (l.linkinfo?.info_kind === 'openvswitch' || DATAPATH_DEVICE.test(l.ifname)) return true;
   return !!raw.ovs && internalNames(raw.ovs).has(l.ifname);
+}
+
+/** A row's managed map keys as nethost owns them. `get` answers only for keys in the row's record;
+ *  `keys` is the record; `foreign` holds the managed keys someone else set (`col:key=value`), which a
+ *  rollback writes back. */
+export function ownedMaps(ext: Record<string, string>, maps: Record<string, Record<string, string>>, managed: readonly string[]) {
+  const keys = (ext[OVS_KEYS_KEY] ?? '').split(',').filter(Boolean).sort();
+  const mine = new Set(keys);
+  const value = (colKey: string) => {
+    const i = colKey.indexOf(':');
+    return maps[colKey.slice(0, i)]?.[colKey.slice(i + 1)];
+  };
+  return {
+    get: (colKey: string) => (mine.has(colKey) ? value(colKey) : undefined),
+    keys,
+    foreign: managed.filter((k) => !mine.has(k) && value(k) !== undefined).map((k) => `${k}=${value(k)}`),
+  };
+}
+
+/** `foreign` back into column:key → value. */
+export function foreignValues(v: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (Array.isArray(v))
+    for (const x of v) {
+      const s = String(x);
+      const i = s.indexOf('=');
+      if (i > 0) out.set(s.slice(0, i), s.slice(i + 1));
+    }
+  return out;
+}
+
+/** Equality for kinds with attributes only the engine uses (`internal`): those are never compared. */
+export function equalIgnoring(internal: readonly string[]) {
+  return (name: string, a: AttrValue | undefined, b: AttrValue | undefined) => {
+    if (internal.includes(name)) return true;
+    if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
+    return a === b;
+  };
 }
 
 /** A map key as a canonical attribute value: absent → the default. */

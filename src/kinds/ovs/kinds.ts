@@ -1,5 +1,5 @@
 // The Open vSwitch kinds. In the file: `ovs-bridge` (its `ports` a list of names or a map of name →
-// port settings), `ovs-internal`, `ovs-tunnel`, `ovs-bond`. Behind them, one resource per OVSDB
+// port settings), `ovs-internal`, `ovs-tunnel`, `ovs-bond`, `ovs-patch`. Behind them, one resource per OVSDB
 // concern, so that the dependency graph orders them against the kernel's objects:
 //   link:BR          ovs-bridge   the Bridge row
 //   ovs-device:BR    ovs-device   the bridge's kernel device (up/down; its addresses hang on link:BR)
@@ -7,6 +7,7 @@
 //   link:P           ovs-internal an internal port's kernel device (addresses and routes like any link)
 //   ovs-tunnel:P     ovs-tunnel   a tunnel Interface's options
 //   ovs-bond:P       ovs-bond     a bonded Port's bond settings (its members are the port's interfaces)
+//   ovs-patch:P      ovs-patch    a patch Interface's peer (options:peer): two bridges joined
 // Every OVSDB change is an operation of the `ovs` backend (one ovs-vsctl transaction per run of them);
 // rows are ranked together (12), the kernel devices' `ip link set up` after them (13), so that one
 // transaction normally carries every OVS change of an apply.
@@ -16,9 +17,10 @@ import { NethostError } from '../../model.js';
 import type { LinkKind, OpSpec, ResourceKind } from '../types.js';
 import { ipAddress, ifname } from '../fields.js';
 import { commonLinkFields, linkId } from '../links/common.js';
-import { canonicalIp } from '../../util/net.js';
+import { canonicalIp, canonicalMac } from '../../util/net.js';
 import { PSK_REF } from '../../backends/ovs/psk.js';
-import { assign, bondId, deviceId, isOvsDevice, nameOf, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, portId, PSK_REF_KEY, tunnelId } from './common.js';
+import { OVS_NEXT_TRANSACTION } from '../../backends/ovs/raw.js';
+import { assign, bondId, deviceId, equalIgnoring, foreignValues, isOvsDevice, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
 import { DEFAULT_DST_PORT, DEFAULT_PRIORITY, ovsLiveResources, TUNNEL_TYPES } from './live.js';
 
 const OVS_RANK = 12;
@@ -30,6 +32,7 @@ const portSettings = z
   .object({
     tag: vlan.optional().describe('access port on this VLAN (0–4095)'),
     trunks: z.array(vlan).optional().describe('VLANs a trunk port carries; absent: all'),
+    vlan_mode: z.enum(['trunk', 'access', 'native-tagged', 'native-untagged', 'dot1q-tunnel']).optional().describe("OVS's vlan_mode; absent: access with a tag, else trunk"),
   })
   .strict()
   .nullable();
@@ -38,20 +41,38 @@ const ipLink = (name: string, state: unknown): OpSpec => ({ backend: 'ip', args:
 
 /** Ops that bring a row's columns to `attrs`, for the changed ones. `col` maps an attribute to its
  *  column (`tag`, `other_config:stp-priority`); `clear` values are written by removing the column
- *  or map key (the canonical default). */
-function setRow(table: string, name: string, changes: { name: string; after: unknown }[], col: Record<string, string>, isDefault: (attr: string, v: unknown) => boolean): OpSpec[] {
+ *  or map key (the canonical default). With `record`, the map keys set are recorded on the row
+ *  (external_ids:nethost-keys, from the live row's record); a key going back to its default that
+ *  someone else had set (the rollback target's `foreign`) gets that value back instead. */
+function setRow(table: string, name: string, changes: { name: string; after: unknown }[], col: Record<string, string>, isDefault: (attr: string, v: unknown) => boolean, record?: { live?: Resource; target: Resource }): OpSpec[] {
   const sets: string[] = [];
   const ops: OpSpec[] = [];
+  const before = new Set(Array.isArray(record?.live?.attrs.keys) ? (record!.live!.attrs.keys as string[]) : []);
+  const keys = new Set(before);
+  const foreign = foreignValues(record?.target.attrs.foreign);
   for (const c of changes) {
     const column = col[c.name];
     if (!column) continue;
     const [base, key] = column.split(':');
+    const recorded = !!record && key !== undefined && base !== 'external_ids';
     if (c.after === null || c.after === undefined || isDefault(c.name, c.after)) {
-      ops.push(key ? ovsOp('remove', table, name, base, key) : ovsOp('clear', table, name, base));
-    } else sets.push(assign(column, c.after as any));
+      if (recorded && foreign.has(column)) sets.push(`${column}=${JSON.stringify(foreign.get(column))}`);
+      else ops.push(key ? ovsOp('remove', table, name, base, key) : ovsOp('clear', table, name, base));
+      keys.delete(column);
+    } else {
+      sets.push(assign(column, c.after as any));
+      if (recorded) keys.add(column);
+    }
+  }
+  if (record && (keys.size !== before.size || [...keys].some((k) => !before.has(k)))) {
+    if (keys.size) sets.push(`external_ids:${OVS_KEYS_KEY}=${JSON.stringify([...keys].sort().join(','))}`);
+    else ops.push(ovsOp('remove', table, name, 'external_ids', OVS_KEYS_KEY));
   }
   return sets.length ? [ovsOp('set', table, name, ...sets), ...ops] : ops;
 }
+
+/** Someone else's values of managed keys on a row a rollback recreates: written back, not recorded. */
+const foreignSets = (r: Resource) => [...foreignValues(r.attrs.foreign)].map(([k, v]) => `${k}=${JSON.stringify(v)}`);
 
 const markChange = (changes: AttrChange[]) => changes.filter((c) => c.name === 'mark').map((c) => ({ name: 'mark', after: c.after === null ? null : OVS_MARK }));
 
@@ -70,11 +91,15 @@ const bridgeDefault = (a: string, v: unknown) => (a === 'datapath' && v === 'sys
 
 const portNames = (ports: unknown): string[] => (Array.isArray(ports) ? ports : ports && typeof ports === 'object' ? Object.keys(ports) : []);
 
+const ROW_INTERNAL = ['keys', 'foreign'];
+
 export const ovsBridge: LinkKind = {
   name: 'ovs-bridge',
   configKind: 'ovs-bridge',
   rank: OVS_RANK,
   immutable: ['datapath'],
+  internal: ROW_INTERNAL,
+  equal: equalIgnoring(ROW_INTERNAL),
   disruptive: ['datapath', 'fail_mode'],
   schema: z
     .object({
@@ -119,15 +144,17 @@ export const ovsBridge: LinkKind = {
       if (!member) return; // undeclared or invalid: said where the ports are read
       const path = ['interfaces', name, 'ports', Array.isArray(e.ports) ? i : p];
       const k = member.kind.name;
-      if (k === 'ovs-bridge') diagnostics.push({ severity: 'error', message: `${p} is an OVS bridge: it cannot be a port of ${name}`, hint: 'join OVS bridges with a patch port or a veth pair (kind: veth) instead', path });
-      const type = k === 'ovs-internal' ? 'internal' : k === 'ovs-tunnel' ? member.entry.type : k === 'ovs-bond' ? 'bond' : '';
+      if (k === 'ovs-bridge') diagnostics.push({ severity: 'error', message: `${p} is an OVS bridge: it cannot be a port of ${name}`, hint: 'join OVS bridges with a pair of patch ports (kind: ovs-patch, each naming the other as peer) or a veth pair (kind: veth) instead', path });
+      const type = k === 'ovs-internal' ? 'internal' : k === 'ovs-tunnel' ? member.entry.type : k === 'ovs-bond' ? 'bond' : k === 'ovs-patch' ? 'patch' : '';
       const members: string[] = k === 'ovs-bond' ? [...(member.entry.ports ?? [])].sort() : [];
       if (k === 'ovs-tunnel' && member.entry.ipsec && (e.datapath ?? 'system') !== 'system')
         diagnostics.push({ severity: 'error', message: `IPsec tunnel ${p} needs the kernel datapath, but ${name} has datapath: ${e.datapath}`, hint: 'put IPsec tunnels on a bridge with datapath: system (ovs-monitor-ipsec keys the kernel\'s xfrm)', path });
+      // An internal port's mtu and mac are its Interface row's (mtu_request, mac): absent, not managed.
+      const device = k === 'ovs-internal' ? { mtu: member.entry.mtu, mac: member.entry.mac === undefined ? undefined : canonicalMac(member.entry.mac) } : {};
       resources.push({
         id: portId(p),
         kind: 'ovs-port',
-        attrs: { mark: OVS_MARK, bridge: name, tag: s.tag ?? null, trunks: [...(s.trunks ?? [])].sort((a: number, b: number) => a - b), type, interfaces: k === 'ovs-bond' ? members : undefined },
+        attrs: { mark: OVS_MARK, bridge: name, tag: s.tag ?? null, trunks: [...(s.trunks ?? [])].sort((a: number, b: number) => a - b), vlan_mode: s.vlan_mode ?? null, type, interfaces: k === 'ovs-bond' ? members : undefined, ...device },
         owned: true,
         deps: [
           { id: linkId(name), via: 'bridge', mode: 'recreate' },
@@ -142,20 +169,27 @@ export const ovsBridge: LinkKind = {
     const name = nameOf(r.id);
     const a = r.attrs;
     // At creation only what differs from OVS's defaults, as a person would write it.
-    const cols = Object.keys(BRIDGE_COLS)
-      .filter((k) => k !== 'mark' && a[k] !== null && a[k] !== undefined && a[k] !== false && !bridgeDefault(k, a[k]))
-      .map((k) => assign(BRIDGE_COLS[k], a[k]!));
+    const written = Object.keys(BRIDGE_COLS).filter((k) => k !== 'mark' && a[k] !== null && a[k] !== undefined && a[k] !== false && !bridgeDefault(k, a[k]));
+    const cols = written.map((k) => assign(BRIDGE_COLS[k], a[k]!));
+    const keys = written.map((k) => BRIDGE_COLS[k]).filter((c) => c.startsWith('other_config:')).sort();
     cols.unshift(assign(BRIDGE_COLS.mark, OVS_MARK));
-    return [ovsOp('add-br', name), ovsOp('set', 'Bridge', name, ...cols)];
+    if (keys.length) cols.push(`external_ids:${OVS_KEYS_KEY}=${JSON.stringify(keys.join(','))}`);
+    return [ovsOp('add-br', name), ovsOp('set', 'Bridge', name, ...cols, ...foreignSets(r))];
   },
-  update(d, _l, changes) {
+  update(d, l, changes) {
     const name = nameOf(d.id);
-    return setRow('Bridge', name, [...changes.filter((c) => c.name !== 'mark'), ...markChange(changes)], BRIDGE_COLS, bridgeDefault);
+    return setRow('Bridge', name, [...changes.filter((c) => c.name !== 'mark'), ...markChange(changes)], BRIDGE_COLS, bridgeDefault, { live: l, target: d });
   },
   delete(live, ctx) {
     const name = nameOf(live.id);
     // del-br takes every port with it: never one that nethost did not add.
-    const foreign = [...ctx.live.resources.values()].filter((r) => r.kind === 'ovs-port' && r.attrs.bridge === name && !r.owned).map((r) => nameOf(r.id));
+    const ports = [...ctx.live.resources.values()].filter((r) => r.kind === 'ovs-port' && r.attrs.bridge === name);
+    const foreign = ports.filter((r) => !r.owned).map((r) => nameOf(r.id));
+    const ifaces = ports.flatMap((r) => foreignInterfaces(r).map((i) => `${i} (on ${nameOf(r.id)})`));
+    if (ifaces.length)
+      throw new NethostError(`OVS bridge ${name} is not in the file, but it carries ${ifaces.length > 1 ? 'interfaces' : 'interface'} ${ifaces.join(', ')} that nethost did not add: deleting it (del-br) would take ${ifaces.length > 1 ? 'them' : 'it'} too`, [
+        { severity: 'error', message: `remove ${ifaces.length > 1 ? 'them' : 'it'} first (ovs-vsctl del-bond-iface), or keep ${name} in the file`, hint: 'nothing was changed' },
+      ]);
     if (foreign.length)
       throw new NethostError(`OVS bridge ${name} is not in the file, but it carries ${foreign.length > 1 ? 'ports' : 'port'} ${foreign.join(', ')} that nethost did not add: deleting it (del-br) would take ${foreign.length > 1 ? 'them' : 'it'} too`, [
         { severity: 'error', message: `move or remove ${foreign.join(', ')} first (ovs-vsctl del-port ${name} ${foreign[0]}), or keep ${name} in the file`, hint: 'nothing was changed' },
@@ -166,43 +200,90 @@ export const ovsBridge: LinkKind = {
 
 // ─── ovs-port (made from an ovs-bridge's ports) ──────────────────────────────────────────────────
 
-const PORT_COLS: Record<string, string> = { mark: `external_ids:${OVS_MARK_KEY}`, tag: 'tag', trunks: 'trunks' };
+const PORT_COLS: Record<string, string> = { mark: `external_ids:${OVS_MARK_KEY}`, tag: 'tag', trunks: 'trunks', vlan_mode: 'vlan_mode' };
+const PORT_INTERNAL = ['unmarked_interfaces', 'device_mtu', 'device_mac'];
+/** The Interface rows of a port without nethost's mark (read from OVSDB). */
+const unmarkedInterfaces = (r: Resource): string[] => (Array.isArray(r.attrs.unmarked_interfaces) ? (r.attrs.unmarked_interfaces as string[]) : []);
+/** Someone else's members of a bond of nethost's (del-port and del-br would take them). */
+const foreignInterfaces = (r: Resource): string[] => (r.owned && r.attrs.type === 'bond' ? unmarkedInterfaces(r) : []);
+const markIface = (iface: string) => ovsOp('set', 'Interface', iface, assign(`external_ids:${OVS_MARK_KEY}`, OVS_MARK));
+const unmarkIface = (iface: string) => ovsOp('remove', 'Interface', iface, 'external_ids', OVS_MARK_KEY);
 
 export const ovsPort: ResourceKind = {
   name: 'ovs-port',
   rank: OVS_RANK,
+  internal: PORT_INTERNAL,
+  equal: equalIgnoring(PORT_INTERNAL),
   immutable: ['bridge'],
-  disruptive: ['tag', 'trunks', 'type'],
+  disruptive: ['tag', 'trunks', 'vlan_mode', 'type'],
   replaceWhen: (name, before, after) => name === 'type' && (before === 'bond') !== (after === 'bond'),
   fromLive: () => [], // read with the bridges (ovs-bridge)
   create(r) {
     const name = nameOf(r.id);
     const a = r.attrs;
-    const cols = [assign(PORT_COLS.mark, OVS_MARK), ...(a.tag !== null && a.tag !== undefined ? [assign('tag', a.tag)] : []), ...(Array.isArray(a.trunks) && a.trunks.length ? [assign('trunks', a.trunks)] : [])];
-    if (a.type === 'bond') return [ovsOp('add-bond', String(a.bridge), name, ...(a.interfaces as string[]), ...cols)];
-    const ops = [ovsOp('add-port', String(a.bridge), name, ...cols)];
-    if (a.type) ops.push(ovsOp('set', 'Interface', name, assign('type', a.type)));
-    return ops;
+    const cols = [
+      assign(PORT_COLS.mark, OVS_MARK),
+      ...(a.tag !== null && a.tag !== undefined ? [assign('tag', a.tag)] : []),
+      ...(Array.isArray(a.trunks) && a.trunks.length ? [assign('trunks', a.trunks)] : []),
+      ...(typeof a.vlan_mode === 'string' ? [assign('vlan_mode', a.vlan_mode)] : []),
+    ];
+    // The Interface rows carry the mark too (a foreign one, added to a bond by hand, is never removed).
+    const mark = assign(`external_ids:${OVS_MARK_KEY}`, OVS_MARK);
+    if (a.type === 'bond') return [ovsOp('add-bond', String(a.bridge), name, ...(a.interfaces as string[]), ...cols), ...(a.interfaces as string[]).map(markIface)];
+    const device = [...(typeof a.mtu === 'number' ? [assign('mtu_request', a.mtu)] : []), ...(typeof a.mac === 'string' ? [`mac=${JSON.stringify(a.mac)}`] : [])];
+    return [ovsOp('add-port', String(a.bridge), name, ...cols), ovsOp('set', 'Interface', name, mark, ...(a.type ? [assign('type', a.type)] : []), ...device)];
   },
   update(d, l, changes) {
     const name = nameOf(d.id);
     const ops = setRow('Port', name, [...changes.filter((c) => c.name !== 'mark'), ...markChange(changes)], PORT_COLS, (k, v) => k === 'trunks' && Array.isArray(v) && !v.length);
+    const foreignBefore = new Set(unmarkedInterfaces(l));
+    const foreignAfter = new Set(unmarkedInterfaces(d)); // a rollback's target: what was unmarked
+    const before = new Set(d.attrs.type === 'bond' ? ((l.attrs.interfaces as string[]) ?? []) : [name]);
+    const after = new Set(d.attrs.type === 'bond' ? ((d.attrs.interfaces as string[]) ?? []) : [name]);
+    const later: OpSpec[] = [];
     for (const c of changes) {
       if (c.name === 'type' && d.attrs.type !== 'bond') ops.push(ovsOp('set', 'Interface', name, assign('type', c.after as string)));
+      if (c.name === 'mtu' || c.name === 'mac') {
+        const column = c.name === 'mtu' ? 'mtu_request' : 'mac';
+        if (c.after !== null) ops.push(ovsOp('set', 'Interface', name, `${column}=${c.name === 'mac' ? JSON.stringify(c.after) : String(c.after)}`));
+        else {
+          // Only a rollback goes back to unset (the file's absent is "not managed"). OVS keeps the
+          // device as it was told last, even against `ip link set`: it is told the device's earlier
+          // value first, and the column is cleared in a transaction of its own, after that one.
+          const was = c.name === 'mtu' ? d.attrs.device_mtu : d.attrs.device_mac;
+          if (was !== null && was !== undefined) ops.push(ovsOp('set', 'Interface', name, `${column}=${c.name === 'mac' ? JSON.stringify(was) : String(was)}`));
+          later.push({ ...ovsOp('clear', 'Interface', name, column), phase: 'late', options: [OVS_NEXT_TRANSACTION] });
+        }
+      }
+      if (c.name === 'mark') {
+        // Adopting the port adopts its interfaces the file names; a rollback of that unmarks them.
+        if (c.after === null) ops.push(...[...foreignAfter].filter((i) => !foreignBefore.has(i)).map(unmarkIface));
+        else ops.push(...[...after].filter((i) => before.has(i)).map(markIface));
+      }
       if (c.name === 'interfaces') {
-        const before = new Set((l.attrs.interfaces as string[]) ?? []);
-        const after = new Set((d.attrs.interfaces as string[]) ?? []);
-        for (const m of after) if (!before.has(m)) ops.push(ovsOp('add-bond-iface', name, m));
-        for (const m of before) if (!after.has(m)) ops.push(ovsOp('del-bond-iface', name, m));
+        for (const m of after) if (!before.has(m)) ops.push(...(foreignBefore.has(m) ? [] : [ovsOp('add-bond-iface', name, m)]), markIface(m));
+        for (const m of before) if (!after.has(m)) ops.push(foreignAfter.has(m) ? unmarkIface(m) : ovsOp('del-bond-iface', name, m));
       }
     }
-    return ops;
+    return [...ops, ...later];
   },
   delete(live, ctx) {
+    const name = nameOf(live.id);
+    const foreign = foreignInterfaces(live);
+    if (foreign.length)
+      throw new NethostError(`OVS port ${name} is not in the file, but it carries ${foreign.length > 1 ? 'interfaces' : 'interface'} ${foreign.join(', ')} that nethost did not add: deleting it (del-port) would take ${foreign.length > 1 ? 'them' : 'it'} too`, [
+        { severity: 'error', message: `remove ${foreign.length > 1 ? 'them' : 'it'} first (ovs-vsctl del-bond-iface ${name} ${foreign[0]}), or keep ${name} in the file`, hint: 'nothing was changed' },
+      ]);
     // del-br takes its ports with it.
-    return ctx.deleting.has(linkId(String(live.attrs.bridge))) ? [] : [{ ...ovsOp('del-port', String(live.attrs.bridge), nameOf(live.id)), disruptive: true }];
+    return ctx.deleting.has(linkId(String(live.attrs.bridge))) ? [] : [{ ...ovsOp('del-port', String(live.attrs.bridge), name), disruptive: true }];
   },
   leftAlone(live, desired) {
+    const foreign = foreignInterfaces(live);
+    if (live.owned)
+      return foreign.length && desired.resources.has(live.id)
+        ? `foreign ${foreign.length > 1 ? 'interfaces' : 'interface'} ${foreign.join(', ')} on bond ${nameOf(live.id)}, left alone (listing ${foreign.length > 1 ? 'them' : 'it'} in the bond's ports takes ${foreign.length > 1 ? 'them' : 'it'} over)`
+        : undefined;
+    if (desired.resources.has(live.id)) return undefined; // adopted
     const br = desired.resources.get(linkId(String(live.attrs.bridge)));
     if (br?.kind !== 'ovs-bridge') return undefined;
     const pattern = br.attrs.foreign_ports;
@@ -229,7 +310,15 @@ export const ovsInternal: LinkKind = {
   configKind: 'ovs-internal',
   rank: DEVICE_RANK,
   immutable: [],
-  schema: z.object({ kind: z.literal('ovs-internal'), state: stateField, addresses: commonLinkFields.addresses }).strict(),
+  schema: z
+    .object({
+      kind: z.literal('ovs-internal'),
+      mtu: commonLinkFields.mtu.describe('MTU of its kernel device (mtu_request); absent: not managed'),
+      mac: commonLinkFields.mac.describe('MAC address of its kernel device (mac); absent: not managed'),
+      state: stateField,
+      addresses: commonLinkFields.addresses,
+    })
+    .strict(),
   matches: () => false, // its kernel device is claimed with every OVS device by ovs-bridge
   fromConfig: (name, e) => ({ attrs: { state: e.state ?? 'up' }, deps: [{ id: portId(name), via: 'port', mode: 'recreate' }] }),
   ...deviceOps,
@@ -239,8 +328,8 @@ export const ovsInternal: LinkKind = {
 
 const TUNNEL_COLS: Record<string, string> = { remote_ip: 'options:remote_ip', local_ip: 'options:local_ip', key: 'options:key', dst_port: 'options:dst_port' };
 
-function tunnelOps(name: string, changes: { name: string; after: unknown }[], defaults: Attrs): OpSpec[] {
-  const ops = setRow('Interface', name, changes, TUNNEL_COLS, (k, v) => k === 'dst_port' && v === defaults.dst_port);
+function tunnelOps(name: string, changes: { name: string; after: unknown }[], defaults: Attrs, record: { live?: Resource; target: Resource }): OpSpec[] {
+  const ops = setRow('Interface', name, changes, TUNNEL_COLS, (k, v) => k === 'dst_port' && v === defaults.dst_port, record);
   const psk = changes.find((c) => c.name === 'ipsec');
   if (psk) {
     if (psk.after === null) ops.push(ovsOp('remove', 'Interface', name, 'options', 'psk'), ovsOp('remove', 'Interface', name, 'external_ids', PSK_REF_KEY));
@@ -254,6 +343,8 @@ export const ovsTunnel: LinkKind = {
   configKind: 'ovs-tunnel',
   rank: OVS_RANK,
   immutable: [],
+  internal: ROW_INTERNAL,
+  equal: equalIgnoring(ROW_INTERNAL),
   schema: z
     .object({
       kind: z.literal('ovs-tunnel'),
@@ -291,11 +382,14 @@ export const ovsTunnel: LinkKind = {
   create: (r, ctx) => {
     const type = ctx.desired.resources.get(portId(nameOf(r.id)))?.attrs.type as string;
     const dflt = DEFAULT_DST_PORT[type] ?? null;
-    return tunnelOps(nameOf(r.id), Object.entries(r.attrs).filter(([k, v]) => v !== null && v !== undefined && !(k === 'dst_port' && v === dflt)).map(([name, after]) => ({ name, after })), {});
+    const name = nameOf(r.id);
+    const ops = tunnelOps(name, Object.entries(r.attrs).filter(([k, v]) => v !== null && v !== undefined && !(k === 'dst_port' && v === dflt)).map(([name, after]) => ({ name, after })), {}, { target: r });
+    const foreign = foreignSets(r);
+    return foreign.length ? [...ops, ovsOp('set', 'Interface', name, ...foreign)] : ops;
   },
-  update: (d, _l, changes, ctx) => {
+  update: (d, l, changes, ctx) => {
     const type = ctx.desired.resources.get(portId(nameOf(d.id)))?.attrs.type as string;
-    return tunnelOps(nameOf(d.id), changes, { dst_port: DEFAULT_DST_PORT[type] ?? null });
+    return tunnelOps(nameOf(d.id), changes, { dst_port: DEFAULT_DST_PORT[type] ?? null }, { live: l, target: d });
   },
   delete: () => [], // the port's del-port removes its interface
 };
@@ -339,3 +433,37 @@ export const ovsBond: LinkKind = {
   delete: () => [],
 };
 
+// ─── ovs-patch ──────────────────────────────────────────────────────────────────────────────────
+
+const PATCH_COLS: Record<string, string> = { peer: 'options:peer' };
+
+export const ovsPatch: LinkKind = {
+  name: 'ovs-patch',
+  configKind: 'ovs-patch',
+  rank: OVS_RANK,
+  immutable: [],
+  disruptive: ['peer'],
+  internal: ROW_INTERNAL,
+  equal: equalIgnoring(ROW_INTERNAL),
+  schema: z.object({ kind: z.literal('ovs-patch'), peer: ovsName.describe('the patch port at the other end, on another OVS bridge (options:peer)') }).strict(),
+  nameSchema: ovsName,
+  idOf: patchId,
+  matches: () => false,
+  fromConfig: (name, e) => ({ attrs: { peer: e.peer }, deps: [{ id: portId(name), via: 'port', mode: 'recreate' }] }),
+  portResources(name, e, file) {
+    const r = onSomeBridge(name, file);
+    const other = file.get(e.peer);
+    if (e.peer === name) r.diagnostics.push({ severity: 'error', message: `patch port ${name} names itself as its peer`, hint: 'a patch port pairs with one on another bridge: p-ab {peer: p-ba} and p-ba {peer: p-ab}', path: ['interfaces', name, 'peer'] });
+    else if (other && (other.kind.name !== 'ovs-patch' || other.entry.peer !== name))
+      r.diagnostics.push({ severity: 'error', message: `patch port ${name} has peer ${e.peer}, but ${e.peer} ${other.kind.name === 'ovs-patch' ? `has peer ${other.entry.peer}` : `is a ${other.kind.name}`}`, hint: `the two ends name each other: ${e.peer}: {kind: ovs-patch, peer: ${name}}`, path: ['interfaces', name, 'peer'] });
+    return r;
+  },
+  fromLive: () => [],
+  create: (r) => {
+    const name = nameOf(r.id);
+    const foreign = foreignSets(r);
+    return [...setRow('Interface', name, [{ name: 'peer', after: r.attrs.peer }], PATCH_COLS, () => false, { target: r }), ...(foreign.length ? [ovsOp('set', 'Interface', name, ...foreign)] : [])];
+  },
+  update: (d, l, changes) => setRow('Interface', nameOf(d.id), changes, PATCH_COLS, () => false, { live: l, target: d }),
+  delete: () => [], // the port's del-port removes its interface
+};

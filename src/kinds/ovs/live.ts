@@ -1,13 +1,20 @@
 // OVSDB rows (and the kernel devices OVS made) → canonical resources. Defaults are canonical:
 // datapath_type "" is system, fail_mode [] is standalone, trunks [] is every VLAN, an absent
 // stp-priority is 32768. Run-time columns (ofport, statistics, status, link_state …) are not read
-// into attributes, and external_ids keys other than nethost's are never looked at.
+// into attributes, and external_ids keys other than nethost's are never looked at. Map keys nethost
+// manages (stp-priority, a tunnel's options) count only where its record (nethost-keys) names them;
+// options:psk always counts (an IPsec key set by hand is drift).
 import type { Resource } from '../../model.js';
 import type { RawLink, RawLive } from '../../live/raw.js';
 import type { OvsInterfaceRow, OvsPortRow } from '../../backends/ovs/raw.js';
 import { linkId } from '../links/common.js';
-import { canonicalIp } from '../../util/net.js';
-import { bondId, deviceId, num, OVS_MARK_KEY, portId, PSK_REF_KEY, tunnelId } from './common.js';
+import { canonicalIp, canonicalMac } from '../../util/net.js';
+import { bondId, deviceId, num, OVS_MARK_KEY, ownedMaps, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
+
+/** The map keys of each row nethost sets (and records in external_ids:nethost-keys). */
+export const BRIDGE_KEYS = ['other_config:stp-priority', 'other_config:rstp-priority'] as const;
+export const TUNNEL_KEYS = ['options:remote_ip', 'options:local_ip', 'options:key', 'options:dst_port'] as const;
+export const PATCH_KEYS = ['options:peer'] as const;
 
 export const TUNNEL_TYPES = ['gre', 'vxlan', 'geneve'] as const;
 export const DEFAULT_DST_PORT: Record<string, number | null> = { gre: null, vxlan: 4789, geneve: 6081 };
@@ -27,6 +34,7 @@ export function ovsLiveResources(raw: RawLive, devices: RawLink[]): Resource[] {
   const bridgeNames = new Set(ovs.bridges.map((b) => b.name));
   for (const b of ovs.bridges) {
     const owned = mark(b.external_ids) !== null;
+    const keys = ownedMaps(b.external_ids, { other_config: b.other_config }, BRIDGE_KEYS);
     out.push({
       id: linkId(b.name),
       kind: 'ovs-bridge',
@@ -35,9 +43,11 @@ export function ovsLiveResources(raw: RawLive, devices: RawLink[]): Resource[] {
         datapath: b.datapath_type === '' ? 'system' : b.datapath_type,
         stp: b.stp_enable,
         rstp: b.rstp_enable,
-        stp_priority: num(b.other_config['stp-priority'], DEFAULT_PRIORITY),
-        rstp_priority: num(b.other_config['rstp-priority'], DEFAULT_PRIORITY),
+        stp_priority: num(keys.get('other_config:stp-priority'), DEFAULT_PRIORITY),
+        rstp_priority: num(keys.get('other_config:rstp-priority'), DEFAULT_PRIORITY),
         fail_mode: b.fail_mode ?? 'standalone',
+        keys: keys.keys,
+        foreign: keys.foreign,
       },
       owned,
       deps: [],
@@ -57,17 +67,41 @@ function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[],
   const bond = ifaces.length > 1 || p.bond_mode !== null;
   const type = bond ? 'bond' : ifaces[0]?.type ?? '';
   const port = portId(p.name);
-  const members = ifaces.map((i) => i.name).sort();
+  // A bond's members are rows of their own (add-bond-iface): one without nethost's mark on a bond of
+  // nethost's was added by someone else, is never removed and is not part of its membership. A
+  // port's single interface is the port itself (add-port / del-port make and take both).
+  const unmarked = ifaces.filter((i) => mark(i.external_ids) === null).map((i) => i.name).sort();
+  const all = ifaces.map((i) => i.name).sort();
+  const members = all.filter((n) => !owned || !unmarked.includes(n));
   const out: Resource[] = [
     {
       id: port,
       kind: 'ovs-port',
-      attrs: { mark: mark(p.external_ids), bridge, tag: p.tag, trunks: p.trunks, type, interfaces: bond ? members : undefined },
+      attrs: {
+        mark: mark(p.external_ids),
+        bridge,
+        tag: p.tag,
+        trunks: p.trunks,
+        vlan_mode: p.vlan_mode,
+        type,
+        interfaces: bond ? members : undefined,
+        unmarked_interfaces: unmarked,
+        // An internal port's kernel device as OVS is asked to keep it (mtu_request, mac), and as it is
+        // (a rollback to "unset" puts the device's own values back: clearing the columns leaves them).
+        ...(type === 'internal'
+          ? {
+              mtu: ifaces[0].mtu_request,
+              mac: ifaces[0].mac === null ? null : canonicalMac(ifaces[0].mac) ?? ifaces[0].mac,
+              device_mtu: kernel.get(ifaces[0].name)?.mtu ?? null,
+              device_mac: kernel.get(ifaces[0].name)?.address ?? null,
+            }
+          : {}),
+      },
       owned,
       // A port is deleted before the kernel link it carries, and before its bridge.
       deps: [
         { id: linkId(bridge), via: 'bridge', mode: 'recreate' },
-        ...(type === '' || bond ? members.filter((m) => !bridges.has(m)).map((m) => ({ id: linkId(m), via: 'interface', mode: 'order' as const })) : []),
+        ...(type === '' || bond ? all.filter((m) => !bridges.has(m)).map((m) => ({ id: linkId(m), via: 'interface', mode: 'order' as const })) : []),
       ],
     },
   ];
@@ -75,8 +109,12 @@ function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[],
   const i = ifaces[0];
   if (bond) out.push({ id: bondId(p.name), kind: 'ovs-bond', attrs: { bond_mode: p.bond_mode ?? 'active-backup', lacp: p.lacp ?? 'off' }, owned, deps: [on] });
   else if (i && i.type === 'internal') out.push({ id: linkId(i.name), kind: 'ovs-internal', attrs: { state: state(kernel.get(i.name)) }, owned, deps: [on] });
-  else if (i && (TUNNEL_TYPES as readonly string[]).includes(i.type)) {
-    const o = i.options;
+  else if (i && i.type === 'patch') {
+    const keys = ownedMaps(i.external_ids, { options: i.options }, PATCH_KEYS);
+    out.push({ id: patchId(i.name), kind: 'ovs-patch', attrs: { peer: keys.get('options:peer') ?? null, keys: keys.keys, foreign: keys.foreign }, owned, deps: [on] });
+  } else if (i && (TUNNEL_TYPES as readonly string[]).includes(i.type)) {
+    const keys = ownedMaps(i.external_ids, { options: i.options }, TUNNEL_KEYS);
+    const o = { remote_ip: keys.get('options:remote_ip'), local_ip: keys.get('options:local_ip'), key: keys.get('options:key'), dst_port: keys.get('options:dst_port') };
     out.push({
       id: tunnelId(i.name),
       kind: 'ovs-tunnel',
@@ -85,7 +123,9 @@ function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[],
         local_ip: ip(o.local_ip),
         key: o.key === undefined ? null : /^\d+$/.test(o.key) ? Number(o.key) : o.key,
         dst_port: num(o.dst_port, DEFAULT_DST_PORT[i.type] ?? null),
-        ipsec: o.psk === undefined ? null : i.external_ids[PSK_REF_KEY] ?? '(set by hand)',
+        ipsec: i.options.psk === undefined ? null : i.external_ids[PSK_REF_KEY] ?? '(set by hand)',
+        keys: keys.keys,
+        foreign: keys.foreign,
       },
       owned,
       deps: [on],
