@@ -11,9 +11,9 @@ import type { DesiredState, Operation } from '../../model.js';
 import { NethostError } from '../../model.js';
 import type { Backend, InvocationFailure, RunControl } from '../types.js';
 import { inNetns, run } from '../../exec/run.js';
-import { FIREWALL_ID, ruleSource, type RawNft } from '../../kinds/firewall/index.js';
-import { canonicalTable } from '../../kinds/firewall/index.js';
+import { canonicalView, desiredView, FIREWALL_ID, ruleSource, sameView, type FirewallView, type RawNft } from '../../kinds/firewall/index.js';
 import { splitRule, strings, TABLES, textScript } from '../../kinds/firewall/script.js';
+import { listingHash, recalled, remember, viewKey } from './memo.js';
 
 declare module '../../live/raw.js' {
   interface RawLive {
@@ -31,9 +31,11 @@ function parseObjects(stdout: string): any[] {
   return (doc.nftables ?? []).filter((o: any) => !o.metainfo);
 }
 
-async function listTable(netns: string | undefined, family: string): Promise<any[] | undefined> {
-  const r = await run(nftArgv(netns, ['-j', 'list', 'table', family, 'nethost']));
-  if (r.code === 0) return parseObjects(r.stdout);
+/** A table's stateless listing (`-s`: no counter values) with its handles dropped, or undefined if it does not exist. */
+async function listTable(netns: string | undefined, family: string): Promise<string | undefined> {
+  const r = await run(nftArgv(netns, ['-j', '-s', 'list', 'table', family, 'nethost']));
+  // A handle is never an object's first key (family is): `, "handle": N` is all of it.
+  if (r.code === 0) return r.stdout.trim().replace(/, "handle": \d+/g, '');
   if (/No such file or directory/.test(r.stderr)) return undefined;
   throw readError(netns, r.stderr);
 }
@@ -68,13 +70,8 @@ export function kernelRefusal(ruleText: string, table: string, message: string):
 }
 
 /** `nft -c` of the file's ruleset in the namespace: the kernel says whether it can run every rule. */
-async function checkDesired(netns: string | undefined, desired: DesiredState, live: RawNft) {
-  const r = desired.resources.get(FIREWALL_ID);
-  if (!r || r.attrs.json !== undefined) return;
-  // Nothing to load when the tables already hold exactly these rules.
-  const current = TABLES.flatMap((t) => (live.tables[t] ? canonicalTable(t, live.tables[t]!).rules : []));
-  const currentChains = TABLES.flatMap((t) => (live.tables[t] ? canonicalTable(t, live.tables[t]!).chains : []));
-  if (JSON.stringify(current) === JSON.stringify(strings(r.attrs.rules)) && JSON.stringify(currentChains) === JSON.stringify(strings(r.attrs.chains))) return;
+async function checkDesired(netns: string | undefined, desired: DesiredState) {
+  const r = desired.resources.get(FIREWALL_ID)!;
   const script = textScript(r.attrs);
   const res = await run(nftArgv(netns, ['-c', '-f', '-']), script.text);
   if (res.code === 0) return;
@@ -87,6 +84,22 @@ async function checkDesired(netns: string | undefined, desired: DesiredState, li
       source: e.rule !== undefined ? ruleSource(r, desired.file, e.rule) : r.source,
     },
   ]);
+}
+
+/**
+ * The tables' canonical form: the file's own when the memo knows this listing as its ruleset,
+ * else every rule printed (and, when that equals the file's, remembered for the next read).
+ */
+function viewOf(listings: (string | undefined)[], want: FirewallView | undefined): FirewallView {
+  const present = listings.filter((l): l is string => l !== undefined);
+  const key = want && viewKey(want);
+  const hash = key && listingHash(present);
+  if (key && recalled(key) === hash) return want!;
+  const tables: RawNft['tables'] = {};
+  TABLES.forEach((t, i) => listings[i] !== undefined && (tables[t] = parseObjects(listings[i]!)));
+  const view = canonicalView(tables);
+  if (key && sameView(view, want!)) remember(key, hash!);
+  return view;
 }
 
 /**
@@ -125,11 +138,16 @@ export const nftBackend: Backend = {
       .map((o) => o.chain)
       .filter((c) => c && c.hook && c.table !== 'nethost')
       .map((c) => ({ family: c.family, table: c.table, name: c.name, hook: c.hook, policy: c.policy ?? 'accept' }));
-    const nft: RawNft = { tables: { ...(inet ? { inet } : {}), ...(bridge ? { bridge } : {}) }, foreign };
     const d = await desired;
     const fw = d?.resources.get(FIREWALL_ID);
+    // A snapshot's firewall (a restore's target) is not the file's: nothing to check or remember.
+    const want = fw && fw.attrs.json === undefined ? desiredView(fw.attrs) : undefined;
+    const listings = [inet, bridge];
+    const view = viewOf(listings, want);
+    const nft: RawNft = { tables: {}, view, listings: listings.filter((l): l is string => l !== undefined), foreign };
     await Promise.all([
-      d ? checkDesired(netns, d, nft) : undefined,
+      // Nothing to load, so nothing to check, when the tables already hold exactly these rules.
+      want && !sameView(view, want) ? checkDesired(netns, d!) : undefined,
       strings(fw?.attrs.forwarding).length ? readForwarding(netns).then((f) => (nft.forwarding = f)) : undefined,
     ]);
     return { nft };
