@@ -1,5 +1,6 @@
 // The pipeline, end to end: config → live → diff → plan → execute → verify. Commands call these.
-import type { Change, DesiredState, LiveState, Plan } from './model.js';
+import type { Change, Diagnostic, DesiredState, LiveState, Plan } from './model.js';
+import { kindOf } from './kinds/index.js';
 import { NethostError } from './model.js';
 import { checkAgainstLive, loadDesiredState } from './config/load.js';
 import { readConfigFile } from './config/read-file.js';
@@ -186,6 +187,13 @@ export async function restore(snapshot: LiveState, plan: Pick<Plan, 'changes' | 
   return restoreReport(state.plan.changes, snapshot, state.now, state.scope);
 }
 
+/** The file's entry behind a line a tool refused, positioned (`FILE:LINE:COL: error: …`), if its kind knows it. */
+function refusedEntry(failure: ExecFailure, desired: DesiredState): Diagnostic[] {
+  const r = failure.line && desired.resources.get(failure.operation.resource);
+  const d = r ? kindOf(r.kind).refusedLine?.(r, failure.line!.number, failure.line!.message, desired.file) : undefined;
+  return d ? [d] : [];
+}
+
 export interface ApplyPlanHooks extends ApplyHooks {
   /** Where to keep the journal (the lock's base path) and the file's name for it. */
   journal?: { base: string; file: string };
@@ -218,7 +226,7 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     // How far the operations may have got: up to a refused one (ip stops there), or to the end of the
     // invocation a signal stopped.
     let ran = 0;
-    const rollback = async (what: string, cause: string, exitCode = 1): Promise<never> => {
+    const rollback = async (what: string, cause: string, exitCode = 1, diagnostics: Diagnostic[] = []): Promise<never> => {
       log(`${what}; restoring the previous state…`);
       let report: RestoreReport;
       try {
@@ -226,11 +234,11 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
       } catch (e: any) {
         // The journal stays: the next apply retries the rollback before anything else.
         const kept = journal ? `; the journal ${journal.base}.journal is kept and the next apply rolls back first` : '';
-        throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\nrestoring the previous state failed: ${e.message}${kept}`, [], exitCode);
+        throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\nrestoring the previous state failed: ${e.message}${kept}`, diagnostics, exitCode);
       }
       if (journal) removeJournal(journal.base);
       const status = report.differences.length ? `NOT fully restored, still different:\n  ${report.differences.join('\n  ')}` : restoredWords(report);
-      throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\n${status}`, [], exitCode);
+      throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\n${status}`, diagnostics, exitCode);
     };
     const interrupted = () => rollback(`interrupted by ${signal}`, '', SIGNAL_EXIT[signal!] ?? 1);
     let current = { first: 1, last: 0, of: n };
@@ -247,7 +255,7 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     });
     ran = failure ? (failure.stopped ? current.last : failure.index) : n;
     if (signal) await interrupted();
-    if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${commandLine(failure.operation, netns, hooks.options).join(' ')}: ${failure.message}`);
+    if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${commandLine(failure.operation, netns, hooks.options).join(' ')}: ${failure.message}`, 1, refusedEntry(failure, desired));
     let after: LiveState;
     try {
       after = await readLive(netns, desired, facts, [], hooks.options);

@@ -41,6 +41,8 @@ export interface InvocationFailure {
   tookEffect: 'prefix' | 'none';
   /** The run was stopped by the engine (a signal), not refused by the tool. */
   stopped?: boolean;
+  /** The line of that operation's input the tool named (nft's `-f` script), and its words for it. */
+  line?: { number: number; message: string };
 }
 
 export interface Backend {

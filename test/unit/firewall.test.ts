@@ -1,11 +1,14 @@
 // The firewall's pure core on nft output captured from a real kernel (test/fixtures/nft/capture.sh):
 // the printer says what `nft list` says; the renderer writes what nft lists back; counters are not
 // drift; the diff is rule by rule; the checks are positioned; the plan orders guards around ports.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/config/load.js';
-import { canonicalTable, FIREWALL_ID, firewall } from '../../src/kinds/firewall/index.js';
+import { canonicalTable, desiredView, FIREWALL_ID, firewall } from '../../src/kinds/firewall/index.js';
+import { stateless, viewOf } from '../../src/backends/nft/index.js';
+import { listingHash, viewKey } from '../../src/backends/nft/memo.js';
 import { printRule } from '../../src/kinds/firewall/print.js';
 import { firewallDiff } from '../../src/kinds/firewall/diff.js';
 import { jsonScript, textScript } from '../../src/kinds/firewall/script.js';
@@ -207,5 +210,47 @@ describe('plan', () => {
     expect(op.command).toEqual(['nft', '-f', '-']);
     expect(op.input).toMatch(/^table inet nethost \{\}\n/);
     expect(renderScript(plan)).toContain("nft -f - <<'NETHOST_EOF'\ntable inet nethost {}\n");
+  });
+});
+
+describe('memo of listings (a no-op read prints no rule; drift still shows exactly)', () => {
+  const want = desiredView(load(ISSUE).desired!.resources.get(FIREWALL_ID)!.attrs);
+  const listings = () => [stateless(read('inet-nethost.json')), stateless(read('bridge-nethost.json'))];
+  const useDir = () => (process.env.NETHOST_LOCK_DIR = mkdtempSync(join(tmpdir(), 'nethost-memo-')));
+  afterEach(() => void delete process.env.NETHOST_LOCK_DIR);
+
+  it('a stateless listing has no handle left and is still nft\'s JSON', () => {
+    const [inet] = listings();
+    expect(inet).not.toMatch(/"handle"/);
+    expect(JSON.parse(inet).nftables.length).toBe(objects('inet-nethost.json').length + 1);
+  });
+  it('the first read prints every rule and remembers; the next read of the same listing is the file\'s ruleset without printing', () => {
+    const dir = useDir();
+    const first = viewOf(listings(), want);
+    expect(first).not.toBe(want); // printed
+    expect(first).toEqual(want);
+    expect(readdirSync(join(dir, 'nft-memo'))).toEqual([viewKey(want)]);
+    expect(readFileSync(join(dir, 'nft-memo', viewKey(want)), 'utf8')).toBe(listingHash(listings()));
+    // Other handles (a table deleted and loaded again): the same listing, recalled.
+    expect(viewOf(listings(), want)).toBe(want);
+  });
+  it('a rule changed, a rule added or a table flushed by hand misses the memo and shows as it is', () => {
+    useDir();
+    viewOf(listings(), want);
+    const [inet, bridge] = listings();
+    const changed = inet.replace('"right": 22}', '"right": 23}');
+    expect(changed).not.toBe(inet);
+    const v = viewOf([changed, bridge], want);
+    expect(v.rules.filter((r) => !want.rules.includes(r))).toEqual(['inet input: tcp dport 23 counter accept']);
+    const flushed = JSON.stringify({ nftables: JSON.parse(inet).nftables.filter((o: any) => !o.rule) });
+    expect(viewOf([flushed, bridge], want).rules.some((r) => r.startsWith('inet '))).toBe(false);
+    expect(viewOf([inet], want).tables).toEqual(['inet']); // the bridge table gone
+    expect(viewOf(listings(), want)).toBe(want); // and the memo still holds for the real thing
+  });
+  it('a memo that cannot be written only costs the printing', () => {
+    process.env.NETHOST_LOCK_DIR = join(useDir(), 'not', 'there'); // its parent does not exist
+    const v = viewOf(listings(), want);
+    expect(v).toEqual(want);
+    expect(viewOf(listings(), want)).not.toBe(want);
   });
 });

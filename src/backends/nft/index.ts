@@ -11,7 +11,7 @@ import type { DesiredState, Operation } from '../../model.js';
 import { NethostError } from '../../model.js';
 import type { Backend, InvocationFailure, RunControl } from '../types.js';
 import { inNetns, run } from '../../exec/run.js';
-import { canonicalView, desiredView, FIREWALL_ID, ruleSource, sameView, type FirewallView, type RawNft } from '../../kinds/firewall/index.js';
+import { canonicalView, desiredView, FIREWALL_ID, kernelRefusal, ruleSource, sameView, type FirewallView, type RawNft } from '../../kinds/firewall/index.js';
 import { splitRule, strings, TABLES, textScript } from '../../kinds/firewall/script.js';
 import { listingHash, recalled, remember, viewKey } from './memo.js';
 
@@ -25,17 +25,22 @@ declare module '../../live/raw.js' {
 const NFT = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'].find((p) => existsSync(p));
 
 const nftArgv = (netns: string | undefined, args: string[]) => inNetns(netns, ['nft', ...args]);
+/** What runs a script, and what is printed for it: one argv for both. */
+const scriptArgv = (netns: string | undefined, options: string[]) => nftArgv(netns, [...options, '-f', '-']);
 
 function parseObjects(stdout: string): any[] {
   const doc = JSON.parse(stdout || '{"nftables":[]}');
   return (doc.nftables ?? []).filter((o: any) => !o.metainfo);
 }
 
+/** `nft -j -s list …` output without its handles: a handle is never an object's first key (family
+ *  is), and `"handle": ` cannot occur inside a JSON string (its quotes would be escaped). */
+export const stateless = (stdout: string) => stdout.trim().replace(/, "handle": \d+/g, '');
+
 /** A table's stateless listing (`-s`: no counter values) with its handles dropped, or undefined if it does not exist. */
 async function listTable(netns: string | undefined, family: string): Promise<string | undefined> {
   const r = await run(nftArgv(netns, ['-j', '-s', 'list', 'table', family, 'nethost']));
-  // A handle is never an object's first key (family is): `, "handle": N` is all of it.
-  if (r.code === 0) return r.stdout.trim().replace(/, "handle": \d+/g, '');
+  if (r.code === 0) return stateless(r.stdout);
   if (/No such file or directory/.test(r.stderr)) return undefined;
   throw readError(netns, r.stderr);
 }
@@ -62,13 +67,6 @@ function scriptError(stderr: string, ruleAt: Map<number, number>): { rule?: numb
   return { rule: ruleAt.get(line), message: m[2] };
 }
 
-/** A kernel's refusal in words a person can act on. */
-export function kernelRefusal(ruleText: string, table: string, message: string): string {
-  if (table === 'bridge' && /\bct (state|status)\b/.test(ruleText) && /Protocol error|Operation not supported|No such file/.test(message))
-    return 'this kernel lacks bridge connection tracking (nf_conntrack_bridge), which guard allow_in / allow_out need (replies are matched by connection state); load the module or use a kernel that has it, or remove allow_in / allow_out';
-  return `the kernel refused this rule: ${message}`;
-}
-
 /** `nft -c` of the file's ruleset in the namespace: the kernel says whether it can run every rule. */
 async function checkDesired(netns: string | undefined, desired: DesiredState) {
   const r = desired.resources.get(FIREWALL_ID)!;
@@ -90,7 +88,7 @@ async function checkDesired(netns: string | undefined, desired: DesiredState) {
  * The tables' canonical form: the file's own when the memo knows this listing as its ruleset,
  * else every rule printed (and, when that equals the file's, remembered for the next read).
  */
-function viewOf(listings: (string | undefined)[], want: FirewallView | undefined): FirewallView {
+export function viewOf(listings: (string | undefined)[], want: FirewallView | undefined): FirewallView {
   const present = listings.filter((l): l is string => l !== undefined);
   const key = want && viewKey(want);
   const hash = key && listingHash(present);
@@ -104,15 +102,17 @@ function viewOf(listings: (string | undefined)[], want: FirewallView | undefined
 
 /**
  * `nft [-j] -f -` with the script on stdin. nft reads JSON from the path /dev/stdin, which cannot
- * be opened when stdin is a socket (node's pipes are): JSON goes through a private temporary file.
+ * be opened when stdin is a socket (node's pipes are): JSON is written to a private temporary file
+ * given as stdin, so the command is the same `nft -j -f -` that --script and the plan print.
  */
 async function runScript(netns: string | undefined, options: string[], input: string, control: RunControl = {}) {
-  if (!options.includes('-j')) return run(nftArgv(netns, [...options, '-f', '-']), { ...control, input });
+  const argv = scriptArgv(netns, options);
+  if (!options.includes('-j')) return run(argv, { ...control, input });
   const dir = mkdtempSync(join(tmpdir(), 'nethost-nft-'));
   try {
     const file = join(dir, 'ruleset.json');
     writeFileSync(file, input, { mode: 0o600 });
-    return await run(nftArgv(netns, [...options, '-f', file]), control);
+    return await run(argv, { ...control, stdinFile: file });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -154,7 +154,7 @@ export const nftBackend: Backend = {
   },
   empty: () => ({}),
   groupKey: (op) => (op.options ?? []).join(' '),
-  command: (op, netns) => nftArgv(netns, [...(op.options ?? []), '-f', '-']),
+  command: (op, netns) => scriptArgv(netns, op.options ?? []),
   input: (op) => op.args.join(''),
   async run(ops: Operation[], netns, control): Promise<InvocationFailure | undefined> {
     // One transaction: the scripts one after the other (each replaces both tables whole).
@@ -175,6 +175,7 @@ export const nftBackend: Backend = {
       }
       const text = ops[index].args.join('').split('\n')[line - 1]?.trim();
       message = `${m[2]}${text ? ` (line ${line}: ${text})` : ''}`;
+      return { index, message, tookEffect: 'none', line: { number: line, message: m[2] } };
     }
     return { index, message, tookEffect: 'none' };
   },

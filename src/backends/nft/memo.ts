@@ -41,7 +41,14 @@ export function recalled(key: string): string | undefined {
 export function remember(key: string, listing: string) {
   try {
     const dir = memoDir();
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // One level at a time, not { recursive }: node's recursive mkdir spins forever under /proc.
+    for (const d of [runDir(), dir]) {
+      try {
+        mkdirSync(d, { mode: 0o700 });
+      } catch (e: any) {
+        if (e.code !== 'EEXIST') throw e;
+      }
+    }
     const tmp = join(dir, `.${key}.${process.pid}`);
     writeFileSync(tmp, listing, { mode: 0o600 });
     renameSync(tmp, join(dir, key)); // whole or not at all, for a concurrent reader

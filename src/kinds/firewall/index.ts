@@ -219,6 +219,13 @@ export const firewall: SectionKind = {
     return { resources: [resource], diagnostics };
   },
   internal: [...INTERNAL_ATTRS],
+  refusedLine(r, line, message, file) {
+    // The operation's input is this resource's script (rendered once: the same text and line map).
+    const i = r.attrs.json === undefined ? textScript(r.attrs).ruleAt.get(line) : undefined;
+    if (i === undefined) return undefined;
+    const { table, chain, text } = splitRule(strings(r.attrs.rules)[i]);
+    return { severity: 'error', message: `${kernelRefusal(text, table, message)} (${table} nethost, chain ${chain}: ${text})`, source: ruleSource(r, file, i) };
+  },
   summarise: (c) =>
     firewallDiff(c.before?.attrs, c.after?.attrs)
       .flatMap((d) => [...(d.chainChange ? [`chain ${d.table} ${d.chain} ${d.chainChange}`] : []), ...d.lines.map((l) => `${l.op === '+' ? 'missing' : 'not in the file'}: ${d.table} ${d.chain}: ${l.rule}`)])
@@ -237,6 +244,13 @@ export const firewall: SectionKind = {
 function ops(r: Resource): OpSpec[] {
   if (r.attrs.json !== undefined) return [{ backend: 'nft', options: ['-j'], args: [jsonScript(r.attrs)], disruptive: false }];
   return [{ backend: 'nft', args: [textScript(r.attrs).text], disruptive: false }];
+}
+
+/** A kernel's refusal in words a person can act on. */
+export function kernelRefusal(ruleText: string, table: string, message: string): string {
+  if (table === 'bridge' && /\bct (state|status)\b/.test(ruleText) && /Protocol error|Operation not supported|No such file/.test(message))
+    return 'this kernel lacks bridge connection tracking (nf_conntrack_bridge), which guard allow_in / allow_out need (replies are matched by connection state); load the module or use a kernel that has it, or remove allow_in / allow_out';
+  return `the kernel refused this rule: ${message}`;
 }
 
 /** Where rule number i of a desired firewall came from. */
