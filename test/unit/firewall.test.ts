@@ -10,7 +10,7 @@ import { canonicalTable, desiredView, FIREWALL_ID, firewall } from '../../src/ki
 import { stateless, viewOf } from '../../src/backends/nft/index.js';
 import { listingHash, viewKey } from '../../src/backends/nft/memo.js';
 import { printRule } from '../../src/kinds/firewall/print.js';
-import { firewallDiff } from '../../src/kinds/firewall/diff.js';
+import { firewallDiff, lcsDiff } from '../../src/kinds/firewall/diff.js';
 import { jsonScript, textScript } from '../../src/kinds/firewall/script.js';
 import { diff } from '../../src/diff/diff.js';
 import { buildPlan } from '../../src/plan/plan.js';
@@ -252,5 +252,46 @@ describe('memo of listings (a no-op read prints no rule; drift still shows exact
     const v = viewOf(listings(), want);
     expect(v).toEqual(want);
     expect(viewOf(listings(), want)).not.toBe(want);
+  });
+});
+
+describe('rule-by-rule diff', () => {
+  // The plain longest-common-subsequence table, without trimming the common ends: the reference.
+  function reference(a: string[], b: string[]) {
+    const dp = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
+    for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+    return a.length + b.length - 2 * dp[0][0];
+  }
+  /** The edit applied to a: b, if the script is one (the rules kept in order, removals and additions where they stand). */
+  function apply(a: string[], script: { op: '+' | '-'; rule: string }[], b: string[]) {
+    const out: string[] = [];
+    let i = 0;
+    let k = 0;
+    for (const x of b) {
+      while (k < script.length && script[k].op === '-') expect(script[k++].rule).toBe(a[i++]);
+      if (k < script.length && script[k].op === '+' && script[k].rule === x) (k++, out.push(x));
+      else (expect(a[i++]).toBe(x), out.push(x));
+    }
+    while (k < script.length) expect(script[k++]).toEqual({ op: '-', rule: a[i++] });
+    expect(i).toBe(a.length);
+    return out;
+  }
+  it('property: is a shortest edit that turns the live chain into the file\'s (20,000 random chains with repeats)', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let t = 0; t < 20000; t++) {
+      const alpha = 1 + rnd(4);
+      const gen = () => Array.from({ length: rnd(9) }, () => `r${rnd(alpha)}`);
+      const a = gen();
+      const b = gen();
+      const d = lcsDiff(a, b);
+      expect(d.length).toBe(reference(a, b));
+      expect(apply(a, d, b)).toEqual(b);
+    }
+  });
+  it('a long chain with one rule replaced: two lines, the addition first', () => {
+    const a = Array.from({ length: 3000 }, (_, i) => `tcp dport ${i} accept`);
+    const b = a.map((r, i) => (i === 1500 ? 'tcp dport 1500 drop' : r));
+    expect(lcsDiff(a, b)).toEqual([{ op: '+', rule: 'tcp dport 1500 drop' }, { op: '-', rule: 'tcp dport 1500 accept' }]);
   });
 });
