@@ -436,8 +436,23 @@ describe('atomicity', () => {
     expect(r.stderr).toMatch(/previous state restored and verified/);
     expect(r.stderr.split('\n')).toContain(`${b}:7:9: error: the kernel refused this rule: Could not process rule: No such file or directory (inet nethost, chain input: tcp dport 2222 counter accept)`);
     expect(shim.argv()).toContain('-f -'); // the apply's transaction went through the shim
+    expect(shim.argv()).toContain('-c -f -'); // checked first: the deletion of br9 runs before it
     expect(links(ns).get('br9')?.ifalias).toBe('nethost');
     expect(tableText(ns, 'inet', 'nethost')).toBe(before);
+  });
+
+  it('when the transaction runs first it is its own check (no nft -c): a refused rule is named by its line all the same, and nothing changed', () => {
+    const ns = newNetns('fwfirst');
+    const b = tempFile('b.yaml', 'version: 1\ninterfaces:\n  br9: {kind: bridge, addresses: [192.0.2.1/24]}\nfirewall:\n  input:\n    allow:\n      - {proto: tcp, port: 2222}\n');
+    const shim = nftShim('s/tcp dport 2222 counter accept/tcp dport 2222 counter jump nosuchchain/');
+    const r = withPath(shim.path, 'apply', b, '--netns', ns, '--yes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/operation 1 of \d+ failed: ip netns exec \S+ nft -f -/);
+    expect(r.stderr.split('\n')).toContain(`${b}:7:9: error: the kernel refused this rule: Could not process rule: No such file or directory (inet nethost, chain input: tcp dport 2222 counter accept)`);
+    expect(r.stderr).toMatch(/previous state restored and verified/);
+    expect(shim.argv().filter((l) => l.includes('-c'))).toEqual([]);
+    expect(links(ns).has('br9')).toBe(false);
+    expect(nft(ns, 'list', 'tables')).toBe('');
   });
 
   it('a line that is no rule of the file (the script\'s own) is not pinned on an entry', () => {

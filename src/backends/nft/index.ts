@@ -120,7 +120,7 @@ async function runScript(netns: string | undefined, options: string[], input: st
 
 export const nftBackend: Backend = {
   name: 'nft',
-  async read({ netns, desired }) {
+  async read({ netns, desired, deferChecks }) {
     if (!NFT) {
       const d = await desired;
       if (d?.resources.has(FIREWALL_ID)) throw new NethostError('the file has a firewall, but nft is not installed (apt-get install nftables)');
@@ -147,12 +147,22 @@ export const nftBackend: Backend = {
     const nft: RawNft = { tables: {}, view, listings: listings.filter((l): l is string => l !== undefined), foreign };
     await Promise.all([
       // Nothing to load, so nothing to check, when the tables already hold exactly these rules.
-      want && !sameView(view, want) ? checkDesired(netns, d!) : undefined,
+      want && !sameView(view, want) && !deferChecks ? checkDesired(netns, d!) : undefined,
       strings(fw?.attrs.forwarding).length ? readForwarding(netns).then((f) => (nft.forwarding = f)) : undefined,
     ]);
     return { nft };
   },
   empty: () => ({}),
+  independent: true,
+  // Apply: `nft -c` only when something runs before the transaction. When the transaction runs
+  // first, it is its own check: the kernel takes it whole or not at all, nothing before it is to
+  // undo, and a refused rule is named by its line in the file all the same (refusedLine).
+  async check(plan, desired, netns) {
+    const fw = desired.resources.get(FIREWALL_ID);
+    if (!fw || fw.attrs.json !== undefined) return;
+    const first = plan.operations.findIndex((o) => o.backend === 'nft' && !o.options?.includes('-j'));
+    if (first > 0) await checkDesired(netns, desired);
+  },
   groupKey: (op) => (op.options ?? []).join(' '),
   command: (op, netns) => scriptArgv(netns, op.options ?? []),
   input: (op) => op.args.join(''),
