@@ -109,6 +109,8 @@ const out = [
   `| apply from empty | ${ms(m.nethost)} | floor (ip -batch + nft -f + state read) ${ms(m.floor)} | ${(m.nethost / m.floor).toFixed(2)}× | ≤ 2× |`,
   `| no-op plan | ${ms(m.planWith)} | same host without the firewall ${ms(m.planWithout)} | +${Math.round((m.planWith / m.planWithout - 1) * 100)} % | ≤ +30 % |`,
   '',
+  'What each target costs and what changed is in bench/ANALYSIS.md (section "Firewall").',
+  '',
   `Each repetition (apply, floor, plan with, plan without; ms): ${t.nethost.map((_, i) => `${Math.round(t.nethost[i])} / ${Math.round(t.floor[i])} / ${Math.round(t.planWith[i])} / ${Math.round(t.planWithout[i])} (load ${loads[i].toFixed(1)})`).join('; ')}.`,
   '',
 ];

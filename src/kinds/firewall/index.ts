@@ -120,7 +120,7 @@ function liveResource(nft: RawNft): Resource {
     deps: [],
     attrs: {
       tables: view.tables, chains: view.chains, rules: view.rules, others: view.others,
-      json: JSON.stringify(listings),
+      json: listings, // kept as the strings nft gave: a plan never needs them re-encoded
       foreign,
       kernel_forwarding: nft.forwarding ? [`ipv4=${nft.forwarding.ipv4 ?? ''}`, `ipv6=${nft.forwarding.ipv6 ?? ''}`] : undefined,
     },

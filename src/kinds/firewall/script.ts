@@ -69,7 +69,7 @@ function renderScript(attrs: Attrs): Script {
 /** The same for a table as it was read (restore): nft's own JSON, which `nft -j -f` takes back.
  *  `attrs.json` holds each table's stateless listing (`nft -j list table`, handles dropped). */
 export function jsonScript(attrs: Attrs): string {
-  const listings: string[] = JSON.parse(String(attrs.json));
+  const listings = strings(attrs.json);
   const cmds: unknown[] = [];
   for (const t of TABLES) cmds.push({ add: { table: { family: t, name: 'nethost' } } }, { delete: { table: { family: t, name: 'nethost' } } });
   for (const l of listings)
