@@ -1,9 +1,10 @@
-// nftables: live state from `nft -j list table inet nethost`, `… bridge nethost` and
-// `nft -j list chains` (other tables' base chains, for the hook/policy warning), run inside the
-// namespace; changes as ONE `nft -f -` transaction per run of nft operations, which the kernel
-// commits whole or not at all. Before a plan, the file's ruleset is put to the kernel with
-// `nft -c` (check, nothing committed), so a rule this kernel cannot run is refused, positioned,
-// before anything changes.
+// nftables: live state from `nft -j -s list table inet nethost`, `… bridge nethost` (stateless:
+// no counter values; handles cut) and `nft -j list chains` (other tables' base chains, for the
+// hook/policy warning), run inside the namespace; changes as ONE `nft -f -` transaction per run of
+// nft operations, which the kernel commits whole or not at all. Before a plan, the file's ruleset
+// is put to the kernel with `nft -c` (check, nothing committed), so a rule this kernel cannot run
+// is refused, positioned, before anything changes (apply: only when something runs before the
+// transaction; see `check`). A listing memo (memo.ts) spares a no-op read the printing.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
