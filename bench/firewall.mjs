@@ -5,7 +5,7 @@
 // Ratios from one run, medians of --reps repetitions, each in fresh namespaces. Needs root.
 //   node bench/firewall.mjs [--n 200] [--reps 5] [--nethost DIR] [--quick]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -118,3 +118,4 @@ const out = [
 ];
 console.log(out.join('\n'));
 if (!QUICK) writeFileSync(join(import.meta.dirname, 'FIREWALL.md'), out.join('\n') + `\nMeasured ${new Date().toISOString()}; load average ${loadavg()[0].toFixed(2)} (2 CPUs).\n`);
+rmSync(dir, { recursive: true, force: true }); // the files, and each repetition's run directory (memo)
