@@ -1,5 +1,6 @@
 // The pipeline, end to end: config → live → diff → plan → execute → verify. Commands call these.
-import type { Change, DesiredState, LiveState, Plan } from './model.js';
+import type { Change, Diagnostic, DesiredState, LiveState, Plan } from './model.js';
+import { kindOf } from './kinds/index.js';
 import { NethostError } from './model.js';
 import { checkAgainstLive, loadDesiredState } from './config/load.js';
 import { readConfigFile } from './config/read-file.js';
@@ -11,7 +12,8 @@ import { claimUnmarked, createdBefore, restoreReport, restoreScope, type Restore
 import { execute, type ExecFailure } from './exec/execute.js';
 import { acquireLock, lockIsHeld, netnsIdentity, runDir } from './exec/lock.js';
 import { interruptedAt, processStart, readJournal, removeJournal, writeJournal, writeProgress, type FoundJournal } from './exec/journal.js';
-import { commandLine } from './backends/index.js';
+import { BACKENDS, backendOf, commandLine } from './backends/index.js';
+import type { RawLive } from './live/raw.js';
 import type { HostFacts } from './kinds/types.js';
 import type { BackendOptions } from './backends/types.js';
 import { checkNetns } from './util/netns.js';
@@ -25,9 +27,9 @@ export async function loadFile(file: string, facts?: HostFacts): Promise<Desired
 }
 
 /** Reads the live state; `also` adds the names other states need read (a snapshot's sysctl keys). */
-export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts, also: DesiredState[] = [], options?: BackendOptions): Promise<LiveState> {
+export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts, also: DesiredState[] = [], options?: BackendOptions, early?: ReadonlyMap<string, Promise<Partial<RawLive>>>): Promise<LiveState> {
   checkNetns(netns);
-  const [raw, f] = await Promise.all([readRawLive({ netns, desired: Promise.resolve(desired), also, options }), facts ?? readHostFacts()]);
+  const [raw, f] = await Promise.all([readRawLive({ netns, desired: Promise.resolve(desired), also, options }, early), facts ?? readHostFacts()]);
   return normaliseLive(raw, f, netns);
 }
 
@@ -49,10 +51,10 @@ export function makePlan(desired: DesiredState, live: LiveState): Plan {
  * Loads the file while the live state is read: the read starts at once and waits for the file only
  * where it must (sysctl keys). A file that does not load lets the read finish for nothing.
  */
-async function loadWhileReading(file: string, netns: string | undefined, facts: HostFacts, options?: BackendOptions): Promise<{ desired: DesiredState; live: LiveState }> {
+async function loadWhileReading(file: string, netns: string | undefined, facts: HostFacts, options?: BackendOptions, deferChecks = false): Promise<{ desired: DesiredState; live: LiveState }> {
   let give!: (d: DesiredState | undefined) => void;
   const wanted = new Promise<DesiredState | undefined>((r) => (give = r));
-  const raw = readRawLive({ netns, desired: wanted, options });
+  const raw = readRawLive({ netns, desired: wanted, options, deferChecks });
   raw.catch(() => {}); // awaited below: a failure while the file is still loading is reported then
   let desired: DesiredState;
   try {
@@ -143,9 +145,10 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
       if (report.differences.length) throw new NethostError(`${recovered}: NOT fully restored, still different:\n  ${report.differences.join('\n  ')}\nnothing of ${file} was applied`);
       log(`the interrupted apply is rolled back: ${restoredWords(report)}`);
     }
-    const { desired, live: snapshot } = await loadWhileReading(file, netns, facts, hooks.options);
+    const { desired, live: snapshot } = await loadWhileReading(file, netns, facts, hooks.options, true);
     const plan = makePlan(desired, snapshot);
     if (!plan.changes.length) return { plan, applied: false, recovered };
+    for (const b of BACKENDS) await b.check?.(plan, desired, netns);
     if (hooks.confirm && !(await hooks.confirm(plan))) return { plan, applied: false, recovered };
     await applyPlan(plan, desired, snapshot, facts, { ...hooks, journal: { base: lock.base, file } });
     return { plan, applied: true, recovered };
@@ -187,6 +190,13 @@ export async function restore(snapshot: LiveState, plan: Pick<Plan, 'changes' | 
   return restoreReport(state.plan.changes, snapshot, state.now, state.scope);
 }
 
+/** The file's entry behind a line a tool refused, positioned (`FILE:LINE:COL: error: …`), if its kind knows it. */
+function refusedEntry(failure: ExecFailure, desired: DesiredState): Diagnostic[] {
+  const r = failure.line && desired.resources.get(failure.operation.resource);
+  const d = r ? kindOf(r.kind).refusedLine?.(r, failure.line!.number, failure.line!.message, desired.file) : undefined;
+  return d ? [d] : [];
+}
+
 export interface ApplyPlanHooks extends ApplyHooks {
   /** Where to keep the journal (the lock's base path) and the file's name for it. */
   journal?: { base: string; file: string };
@@ -219,7 +229,7 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     // How far the operations may have got: up to a refused one (ip stops there), or to the end of the
     // invocation a signal stopped.
     let ran = 0;
-    const rollback = async (what: string, cause: string, exitCode = 1): Promise<never> => {
+    const rollback = async (what: string, cause: string, exitCode = 1, diagnostics: Diagnostic[] = []): Promise<never> => {
       log(`${what}; restoring the previous state…`);
       let report: RestoreReport;
       try {
@@ -227,20 +237,34 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
       } catch (e: any) {
         // The journal stays: the next apply retries the rollback before anything else.
         const kept = journal ? `; the journal ${journal.base}.journal is kept and the next apply rolls back first` : '';
-        throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\nrestoring the previous state failed: ${e.message}${kept}`, [], exitCode);
+        throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\nrestoring the previous state failed: ${e.message}${kept}`, diagnostics, exitCode);
       }
       if (journal) removeJournal(journal.base);
       const status = report.differences.length ? `NOT fully restored, still different:\n  ${report.differences.join('\n  ')}` : restoredWords(report);
-      throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\n${status}`, [], exitCode);
+      throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\n${status}`, diagnostics, exitCode);
     };
     const interrupted = () => rollback(`interrupted by ${signal}`, '', SIGNAL_EXIT[signal!] ?? 1);
     let current = { first: 1, last: 0, of: n };
+    // The verification's read of a backend whose state only its own operations change starts as
+    // soon as its last operation has run (nft's tables while the links are made).
+    const lastOf = new Map<string, number>();
+    plan.operations.forEach((o, i) => backendOf(o).independent && lastOf.set(o.backend, i));
+    const early = new Map<string, Promise<Partial<RawLive>>>();
+    const startEarly = (inv: { start: number; ops: unknown[] }) => {
+      for (const [name, last] of lastOf) {
+        if (last < inv.start || last >= inv.start + inv.ops.length || last === n - 1) continue;
+        const p = BACKENDS.find((b) => b.name === name)!.read({ netns, desired: Promise.resolve(desired), options: hooks.options });
+        p.catch(() => {}); // awaited by the verification, or not at all after a failure
+        early.set(name, p);
+      }
+    };
     const failure: ExecFailure | undefined = await execute(plan.operations, netns, {
       signal: stop.signal,
       options: hooks.options,
       onInvocation: (inv) => {
         current = { first: inv.start + 1, last: inv.start + inv.ops.length, of: n };
       },
+      onInvocationDone: startEarly,
       // Recorded once its child runs: the PID and start time that a later recovery checks.
       onSpawn: (child) => {
         if (journal) writeProgress(journal.base, { ...current, child: { pid: child.pid, start: processStart(child.pid), argv: child.argv } });
@@ -248,10 +272,10 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     });
     ran = failure ? (failure.stopped ? current.last : failure.index) : n;
     if (signal) await interrupted();
-    if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${showArgv(commandLine(failure.operation, netns, hooks.options))}: ${failure.message}`);
+    if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${showArgv(commandLine(failure.operation, netns, hooks.options))}: ${failure.message}`, 1, refusedEntry(failure, desired));
     let after: LiveState;
     try {
-      after = await readLive(netns, desired, facts, [], hooks.options);
+      after = await readLive(netns, desired, facts, [], hooks.options, early);
     } catch (e: any) {
       return await rollback('verification could not read the live state', e.message);
     }

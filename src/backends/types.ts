@@ -8,7 +8,7 @@
 // Adding a backend: a folder here with an object of this interface (its RawLive fields declared by
 // module augmentation in that folder), one line in ./index.ts. Its kinds emit operations with
 // `backend: NAME`; `run` gets runs of consecutive operations with the same groupKey, in plan order.
-import type { DesiredState, Operation } from '../model.js';
+import type { DesiredState, Operation, Plan } from '../model.js';
 import type { RawLive } from '../live/raw.js';
 
 /** Settings of the tools nethost drives, from the command line (each backend declares its own by
@@ -22,6 +22,8 @@ export interface ReadContext {
   desired: Promise<DesiredState | undefined>;
   /** Extra names to read besides the file's (a snapshot's sysctl keys, when verifying a restore). */
   also?: DesiredState[];
+  /** Apply's snapshot: leave the checks of the file against this host to `check`, once the plan is known. */
+  deferChecks?: boolean;
 }
 
 /** Lets the engine stop a running invocation (a signal) and record which child runs (the journal). */
@@ -41,6 +43,8 @@ export interface InvocationFailure {
   tookEffect: 'prefix' | 'none';
   /** The run was stopped by the engine (a signal), not refused by the tool. */
   stopped?: boolean;
+  /** The line of that operation's input the tool named (nft's `-f` script), and its words for it. */
+  line?: { number: number; message: string };
 }
 
 export interface Backend {
@@ -59,4 +63,10 @@ export interface Backend {
   script?(ops: Operation[], netns: string | undefined, options?: BackendOptions): string[];
   /** What that command reads on stdin, if anything (`nft -f -`): `--script` writes it as a here-document. */
   input?(op: Operation): string;
+  /** Apply's checks of the file against this host before anything changes (read deferred them), now
+   *  that the plan says what runs first. */
+  check?(plan: Plan, desired: DesiredState, netns: string | undefined): Promise<void>;
+  /** Its part of the live state changes only by its own operations (nft's tables: not by links
+   *  coming or going), so the verification may read it as soon as its last operation has run. */
+  independent?: boolean;
 }

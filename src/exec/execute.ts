@@ -12,6 +12,8 @@ export interface ExecFailure {
   message: string;
   /** Stopped by the engine (a signal), not refused. */
   stopped?: boolean;
+  /** The line of the operation's input the tool refused (see InvocationFailure). */
+  line?: { number: number; message: string };
 }
 
 export interface Invocation {
@@ -36,6 +38,8 @@ export function invocations(ops: Operation[]): Invocation[] {
 export interface ExecuteControl extends RunControl {
   /** Called before each invocation starts (the journal records it). */
   onInvocation?(inv: Invocation, count: number): void;
+  /** Called after each invocation that succeeded. */
+  onInvocationDone?(inv: Invocation): void;
 }
 
 export async function execute(ops: Operation[], netns: string | undefined, control: ExecuteControl = {}): Promise<ExecFailure | undefined> {
@@ -51,7 +55,11 @@ export async function execute(ops: Operation[], netns: string | undefined, contr
       if (!(e instanceof NethostError)) throw e;
       failure = { index: 0, message: e.message, tookEffect: 'none' as const };
     }
-    if (failure) return { operation: inv.ops[failure.index], index: inv.start + failure.index, message: failure.message, ...(failure.stopped ? { stopped: true } : {}) };
+    if (!failure) {
+      control.onInvocationDone?.(inv);
+      continue;
+    }
+    return { operation: inv.ops[failure.index], index: inv.start + failure.index, message: failure.message, ...(failure.stopped ? { stopped: true } : {}), ...(failure.line ? { line: failure.line } : {}) };
   }
   return undefined;
 }

@@ -6,7 +6,7 @@
 // kill a child whose parent dies, so after a `kill -9` of nethost no `ip -batch` finishes its batch
 // on its own, racing the next run. The journal records each child too (PID and start time).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { NethostError } from '../model.js';
 import type { RunControl } from '../backends/types.js';
 
@@ -20,6 +20,9 @@ export interface RunResult {
 
 export interface RunOptions extends RunControl {
   input?: string;
+  /** A file to give as stdin instead of `input` (a tool that opens /dev/stdin by name cannot open
+   *  node's pipe, which is a socket; a file it can). */
+  stdinFile?: string;
   /** Milliseconds before the child is killed and the run fails with a clear message. */
   timeoutMs?: number;
 }
@@ -41,10 +44,14 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
     if (o.signal?.aborted) return resolve({ code: 1, stdout: '', stderr: '', stopped: true });
     const full = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
     let child: ReturnType<typeof spawn>;
+    let stdin: number | undefined;
     try {
-      child = spawn(full[0], full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, LC_ALL: 'C' } });
+      if (o.stdinFile !== undefined) stdin = openSync(o.stdinFile, 'r');
+      child = spawn(full[0], full.slice(1), { stdio: [stdin ?? 'pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, LC_ALL: 'C' } });
     } catch (e: any) {
       return reject(startError(argv, e));
+    } finally {
+      if (stdin !== undefined) closeSync(stdin); // the child has its own copy
     }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -80,8 +87,9 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
       resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr, ...(stopped ? { stopped } : {}) });
     });
     if (child.pid) o.onSpawn?.({ pid: child.pid, argv });
-    child.stdin!.on('error', () => {}); // a tool that exits early closes its stdin: the exit code tells
-    child.stdin!.end(o.input ?? '');
+    if (!child.stdin) return;
+    child.stdin.on('error', () => {}); // a tool that exits early closes its stdin: the exit code tells
+    child.stdin.end(o.input ?? '');
   });
 }
 

@@ -54,6 +54,9 @@ export interface ResourceKind {
   summarise?(c: Change): string;
   /** Checks of a desired resource that only the live state can answer (errors and warnings). */
   checkLive?(desired: Resource, state: DesiredState, live: LiveState): Diagnostic[];
+  /** A tool refused line `line` of an operation's input (the firewall's `nft -f` script): the
+   *  entry of the file it came from, positioned, in words a person can act on. */
+  refusedLine?(desired: Resource, line: number, message: string, file: string): Diagnostic | undefined;
 }
 
 export interface OpContext {

@@ -3,10 +3,16 @@
 // foreign tables held byte for byte; drift; atomicity both ways. The seed documents' commands are
 // quoted where a test stands for them.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deleteAllNetns, hostBehind, ip, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
 import { arpFrame, counters, nft, nftScript, sendFrames, stopServers, tableText, tcpConnect, tcpServer, udpFrame } from '../helpers/traffic.js';
 import { applyPlan, loadFile, makePlan, readLive } from '../../src/core.js';
+import { nftBackend } from '../../src/backends/nft/index.js';
+import { renderScript } from '../../src/render/script.js';
 import { readHostFacts } from '../../src/live/read.js';
 
 // The root namespace's firewall is never touched: its ruleset is the same at the end.
@@ -427,6 +433,93 @@ describe('atomicity', () => {
     const ops = plan.operations.map((o) => (o.backend === 'nft' ? { ...o, args: [o.args[0] + 'add rule inet nethost nosuchchain accept\n'] } : o));
     await expect(applyPlan({ ...plan, operations: ops }, desired, snapshot, facts)).rejects.toThrow(/operation 2 of 2 failed: ip netns exec \S+ nft -f -: Could not process rule: No such file or directory \(line \d+: add rule inet nethost nosuchchain accept\)[\s\S]*previous state restored and verified/);
     expect(links(ns).get('br9')?.ifalias).toBe('nethost');
+    expect(tableText(ns, 'inet', 'nethost')).toBe(before);
+  });
+  // A PATH shim in front of the real nft: it logs every argv, and (if told) rewrites one line of a
+  // text script on its way in, so that nft refuses that rule of the file at apply time (the plan's
+  // `nft -c` and the JSON restore go through untouched).
+  const REAL_NFT = execFileSync('sh', ['-c', 'command -v nft'], { encoding: 'utf8' }).trim();
+  function nftShim(sedExpr?: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'nethost-nftshim-'));
+    const log = join(dir, 'argv.log');
+    const edit = sedExpr ? `sed '${sedExpr}' | ${REAL_NFT} "$@"; exit $?` : '';
+    writeFileSync(join(dir, 'nft'), `#!/bin/sh\necho "$*" >> ${log}\ncase " $* " in *" -j "*|*" -c "*) exec ${REAL_NFT} "$@";; esac\n${edit}\nexec ${REAL_NFT} "$@"\n`);
+    chmodSync(join(dir, 'nft'), 0o755);
+    return { path: `${dir}:${process.env.PATH}`, argv: () => readFileSync(log, 'utf8').trim().split('\n') };
+  }
+  const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+  const withPath = (path: string, ...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', PATH: path } });
+    return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('a rule nft refuses at apply time is named by its line in the file, and the host is put back', () => {
+    const ns = newNetns('fwline');
+    const a = tempFile('a.yaml', `version: 1\ninterfaces:\n  br9: {kind: bridge, addresses: [192.0.2.1/24]}\n${FW(22)}`);
+    expect(nethost('apply', a, '--netns', ns, '--yes').code).toBe(0);
+    const before = tableText(ns, 'inet', 'nethost');
+    // br9 goes first (a link operation that takes effect), then the transaction, refused at its
+    // second allow rule: line 7 of b.yaml.
+    const b = tempFile('b.yaml', 'version: 1\nfirewall:\n  input:\n    policy: drop\n    allow:\n      - {proto: tcp, port: 22}\n      - {proto: tcp, port: 2222}\n      - {proto: tcp, port: 80}\n');
+    const shim = nftShim('s/tcp dport 2222 counter accept/tcp dport 2222 counter jump nosuchchain/');
+    const r = withPath(shim.path, 'apply', b, '--netns', ns, '--yes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/operation 2 of 2 failed: ip netns exec \S+ nft -f -: Could not process rule: No such file or directory \(line \d+: tcp dport 2222 counter accept\)/);
+    expect(r.stderr).toMatch(/previous state restored and verified/);
+    expect(r.stderr.split('\n')).toContain(`${b}:7:9: error: the kernel refused this rule: Could not process rule: No such file or directory (inet nethost, chain input: tcp dport 2222 counter accept)`);
+    expect(shim.argv()).toContain('-f -'); // the apply's transaction went through the shim
+    expect(shim.argv()).toContain('-c -f -'); // checked first: the deletion of br9 runs before it
+    expect(links(ns).get('br9')?.ifalias).toBe('nethost');
+    expect(tableText(ns, 'inet', 'nethost')).toBe(before);
+  });
+
+  it('when the transaction runs first it is its own check (no nft -c): a refused rule is named by its line all the same, and nothing changed', () => {
+    const ns = newNetns('fwfirst');
+    const b = tempFile('b.yaml', 'version: 1\ninterfaces:\n  br9: {kind: bridge, addresses: [192.0.2.1/24]}\nfirewall:\n  input:\n    allow:\n      - {proto: tcp, port: 2222}\n');
+    const shim = nftShim('s/tcp dport 2222 counter accept/tcp dport 2222 counter jump nosuchchain/');
+    const r = withPath(shim.path, 'apply', b, '--netns', ns, '--yes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/operation 1 of \d+ failed: ip netns exec \S+ nft -f -/);
+    expect(r.stderr.split('\n')).toContain(`${b}:7:9: error: the kernel refused this rule: Could not process rule: No such file or directory (inet nethost, chain input: tcp dport 2222 counter accept)`);
+    expect(r.stderr).toMatch(/previous state restored and verified/);
+    expect(shim.argv().filter((l) => l.includes('-c'))).toEqual([]);
+    expect(links(ns).has('br9')).toBe(false);
+    expect(nft(ns, 'list', 'tables')).toBe('');
+  });
+
+  it('a line that is no rule of the file (the script\'s own) is not pinned on an entry', () => {
+    const ns = newNetns('fwline2');
+    const shim = nftShim('s/^delete table inet nethost$/delete table inet nosuchtable/');
+    const r = withPath(shim.path, 'apply', tempFile('c.yaml', `version: 1\n${FW(22)}`), '--netns', ns, '--yes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/operation 1 of 1 failed: .*nft -f -: .*\(line 2: delete table inet nethost\)/);
+    expect(r.stderr).not.toMatch(/c\.yaml:\d+:\d+: error/);
+    expect(r.stderr).toMatch(/previous state restored and verified/);
+    expect(nft(ns, 'list', 'tables')).toBe('');
+  });
+
+  it('a restore runs exactly the nft -j -f - it prints (plan, --script): the argv of the child is the command', async () => {
+    const ns = newNetns('fwrestore');
+    expect(nethost('apply', tempFile('a.yaml', `version: 1\n${FW(22)}`), '--netns', ns, '--yes').code).toBe(0);
+    const before = tableText(ns, 'inet', 'nethost');
+    const facts = await readHostFacts();
+    const snapshot = await readLive(ns, undefined, facts);
+    nft(ns, 'flush', 'table', 'inet', 'nethost');
+    // Planning back to the snapshot: the restore's operation, as the engine runs it.
+    const target = { file: '(snapshot)', resources: snapshot.resources };
+    const plan = makePlan(target, await readLive(ns, target, facts));
+    const [op] = plan.operations;
+    expect(op.options).toEqual(['-j']);
+    const spawned: string[][] = [];
+    expect(await nftBackend.run([op], ns, { onSpawn: (c) => spawned.push(c.argv) })).toBeUndefined();
+    expect(spawned).toEqual([nftBackend.command(op, ns)]);
+    expect(spawned[0].slice(-3)).toEqual(['-j', '-f', '-']);
+    expect(tableText(ns, 'inet', 'nethost')).toBe(before);
+    // --script's here-document of the same operation, run by a shell, does the same.
+    const script = renderScript({ ...plan, netns: ns });
+    expect(script).toContain(`ip netns exec ${ns} nft -j -f - <<'NETHOST_EOF'\n{"nftables":`);
+    nft(ns, 'flush', 'table', 'inet', 'nethost');
+    execFileSync('sh', ['-e'], { input: script });
     expect(tableText(ns, 'inet', 'nethost')).toBe(before);
   });
 });

@@ -1,13 +1,16 @@
 // The firewall's pure core on nft output captured from a real kernel (test/fixtures/nft/capture.sh):
 // the printer says what `nft list` says; the renderer writes what nft lists back; counters are not
 // drift; the diff is rule by rule; the checks are positioned; the plan orders guards around ports.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/config/load.js';
-import { canonicalTable, FIREWALL_ID, firewall } from '../../src/kinds/firewall/index.js';
+import { canonicalTable, desiredView, FIREWALL_ID, firewall } from '../../src/kinds/firewall/index.js';
+import { stateless, viewOf } from '../../src/backends/nft/index.js';
+import { listingHash, viewKey } from '../../src/backends/nft/memo.js';
 import { printRule } from '../../src/kinds/firewall/print.js';
-import { firewallDiff } from '../../src/kinds/firewall/diff.js';
+import { firewallDiff, lcsDiff } from '../../src/kinds/firewall/diff.js';
 import { jsonScript, textScript } from '../../src/kinds/firewall/script.js';
 import { diff } from '../../src/diff/diff.js';
 import { buildPlan } from '../../src/plan/plan.js';
@@ -207,5 +210,88 @@ describe('plan', () => {
     expect(op.command).toEqual(['nft', '-f', '-']);
     expect(op.input).toMatch(/^table inet nethost \{\}\n/);
     expect(renderScript(plan)).toContain("nft -f - <<'NETHOST_EOF'\ntable inet nethost {}\n");
+  });
+});
+
+describe('memo of listings (a no-op read prints no rule; drift still shows exactly)', () => {
+  const want = desiredView(load(ISSUE).desired!.resources.get(FIREWALL_ID)!.attrs);
+  const listings = () => [stateless(read('inet-nethost.json')), stateless(read('bridge-nethost.json'))];
+  const useDir = () => (process.env.NETHOST_LOCK_DIR = mkdtempSync(join(tmpdir(), 'nethost-memo-')));
+  afterEach(() => void delete process.env.NETHOST_LOCK_DIR);
+
+  it('a stateless listing has no handle left and is still nft\'s JSON', () => {
+    const [inet] = listings();
+    expect(inet).not.toMatch(/"handle"/);
+    expect(JSON.parse(inet).nftables.length).toBe(objects('inet-nethost.json').length + 1);
+  });
+  it('the first read prints every rule and remembers; the next read of the same listing is the file\'s ruleset without printing', () => {
+    const dir = useDir();
+    const first = viewOf(listings(), want);
+    expect(first).not.toBe(want); // printed
+    expect(first).toEqual(want);
+    expect(readdirSync(join(dir, 'nft-memo'))).toEqual([viewKey(want)]);
+    expect(readFileSync(join(dir, 'nft-memo', viewKey(want)), 'utf8')).toBe(listingHash(listings()));
+    // Other handles (a table deleted and loaded again): the same listing, recalled.
+    expect(viewOf(listings(), want)).toBe(want);
+  });
+  it('a rule changed, a rule added or a table flushed by hand misses the memo and shows as it is', () => {
+    useDir();
+    viewOf(listings(), want);
+    const [inet, bridge] = listings();
+    const changed = inet.replace('"right": 22}', '"right": 23}');
+    expect(changed).not.toBe(inet);
+    const v = viewOf([changed, bridge], want);
+    expect(v.rules.filter((r) => !want.rules.includes(r))).toEqual(['inet input: tcp dport 23 counter accept']);
+    const flushed = JSON.stringify({ nftables: JSON.parse(inet).nftables.filter((o: any) => !o.rule) });
+    expect(viewOf([flushed, bridge], want).rules.some((r) => r.startsWith('inet '))).toBe(false);
+    expect(viewOf([inet], want).tables).toEqual(['inet']); // the bridge table gone
+    expect(viewOf(listings(), want)).toBe(want); // and the memo still holds for the real thing
+  });
+  it('a memo that cannot be written only costs the printing', () => {
+    process.env.NETHOST_LOCK_DIR = join(useDir(), 'not', 'there'); // its parent does not exist
+    const v = viewOf(listings(), want);
+    expect(v).toEqual(want);
+    expect(viewOf(listings(), want)).not.toBe(want);
+  });
+});
+
+describe('rule-by-rule diff', () => {
+  // The plain longest-common-subsequence table, without trimming the common ends: the reference.
+  function reference(a: string[], b: string[]) {
+    const dp = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
+    for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+    return a.length + b.length - 2 * dp[0][0];
+  }
+  /** The edit applied to a: b, if the script is one (the rules kept in order, removals and additions where they stand). */
+  function apply(a: string[], script: { op: '+' | '-'; rule: string }[], b: string[]) {
+    const out: string[] = [];
+    let i = 0;
+    let k = 0;
+    for (const x of b) {
+      while (k < script.length && script[k].op === '-') expect(script[k++].rule).toBe(a[i++]);
+      if (k < script.length && script[k].op === '+' && script[k].rule === x) (k++, out.push(x));
+      else (expect(a[i++]).toBe(x), out.push(x));
+    }
+    while (k < script.length) expect(script[k++]).toEqual({ op: '-', rule: a[i++] });
+    expect(i).toBe(a.length);
+    return out;
+  }
+  it('property: is a shortest edit that turns the live chain into the file\'s (20,000 random chains with repeats)', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let t = 0; t < 20000; t++) {
+      const alpha = 1 + rnd(4);
+      const gen = () => Array.from({ length: rnd(9) }, () => `r${rnd(alpha)}`);
+      const a = gen();
+      const b = gen();
+      const d = lcsDiff(a, b);
+      expect(d.length).toBe(reference(a, b));
+      expect(apply(a, d, b)).toEqual(b);
+    }
+  });
+  it('a long chain with one rule replaced: two lines, the addition first', () => {
+    const a = Array.from({ length: 3000 }, (_, i) => `tcp dport ${i} accept`);
+    const b = a.map((r, i) => (i === 1500 ? 'tcp dport 1500 drop' : r));
+    expect(lcsDiff(a, b)).toEqual([{ op: '+', rule: 'tcp dport 1500 drop' }, { op: '-', rule: 'tcp dport 1500 accept' }]);
   });
 });

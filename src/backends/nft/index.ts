@@ -1,9 +1,10 @@
-// nftables: live state from `nft -j list table inet nethost`, `… bridge nethost` and
-// `nft -j list chains` (other tables' base chains, for the hook/policy warning), run inside the
-// namespace; changes as ONE `nft -f -` transaction per run of nft operations, which the kernel
-// commits whole or not at all. Before a plan, the file's ruleset is put to the kernel with
-// `nft -c` (check, nothing committed), so a rule this kernel cannot run is refused, positioned,
-// before anything changes.
+// nftables: live state from `nft -j -s list table inet nethost`, `… bridge nethost` (stateless:
+// no counter values; handles cut) and `nft -j list chains` (other tables' base chains, for the
+// hook/policy warning), run inside the namespace; changes as ONE `nft -f -` transaction per run of
+// nft operations, which the kernel commits whole or not at all. Before a plan, the file's ruleset
+// is put to the kernel with `nft -c` (check, nothing committed), so a rule this kernel cannot run
+// is refused, positioned, before anything changes (apply: only when something runs before the
+// transaction; see `check`). A listing memo (memo.ts) spares a no-op read the printing.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +12,9 @@ import type { DesiredState, Operation } from '../../model.js';
 import { NethostError } from '../../model.js';
 import type { Backend, InvocationFailure, RunControl } from '../types.js';
 import { inNetns, run } from '../../exec/run.js';
-import { FIREWALL_ID, ruleSource, type RawNft } from '../../kinds/firewall/index.js';
-import { canonicalTable } from '../../kinds/firewall/index.js';
+import { canonicalView, desiredView, FIREWALL_ID, kernelRefusal, ruleSource, sameView, type FirewallView, type RawNft } from '../../kinds/firewall/index.js';
 import { splitRule, strings, TABLES, textScript } from '../../kinds/firewall/script.js';
+import { listingHash, recalled, remember, viewKey } from './memo.js';
 
 declare module '../../live/raw.js' {
   interface RawLive {
@@ -25,15 +26,22 @@ declare module '../../live/raw.js' {
 const NFT = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'].find((p) => existsSync(p));
 
 const nftArgv = (netns: string | undefined, args: string[]) => inNetns(netns, ['nft', ...args]);
+/** What runs a script, and what is printed for it: one argv for both. */
+const scriptArgv = (netns: string | undefined, options: string[]) => nftArgv(netns, [...options, '-f', '-']);
 
 function parseObjects(stdout: string): any[] {
   const doc = JSON.parse(stdout || '{"nftables":[]}');
   return (doc.nftables ?? []).filter((o: any) => !o.metainfo);
 }
 
-async function listTable(netns: string | undefined, family: string): Promise<any[] | undefined> {
-  const r = await run(nftArgv(netns, ['-j', 'list', 'table', family, 'nethost']));
-  if (r.code === 0) return parseObjects(r.stdout);
+/** `nft -j -s list …` output without its handles: a handle is never an object's first key (family
+ *  is), and `"handle": ` cannot occur inside a JSON string (its quotes would be escaped). */
+export const stateless = (stdout: string) => stdout.trim().replace(/, "handle": \d+/g, '');
+
+/** A table's stateless listing (`-s`: no counter values) with its handles dropped, or undefined if it does not exist. */
+async function listTable(netns: string | undefined, family: string): Promise<string | undefined> {
+  const r = await run(nftArgv(netns, ['-j', '-s', 'list', 'table', family, 'nethost']));
+  if (r.code === 0) return stateless(r.stdout);
   if (/No such file or directory/.test(r.stderr)) return undefined;
   throw readError(netns, r.stderr);
 }
@@ -60,21 +68,9 @@ function scriptError(stderr: string, ruleAt: Map<number, number>): { rule?: numb
   return { rule: ruleAt.get(line), message: m[2] };
 }
 
-/** A kernel's refusal in words a person can act on. */
-export function kernelRefusal(ruleText: string, table: string, message: string): string {
-  if (table === 'bridge' && /\bct (state|status)\b/.test(ruleText) && /Protocol error|Operation not supported|No such file/.test(message))
-    return 'this kernel lacks bridge connection tracking (nf_conntrack_bridge), which guard allow_in / allow_out need (replies are matched by connection state); load the module or use a kernel that has it, or remove allow_in / allow_out';
-  return `the kernel refused this rule: ${message}`;
-}
-
 /** `nft -c` of the file's ruleset in the namespace: the kernel says whether it can run every rule. */
-async function checkDesired(netns: string | undefined, desired: DesiredState, live: RawNft) {
-  const r = desired.resources.get(FIREWALL_ID);
-  if (!r || r.attrs.json !== undefined) return;
-  // Nothing to load when the tables already hold exactly these rules.
-  const current = TABLES.flatMap((t) => (live.tables[t] ? canonicalTable(t, live.tables[t]!).rules : []));
-  const currentChains = TABLES.flatMap((t) => (live.tables[t] ? canonicalTable(t, live.tables[t]!).chains : []));
-  if (JSON.stringify(current) === JSON.stringify(strings(r.attrs.rules)) && JSON.stringify(currentChains) === JSON.stringify(strings(r.attrs.chains))) return;
+async function checkDesired(netns: string | undefined, desired: DesiredState) {
+  const r = desired.resources.get(FIREWALL_ID)!;
   const script = textScript(r.attrs);
   const res = await run(nftArgv(netns, ['-c', '-f', '-']), script.text);
   if (res.code === 0) return;
@@ -90,16 +86,34 @@ async function checkDesired(netns: string | undefined, desired: DesiredState, li
 }
 
 /**
+ * The tables' canonical form: the file's own when the memo knows this listing as its ruleset,
+ * else every rule printed (and, when that equals the file's, remembered for the next read).
+ */
+export function viewOf(listings: (string | undefined)[], want: FirewallView | undefined): FirewallView {
+  const present = listings.filter((l): l is string => l !== undefined);
+  const key = want && viewKey(want);
+  const hash = key && listingHash(present);
+  if (key && recalled(key) === hash) return want!;
+  const tables: RawNft['tables'] = {};
+  TABLES.forEach((t, i) => listings[i] !== undefined && (tables[t] = parseObjects(listings[i]!)));
+  const view = canonicalView(tables);
+  if (key && sameView(view, want!)) remember(key, hash!);
+  return view;
+}
+
+/**
  * `nft [-j] -f -` with the script on stdin. nft reads JSON from the path /dev/stdin, which cannot
- * be opened when stdin is a socket (node's pipes are): JSON goes through a private temporary file.
+ * be opened when stdin is a socket (node's pipes are): JSON is written to a private temporary file
+ * given as stdin, so the command is the same `nft -j -f -` that --script and the plan print.
  */
 async function runScript(netns: string | undefined, options: string[], input: string, control: RunControl = {}) {
-  if (!options.includes('-j')) return run(nftArgv(netns, [...options, '-f', '-']), { ...control, input });
+  const argv = scriptArgv(netns, options);
+  if (!options.includes('-j')) return run(argv, { ...control, input });
   const dir = mkdtempSync(join(tmpdir(), 'nethost-nft-'));
   try {
     const file = join(dir, 'ruleset.json');
     writeFileSync(file, input, { mode: 0o600 });
-    return await run(nftArgv(netns, [...options, '-f', file]), control);
+    return await run(argv, { ...control, stdinFile: file });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -107,7 +121,7 @@ async function runScript(netns: string | undefined, options: string[], input: st
 
 export const nftBackend: Backend = {
   name: 'nft',
-  async read({ netns, desired }) {
+  async read({ netns, desired, deferChecks }) {
     if (!NFT) {
       const d = await desired;
       if (d?.resources.has(FIREWALL_ID)) throw new NethostError('the file has a firewall, but nft is not installed (apt-get install nftables)');
@@ -125,18 +139,33 @@ export const nftBackend: Backend = {
       .map((o) => o.chain)
       .filter((c) => c && c.hook && c.table !== 'nethost')
       .map((c) => ({ family: c.family, table: c.table, name: c.name, hook: c.hook, policy: c.policy ?? 'accept' }));
-    const nft: RawNft = { tables: { ...(inet ? { inet } : {}), ...(bridge ? { bridge } : {}) }, foreign };
     const d = await desired;
     const fw = d?.resources.get(FIREWALL_ID);
+    // A snapshot's firewall (a restore's target) is not the file's: nothing to check or remember.
+    const want = fw && fw.attrs.json === undefined ? desiredView(fw.attrs) : undefined;
+    const listings = [inet, bridge];
+    const view = viewOf(listings, want);
+    const nft: RawNft = { tables: {}, view, listings: listings.filter((l): l is string => l !== undefined), foreign };
     await Promise.all([
-      d ? checkDesired(netns, d, nft) : undefined,
+      // Nothing to load, so nothing to check, when the tables already hold exactly these rules.
+      want && !sameView(view, want) && !deferChecks ? checkDesired(netns, d!) : undefined,
       strings(fw?.attrs.forwarding).length ? readForwarding(netns).then((f) => (nft.forwarding = f)) : undefined,
     ]);
     return { nft };
   },
   empty: () => ({}),
+  independent: true,
+  // Apply: `nft -c` only when something runs before the transaction. When the transaction runs
+  // first, it is its own check: the kernel takes it whole or not at all, nothing before it is to
+  // undo, and a refused rule is named by its line in the file all the same (refusedLine).
+  async check(plan, desired, netns) {
+    const fw = desired.resources.get(FIREWALL_ID);
+    if (!fw || fw.attrs.json !== undefined) return;
+    const first = plan.operations.findIndex((o) => o.backend === 'nft' && !o.options?.includes('-j'));
+    if (first > 0) await checkDesired(netns, desired);
+  },
   groupKey: (op) => (op.options ?? []).join(' '),
-  command: (op, netns) => nftArgv(netns, [...(op.options ?? []), '-f', '-']),
+  command: (op, netns) => scriptArgv(netns, op.options ?? []),
   input: (op) => op.args.join(''),
   async run(ops: Operation[], netns, control): Promise<InvocationFailure | undefined> {
     // One transaction: the scripts one after the other (each replaces both tables whole).
@@ -157,6 +186,7 @@ export const nftBackend: Backend = {
       }
       const text = ops[index].args.join('').split('\n')[line - 1]?.trim();
       message = `${m[2]}${text ? ` (line ${line}: ${text})` : ''}`;
+      return { index, message, tookEffect: 'none', line: { number: line, message: m[2] } };
     }
     return { index, message, tookEffect: 'none' };
   },

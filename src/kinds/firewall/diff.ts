@@ -13,21 +13,31 @@ export interface ChainDiff {
   lines: { op: '+' | '-'; rule: string }[];
 }
 
+/** A shortest list of removals and additions that turns a into b (additions first where both fit). */
 function lcsDiff(a: string[], b: string[]): { op: '+' | '-'; rule: string }[] {
-  const n = a.length;
-  const m = b.length;
+  // The rules before the first difference and after the last stay in place: only the middle needs
+  // the table (most changes touch a few rules of a long chain: linear, not length × length).
+  let lo = 0;
+  while (lo < a.length && lo < b.length && a[lo] === b[lo]) lo++;
+  let hiA = a.length;
+  let hiB = b.length;
+  while (hiA > lo && hiB > lo && a[hiA - 1] === b[hiB - 1]) (hiA--, hiB--);
+  const n = hiA - lo;
+  const m = hiB - lo;
   const dp = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i][j] = a[lo + i] === b[lo + j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
   const out: { op: '+' | '-'; rule: string }[] = [];
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) (i++, j++);
-    else if (j < m && (i === n || dp[i][j + 1] >= dp[i + 1][j])) out.push({ op: '+', rule: b[j++] });
-    else out.push({ op: '-', rule: a[i++] });
+    if (i < n && j < m && a[lo + i] === b[lo + j]) (i++, j++);
+    else if (j < m && (i === n || dp[i][j + 1] >= dp[i + 1][j])) out.push({ op: '+', rule: b[lo + j++] });
+    else out.push({ op: '-', rule: a[lo + i++] });
   }
   return out;
 }
+
+export { lcsDiff };
 
 export function firewallDiff(before: Attrs | undefined, after: Attrs | undefined): ChainDiff[] {
   const chainsOf = (a?: Attrs) => new Map(strings(a?.chains).map(splitChain).map((c) => [`${c.table} ${c.name}`, c.header]));

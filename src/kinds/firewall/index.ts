@@ -29,61 +29,89 @@ const pos = (s: SourceRef | undefined) => (s ? `${s.line}:${s.col}` : '');
 
 /** Raw nft state, filled by src/backends/nft. */
 export interface RawNft {
-  /** nft -j output objects of each of nethost's tables that exists (metainfo dropped). */
+  /** nft -j output objects of each of nethost's tables that exists (metainfo dropped); absent when `view` is given. */
   tables: Partial<Record<'inet' | 'bridge', any[]>>;
+  /** The canonical form of those tables, when the backend already has it (printed, or known from the memo). */
+  view?: FirewallView;
+  /** nft's own JSON listing of each existing table, handles dropped and counters zeroed (stateless):
+   *  what a restore loads back. Absent: built from `tables`. */
+  listings?: string[];
   /** Every base chain of every other table: family, table, name, hook, policy. */
   foreign: { family: string; table: string; name: string; hook: string; policy: string }[];
   /** net.ipv4.ip_forward and net.ipv6.conf.all.forwarding, when the file's rules need them. */
   forwarding?: { ipv4?: string; ipv6?: string };
 }
 
-/** nft JSON of one table → canonical chains and rules, and the JSON a restore loads back. */
+/** What is compared of the firewall: tables present, chains, rules, and anything else found in them. */
+export interface FirewallView {
+  tables: string[];
+  chains: string[];
+  rules: string[];
+  others: string[];
+}
+
+/** nft JSON of one table → canonical chains and rules (and anything else, shown as JSON). Pure. */
 export function canonicalTable(family: string, objects: any[]) {
   const chains: string[] = [];
   const rules: string[] = [];
   const others: string[] = [];
-  const keep: unknown[] = [];
   for (const o of objects) {
-    const [type] = Object.keys(o);
-    const v = { ...o[type] };
-    delete v.handle;
-    if (type === 'table') {
-      keep.push({ table: v });
-      continue;
-    }
-    if (type === 'chain') {
-      const header = printChainHeader(v);
-      chains.push(`${family} ${v.name}${header ? ` { ${header} }` : ''}`);
-    } else if (type === 'rule') {
-      v.expr = withoutState(v.expr ?? []);
-      delete v.comment_handle;
-      rules.push(`${family} ${v.chain}: ${printRule(v.expr)}${v.comment ? ` comment "${v.comment}"` : ''}`);
-    } else {
-      // Sets, maps, counters … are not nethost's: shown as they are (elements' timers are state).
+    if (o.rule) {
+      // Handles and counter values are state: the printer never shows them.
+      const v = o.rule;
+      rules.push(`${family} ${v.chain}: ${printRule(v.expr ?? [])}${v.comment ? ` comment "${v.comment}"` : ''}`);
+    } else if (o.chain) {
+      const header = printChainHeader(o.chain);
+      chains.push(`${family} ${o.chain.name}${header ? ` { ${header} }` : ''}`);
+    } else if (!o.table) {
+      // Sets, maps, counters … are not nethost's: shown as they are (handles and elements' timers are state).
+      const [type] = Object.keys(o);
+      const v = { ...o[type], handle: undefined };
       if (Array.isArray(v.elem)) v.elem = v.elem.map((e: any) => (e?.elem ? { elem: { ...e.elem, expires: undefined } } : e));
       others.push(`${family} ${type} ${JSON.stringify(v)}`);
     }
-    keep.push({ [type]: v });
   }
-  return { chains, rules, others, keep };
+  return { chains, rules, others };
+}
+
+/** Both tables' canonical form from nft's JSON objects. */
+export function canonicalView(tables: RawNft['tables']): FirewallView {
+  const view: FirewallView = { tables: [], chains: [], rules: [], others: [] };
+  for (const t of TABLES) {
+    const objects = tables[t];
+    if (!objects) continue;
+    view.tables.push(t);
+    const c = canonicalTable(t, objects);
+    view.chains.push(...c.chains);
+    view.rules.push(...c.rules);
+    view.others.push(...c.others);
+  }
+  view.tables.sort();
+  return view;
+}
+
+/** The view a desired firewall resource has (what a live one must equal to be in sync). */
+export function desiredView(attrs: Resource['attrs']): FirewallView {
+  return { tables: strings(attrs.tables), chains: strings(attrs.chains), rules: strings(attrs.rules), others: strings(attrs.others) };
+}
+
+const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+export const sameView = (a: FirewallView, b: FirewallView) => sameList(a.tables, b.tables) && sameList(a.chains, b.chains) && sameList(a.rules, b.rules) && sameList(a.others, b.others);
+
+/** A table's JSON objects → the stateless listing text a restore loads (the same form the backend gives). */
+function listingOf(objects: any[]): string {
+  return JSON.stringify({ nftables: objects.map((o) => {
+    const [type] = Object.keys(o);
+    const v = { ...o[type] };
+    delete v.handle;
+    if (type === 'rule') v.expr = withoutState(v.expr ?? []);
+    return { [type]: v };
+  }) });
 }
 
 function liveResource(nft: RawNft): Resource {
-  const chains: string[] = [];
-  const rules: string[] = [];
-  const others: string[] = [];
-  const json: unknown[] = [];
-  const tables: string[] = [];
-  for (const t of TABLES) {
-    const objects = nft.tables[t];
-    if (!objects) continue;
-    tables.push(t);
-    const c = canonicalTable(t, objects);
-    chains.push(...c.chains);
-    rules.push(...c.rules);
-    others.push(...c.others);
-    json.push(...c.keep);
-  }
+  const view = nft.view ?? canonicalView(nft.tables);
+  const listings = nft.listings ?? TABLES.filter((t) => nft.tables[t]).map((t) => listingOf(nft.tables[t]!));
   const foreign = nft.foreign.filter((c) => c.policy === 'drop').map((c) => `${c.family} ${c.table} ${c.name} ${c.hook}`);
   return {
     id: FIREWALL_ID,
@@ -91,8 +119,8 @@ function liveResource(nft: RawNft): Resource {
     owned: true,
     deps: [],
     attrs: {
-      tables: tables.sort(), chains, rules, others,
-      json: JSON.stringify(json),
+      tables: view.tables, chains: view.chains, rules: view.rules, others: view.others,
+      json: listings, // kept as the strings nft gave: a plan never needs them re-encoded
       foreign,
       kernel_forwarding: nft.forwarding ? [`ipv4=${nft.forwarding.ipv4 ?? ''}`, `ipv6=${nft.forwarding.ipv6 ?? ''}`] : undefined,
     },
@@ -162,7 +190,7 @@ export const firewall: SectionKind = {
     // nft lists tables in creation order, chains likewise and rules chain by chain: the same order here.
     const chains = TABLES.flatMap((t) => R.chains.filter((c) => c.table === t));
     const chainAt = new Map(chains.map((c, i) => [`${c.table} ${c.name}`, i]));
-    const rules = R.rules.map((r, i) => ({ r, i })).sort((a, b) => chainAt.get(`${a.r.table} ${a.r.chain}`)! - chainAt.get(`${b.r.table} ${b.r.chain}`)! || a.i - b.i).map((x) => x.r);
+    const rules = R.rules.map((r, i) => ({ r, i, c: chainAt.get(`${r.table} ${r.chain}`)! })).sort((a, b) => a.c - b.c || a.i - b.i).map((x) => x.r);
     // Interfaces the rules name, for the check against the namespace.
     const refs: string[] = [];
     const ref = (name: string | undefined, path: (string | number)[]) => name && refs.push(`${name}@${pos(at(path))}`);
@@ -191,6 +219,13 @@ export const firewall: SectionKind = {
     return { resources: [resource], diagnostics };
   },
   internal: [...INTERNAL_ATTRS],
+  refusedLine(r, line, message, file) {
+    // The operation's input is this resource's script (rendered once: the same text and line map).
+    const i = r.attrs.json === undefined ? textScript(r.attrs).ruleAt.get(line) : undefined;
+    if (i === undefined) return undefined;
+    const { table, chain, text } = splitRule(strings(r.attrs.rules)[i]);
+    return { severity: 'error', message: `${kernelRefusal(text, table, message)} (${table} nethost, chain ${chain}: ${text})`, source: ruleSource(r, file, i) };
+  },
   summarise: (c) =>
     firewallDiff(c.before?.attrs, c.after?.attrs)
       .flatMap((d) => [...(d.chainChange ? [`chain ${d.table} ${d.chain} ${d.chainChange}`] : []), ...d.lines.map((l) => `${l.op === '+' ? 'missing' : 'not in the file'}: ${d.table} ${d.chain}: ${l.rule}`)])
@@ -209,6 +244,13 @@ export const firewall: SectionKind = {
 function ops(r: Resource): OpSpec[] {
   if (r.attrs.json !== undefined) return [{ backend: 'nft', options: ['-j'], args: [jsonScript(r.attrs)], disruptive: false }];
   return [{ backend: 'nft', args: [textScript(r.attrs).text], disruptive: false }];
+}
+
+/** A kernel's refusal in words a person can act on. */
+export function kernelRefusal(ruleText: string, table: string, message: string): string {
+  if (table === 'bridge' && /\bct (state|status)\b/.test(ruleText) && /Protocol error|Operation not supported|No such file/.test(message))
+    return 'this kernel lacks bridge connection tracking (nf_conntrack_bridge), which guard allow_in / allow_out need (replies are matched by connection state); load the module or use a kernel that has it, or remove allow_in / allow_out';
+  return `the kernel refused this rule: ${message}`;
 }
 
 /** Where rule number i of a desired firewall came from. */

@@ -120,3 +120,7 @@ export function printChainHeader(c: J): string {
   if (!c.hook) return '';
   return `type ${c.type} hook ${c.hook}${c.dev ? ` device ${c.dev}` : ''} priority ${c.prio}; policy ${c.policy ?? 'accept'};`;
 }
+
+/** The printer's own code: a memo of "this listing prints as that ruleset" (src/backends/nft) holds
+ *  only for the printer that made it. */
+export const printerSource = () => [printValue, printExpr, printMatch, natTarget, printStatement, withoutState, printRule, printChainHeader, quoted].map(String).join('\n');

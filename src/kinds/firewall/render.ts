@@ -75,6 +75,7 @@ export class Renderer {
   readonly diagnostics: Diagnostic[] = [];
   readonly chains: ChainLine[] = [];
   readonly rules: RuleLine[] = [];
+  private readonly chainKeys = new Set<string>();
 
   constructor(
     private readonly at: At,
@@ -86,11 +87,22 @@ export class Renderer {
   }
 
   chain(table: TableFamily, name: string, header: string) {
-    if (!this.chains.some((c) => c.table === table && c.name === name)) this.chains.push({ table, name, header });
+    const key = `${table} ${name}`;
+    if (this.chainKeys.has(key)) return;
+    this.chainKeys.add(key);
+    this.chains.push({ table, name, header });
   }
 
+  // A guard's rules share a few paths: each looked up in the file once.
+  private readonly sources = new WeakMap<(string | number)[], SourceRef | undefined>();
+
   rule(table: TableFamily, chain: string, text: string, path?: (string | number)[]) {
-    this.rules.push({ table, chain, text, source: path ? this.at(path) : undefined });
+    let source: SourceRef | undefined;
+    if (path) {
+      source = this.sources.get(path);
+      if (source === undefined && !this.sources.has(path)) this.sources.set(path, (source = this.at(path)));
+    }
+    this.rules.push({ table, chain, text, source });
   }
 
   /** Prefixes of one family, or an error naming the field. */

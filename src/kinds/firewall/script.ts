@@ -26,24 +26,39 @@ export function splitChain(entry: string): { table: string; name: string; header
 
 export const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
+// Rendered once per resource and reused (the check before a plan, the operation, the plan's text).
+const rendered = new WeakMap<Attrs, Script>();
+
 export function textScript(attrs: Attrs): Script {
+  let s = rendered.get(attrs);
+  if (!s) rendered.set(attrs, (s = renderScript(attrs)));
+  return s;
+}
+
+function renderScript(attrs: Attrs): Script {
   const lines: string[] = [];
   const ruleAt = new Map<number, number>();
   for (const t of TABLES) lines.push(`table ${t} nethost {}`, `delete table ${t} nethost`);
   const tables = strings(attrs.tables);
   const chains = strings(attrs.chains).map(splitChain);
-  const rules = strings(attrs.rules).map(splitRule);
+  // Rules by chain, each with its index in attrs.rules, in their order.
+  const byChain = new Map<string, { text: string; i: number }[]>();
+  strings(attrs.rules).forEach((entry, i) => {
+    const r = splitRule(entry);
+    const k = `${r.table} ${r.chain}`;
+    (byChain.get(k) ?? byChain.set(k, []).get(k)!).push({ text: r.text, i });
+  });
   for (const t of TABLES) {
     if (!tables.includes(t)) continue;
     lines.push(`table ${t} nethost {`);
-    for (const c of chains.filter((c) => c.table === t)) {
+    for (const c of chains) {
+      if (c.table !== t) continue;
       lines.push(`\tchain ${c.name} {`);
       if (c.header) lines.push(`\t\t${c.header}`);
-      rules.forEach((r, i) => {
-        if (r.table !== t || r.chain !== c.name) return;
+      for (const r of byChain.get(`${t} ${c.name}`) ?? []) {
         lines.push(`\t\t${r.text}`);
-        ruleAt.set(lines.length, i);
-      });
+        ruleAt.set(lines.length, r.i);
+      }
       lines.push('\t}');
     }
     lines.push('}');
@@ -51,11 +66,20 @@ export function textScript(attrs: Attrs): Script {
   return { text: lines.join('\n') + '\n', ruleAt };
 }
 
-/** The same for a table as it was read (restore): nft's own JSON, which `nft -j -f` takes back. */
+/** The same for a table as it was read (restore): nft's own JSON, which `nft -j -f` takes back.
+ *  `attrs.json` holds each table's stateless listing (`nft -j list table`, handles dropped). */
 export function jsonScript(attrs: Attrs): string {
-  const objects: unknown[] = JSON.parse(String(attrs.json));
+  const listings = strings(attrs.json);
   const cmds: unknown[] = [];
   for (const t of TABLES) cmds.push({ add: { table: { family: t, name: 'nethost' } } }, { delete: { table: { family: t, name: 'nethost' } } });
-  for (const o of objects) cmds.push({ add: o });
+  for (const l of listings)
+    for (const o of JSON.parse(l).nftables ?? []) {
+      if (o.metainfo) continue;
+      const [type] = Object.keys(o);
+      // Elements' timers are state: a restored element starts its timeout anew.
+      const v = { ...o[type], handle: undefined, comment_handle: undefined };
+      if (Array.isArray(v.elem)) v.elem = v.elem.map((e: any) => (e?.elem ? { elem: { ...e.elem, expires: undefined } } : e));
+      cmds.push({ add: { [type]: v } });
+    }
   return JSON.stringify({ nftables: cmds }) + '\n';
 }
