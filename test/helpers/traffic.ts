@@ -49,11 +49,16 @@ export function stopServers() {
   for (const c of started.splice(0)) if (c.pid && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
 }
 
-/** Connects from `ns`; the server's answer (the peer address it saw), or null if refused / no answer in time. */
-export function tcpConnect(ns: string, host: string, port: number, timeoutS = 3): string | null {
+/** Connects from `ns`; the server's answer (the peer address it saw), or null if refused / no answer
+ *  in time. A busy machine can lose a first try (a listener still starting, a SYN dropped while a
+ *  table loads): up to `tries` attempts. A check that expects no answer passes tries = 1. */
+export function tcpConnect(ns: string, host: string, port: number, timeoutS = 3, tries = 3): string | null {
   const code = `import socket, sys\nc = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))\nprint(c.recv(200).decode())`;
-  const r = spawnSync('ip', ['netns', 'exec', ns, PY, '-c', code, host, String(port), String(timeoutS)], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
+  for (let i = 0; i < tries; i++) {
+    const r = spawnSync('ip', ['netns', 'exec', ns, PY, '-c', code, host, String(port), String(timeoutS)], { encoding: 'utf8' });
+    if (r.status === 0) return r.stdout.trim();
+  }
+  return null;
 }
 
 /** Sends raw Ethernet frames (hex) out of `dev` in `ns`. */
@@ -102,9 +107,12 @@ export function udpServer(ns: string, port: number, addr = '0.0.0.0'): Promise<v
   });
 }
 
-/** One query from `ns`; the answer, or null if none came in time. */
-export function udpQuery(ns: string, host: string, port: number, timeoutS = 3): string | null {
+/** A query from `ns`; the answer, or null if none came in time (up to `tries` queries: UDP may lose one). */
+export function udpQuery(ns: string, host: string, port: number, timeoutS = 3, tries = 3): string | null {
   const code = `import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(float(sys.argv[3]))\ns.sendto(b'query', (sys.argv[1], int(sys.argv[2])))\nprint(s.recvfrom(512)[0].decode())`;
-  const r = spawnSync('ip', ['netns', 'exec', ns, PY, '-c', code, host, String(port), String(timeoutS)], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
+  for (let i = 0; i < tries; i++) {
+    const r = spawnSync('ip', ['netns', 'exec', ns, PY, '-c', code, host, String(port), String(timeoutS)], { encoding: 'utf8' });
+    if (r.status === 0) return r.stdout.trim();
+  }
+  return null;
 }

@@ -71,7 +71,7 @@ describe('client → router → server', () => {
   it('without the firewall the client cannot reach the server (no route back): the tests below can fail', async () => {
     await tcpServer(t.server, 80);
     ip('netns', 'exec', t.router, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
-    expect(tcpConnect(t.client, '198.51.100.2', 80, 1)).toBeNull();
+    expect(tcpConnect(t.client, '198.51.100.2', 80, 1, 1)).toBeNull();
   });
 
   it('applies, then a TCP connection from the client reaches the server, which sees the router\'s address', async () => {
@@ -106,7 +106,7 @@ describe('client → router → server', () => {
     await tcpServer(t.router, 22);
     await tcpServer(t.router, 23);
     expect(tcpConnect(t.client, '192.0.2.1', 22)).toBe('192.0.2.10');
-    expect(tcpConnect(t.client, '192.0.2.1', 23, 1)).toBeNull();
+    expect(tcpConnect(t.client, '192.0.2.1', 23, 1, 1)).toBeNull();
     // The allow rule counted the connection; the plan is still empty.
     expect(nft(t.router, 'list', 'chain', 'inet', 'nethost', 'input')).toMatch(/tcp dport 22 counter packets [1-9]\d* bytes \d+ accept/);
     const plan = nethost('plan', tempFile('router.yaml', ROUTER), '--netns', t.router);
@@ -247,7 +247,7 @@ firewall:
       // From outside the forward works either way: the web server sees the outside client itself.
       expect(tcpConnect(t.outside, '198.51.100.1', 8080)).toBe('198.51.100.2');
       // From the LAN, without hairpin, nothing answers on the router's 8080 (the test can fail).
-      expect(tcpConnect(t.client, '198.51.100.1', 8080, 1)).toBeNull();
+      expect(tcpConnect(t.client, '198.51.100.1', 8080, 1, 1)).toBeNull();
       const r1 = nethost('apply', tempFile('h.yaml', HAIRPIN(true, policy, dmz)), '--netns', t.router, '--yes');
       expect(r1.code, r1.stderr + r1.stdout).toBe(0);
       // DNAT plus SNAT back: the web server answers the router, which answers the client.

@@ -63,7 +63,7 @@ describe('the seed exercise on a guarded VM port', () => {
     await udpServer(lan, 53);
     expect(tcpConnect(lan, '192.0.2.50', 22)).toBe('192.0.2.20');
     expect(tcpConnect(lan, '192.0.2.50', 80)).toBe('192.0.2.20');
-    expect(tcpConnect(lan, '192.0.2.50', 25, 2)).toBeNull();
+    expect(tcpConnect(lan, '192.0.2.50', 25, 2, 1)).toBeNull();
     expect(ping(vm, '192.0.2.20')).toBe(0);
     expect(ping(lan, '192.0.2.50')).not.toBe(0);
     expect(udpQuery(vm, '192.0.2.20', 53)).toBe('answer:query');
