@@ -175,6 +175,6 @@ describe.each(examples)('example %s', (file) => {
 it('covers every example under examples/ that this kernel can run; the lab applies the kernel-datapath OVS ones', () => {
   expect(examples.length).toBeGreaterThanOrEqual(9);
   expect(examples).toEqual(expect.arrayContaining(['anycast-lo.yaml', 'netns-veth-peer.yaml', 'router-forwarding.yaml', 'ovs-vm-host.yaml']));
-  const lab = readFileSync('test/lab/ovs.lab.test.ts', 'utf8');
+  const lab = readdirSync('test/lab').filter((f) => f.endsWith('.lab.test.ts')).map((f) => readFileSync(`test/lab/${f}`, 'utf8')).join('\n');
   for (const f of readdirSync('examples').filter((x) => x.endsWith('.yaml') && usesOvs(x) && !runsHere(x))) expect(lab, f).toContain(`examples/${f}`);
 });

@@ -10,9 +10,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # qemu + a full Debian kernel for the guest; busybox-static for the initramfs; kmod (modprobe
 # resolves the boot modules' deps), cpio, gzip, xz/zstd (Debian compresses modules) to build
-# it; iproute2, nftables, iputils-ping, openvswitch-switch (kernel datapath in the guest) for the tests.
+# it; iproute2, nftables, iputils-ping, openvswitch-switch (kernel datapath in the guest),
+# openvswitch-ipsec (ovs-monitor-ipsec) with strongswan (its IKE daemon, charon) for the tests.
 PKGS=(qemu-system-x86 linux-image-amd64 busybox-static kmod cpio gzip xz-utils zstd
-      iproute2 nftables iputils-ping openvswitch-switch)
+      iproute2 nftables iputils-ping openvswitch-switch openvswitch-ipsec strongswan)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
@@ -20,7 +21,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  # openvswitch-switch must not start its service on this machine (the lab runs OVS in the guest).
+  # openvswitch-switch, openvswitch-ipsec and strongswan must not start their services on this
+  # machine (the lab runs OVS, ovs-monitor-ipsec and charon in the guest only).
   made_policy=
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1

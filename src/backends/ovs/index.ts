@@ -7,12 +7,12 @@
 // checked against the namespace nethost targets.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DesiredState, Operation } from '../../model.js';
+import type { DesiredState, Diagnostic, Operation } from '../../model.js';
 import { NethostError } from '../../model.js';
 import type { Backend, BackendOptions, InvocationFailure, RunControl } from '../types.js';
 import { run } from '../../exec/run.js';
 import { BRIDGE_COLUMNS, INTERFACE_COLUMNS, parseOvsLists, parseTable, PORT_COLUMNS, type OvsLive } from './raw.js';
-import { resolvePsk, PSK_REF } from './psk.js';
+import { redactKeys, resolvePsk, PSK_REF } from './psk.js';
 
 declare module '../types.js' {
   interface BackendOptions {
@@ -92,19 +92,26 @@ async function readTables(db: OvsDb, control: RunControl = {}): Promise<OvsLive>
   }
 }
 
-/** ovs-monitor-ipsec answers on its control socket (IPsec tunnels are otherwise sent in clear). */
-async function ipsecMonitorAnswers(db: OvsDb): Promise<boolean> {
-  let pid: string;
+/** ovs-monitor-ipsec of this OVSDB (its pid file and control socket sit in the same run directory):
+ *  does it answer, and does it run in the namespace nethost targets (its IKE daemon keys the xfrm
+ *  of its own namespace, so one running elsewhere leaves the tunnel unencrypted here)? */
+async function ipsecMonitor(db: OvsDb, netns: string | undefined): Promise<{ answers: boolean; elsewhere?: number }> {
+  let pid: number;
   try {
-    pid = readFileSync(`${db.rundir}/ovs-monitor-ipsec.pid`, 'utf8').trim();
+    pid = Number(readFileSync(`${db.rundir}/ovs-monitor-ipsec.pid`, 'utf8').trim());
   } catch {
-    return false;
+    return { answers: false };
+  }
+  try {
+    if (nsInode(`/proc/${pid}/ns/net`) !== nsInode(netns ? `/run/netns/${netns}` : '/proc/self/ns/net')) return { answers: false, elsewhere: pid };
+  } catch {
+    return { answers: false }; // a stale pid file
   }
   try {
     const r = await run(['ovs-appctl', `--timeout=${timeout()}`, '-t', `${db.rundir}/ovs-monitor-ipsec.${pid}.ctl`, 'version'], { timeoutMs: (timeout() + 5) * 1000 });
-    return r.code === 0;
+    return { answers: r.code === 0 };
   } catch {
-    return false;
+    return { answers: false };
   }
 }
 
@@ -136,11 +143,22 @@ async function readOvs(netns: string | undefined, file: Promise<DesiredState | u
   if (ipsec.length) {
     const names = ipsec.map((r) => r.id.slice(r.id.indexOf(':') + 1)).join(', ');
     // Without the monitor OVS carries the tunnel in clear: refuse before anything changes.
-    live.ipsecMonitor = await ipsecMonitorAnswers(db);
-    if (!live.ipsecMonitor)
+    const m = await ipsecMonitor(db, netns);
+    live.ipsecMonitor = m.answers;
+    if (m.elsewhere)
+      throw new NethostError(`IPsec tunnel ${names}: the ovs-monitor-ipsec of ${db.remote} (pid ${m.elsewhere}) runs in another network namespace than ${where(netns)}, so its IKE daemon keys that namespace and OVS would carry the tunnel unencrypted here; run it inside (ip netns exec NS ovs-monitor-ipsec ${db.remote} …) with its own strongSwan or Libreswan; nothing was changed`);
+    if (!m.answers)
       throw new NethostError(`IPsec tunnel ${names}: ovs-monitor-ipsec does not answer (no ${db.rundir}/ovs-monitor-ipsec.pid, or its control socket is silent), so OVS would carry the tunnel unencrypted; start it (systemctl start openvswitch-ipsec) with strongSwan or Libreswan; nothing was changed`);
     // The key must be readable now, not halfway through the apply (never printed).
-    for (const r of ipsec) resolvePsk(String(r.attrs.ipsec), r.id.slice(r.id.indexOf(':') + 1));
+    const unreadable: Diagnostic[] = [];
+    for (const r of ipsec) {
+      try {
+        resolvePsk(String(r.attrs.ipsec), r.id.slice(r.id.indexOf(':') + 1));
+      } catch (e: any) {
+        unreadable.push({ severity: 'error', message: e.message, hint: 'write the key (8 or more printable characters) where ipsec: names it; nothing was changed', source: r.source });
+      }
+    }
+    if (unreadable.length) throw new NethostError(`${desired!.file} cannot be applied here`, unreadable);
   }
   return live;
 }
@@ -208,10 +226,14 @@ export const ovsBackend: Backend = {
   async run(ops, _netns, control): Promise<InvocationFailure | undefined> {
     const db = resolveDb(control.options);
     let args: string[];
+    const keys: string[] = [];
     try {
       args = chain(ops, (a) => a.map((x) => {
         const i = x.indexOf(PSK_REF);
-        return i < 0 ? x : x.slice(0, i) + JSON.stringify(resolvePsk(x.slice(i + PSK_REF.length)));
+        if (i < 0) return x;
+        const key = resolvePsk(x.slice(i + PSK_REF.length));
+        keys.push(key);
+        return x.slice(0, i) + JSON.stringify(key);
       }));
     } catch (e: any) {
       return { index: 0, message: e.message, tookEffect: 'none' };
@@ -219,7 +241,7 @@ export const ovsBackend: Backend = {
     const r = await run(vsctlArgv(db, ...args), { ...control, timeoutMs: (timeout() + 5) * 1000 }).catch((e: NethostError) => ({ code: 1, stdout: '', stderr: e.message, stopped: false, threw: true }));
     if (r.stopped) return { index: 0, message: 'stopped', tookEffect: 'prefix', stopped: true };
     if (r.code !== 0) {
-      const msg = r.stderr.trim().split('\n').map((l) => l.replace(/^ovs-vsctl: /, '')).filter((l) => !/default log directory/.test(l)).join('; ');
+      const msg = redactKeys(r.stderr.trim().split('\n').map((l) => l.replace(/^ovs-vsctl: /, '')).filter((l) => !/default log directory/.test(l)).join('; '), keys);
       // ovs-vsctl gives up waiting for ovs-vswitchd after committing: the transaction may be in.
       const timedOut = r.code === 142 || /timeout|did not answer/i.test(msg);
       const index = Math.max(0, ops.findIndex((o) => o.args.slice(1).some((a) => a.length > 1 && msg.includes(a))));

@@ -15,13 +15,23 @@ export function resolvePsk(ref: string, tunnel?: string): string {
     try {
       value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
     } catch (e: any) {
-      throw new NethostError(`${who}: cannot read ${path} (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}); nothing was changed`);
+      throw new NethostError(`${who}: cannot read ${path} (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`);
     }
   } else if (ref.startsWith('env:')) {
     value = process.env[ref.slice(4)];
-    if (value === undefined) throw new NethostError(`${who}: the environment variable ${ref.slice(4)} is not set; nothing was changed`);
+    if (value === undefined) throw new NethostError(`${who}: the environment variable ${ref.slice(4)} is not set`);
   } else throw new NethostError(`internal: bad key reference`);
-  if (value.length < 8 || !/^[\x21-\x7e]+$/.test(value) || /["\\]/.test(value))
-    throw new NethostError(`${who} (${ref.replace(/^(file|env):/, '')}) must be at least 8 printable characters without blanks, quotes or backslashes; nothing was changed`);
+  if (!validPsk(value))
+    throw new NethostError(`${who} (${ref.replace(/^(file|env):/, '')}) must be at least 8 printable characters without blanks, quotes or backslashes`);
   return value;
+}
+
+/** What ovs-monitor-ipsec can write into ipsec.secrets as `PSK "…"` unquoted and unescaped. */
+export const validPsk = (v: string) => v.length >= 8 && /^[\x21-\x7e]+$/.test(v) && !/["\\]/.test(v);
+
+/** Text from a tool that was given the keys (ovs-vsctl's errors echo arguments), with every key cut out. */
+export function redactKeys(text: string, keys: Iterable<string>): string {
+  let out = text;
+  for (const k of [...keys].sort((a, b) => b.length - a.length)) if (k) out = out.split(k).join('<IPsec key>');
+  return out;
 }
