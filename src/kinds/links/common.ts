@@ -221,16 +221,17 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
         // Bonds take ports that are down: create, mark and enslave it down, then bring it up.
         onCreate.state = undefined;
       }
+      const joins = a.master ? bridgeMtuAfterJoin(name, String(a.master), ctx) : [];
       if (createdBy) {
         // Made by its peer's command: only mark and configure it.
         ops.push({ backend: 'ip', args: setArgs(name, onCreate), disruptive: false });
-        return ops;
+        return [...ops, ...joins];
       }
       if (spec.createCommand) {
         ops.push({ backend: 'ip', args: spec.createCommand(name, a), disruptive: false });
         ops.push({ backend: 'ip', args: setArgs(name, onCreate), disruptive: false });
         if (a.state === 'up' && onCreate.state === undefined) ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
-        return ops;
+        return [...ops, ...joins];
       }
       // The kernel ignores IFLA_IFALIAS on creation: the mark goes on with the following `link set`.
       // MTU too: a bridge only keeps an MTU that a `link set` changed (it then stops following its
@@ -247,8 +248,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       if (rest.length > 4) ops.push({ backend: 'ip', args: rest, disruptive: false });
       if (a.state === 'up' && onCreate.state === undefined) ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
       if (isMaster && onCreate.mtu !== undefined) ops.push(lateMtu(name, onCreate.mtu));
-      void ctx;
-      return ops;
+      return [...ops, ...joins];
     },
     update(desired, live, changes: AttrChange[], ctx) {
       const name = desired.id.slice('link:'.length);
@@ -299,6 +299,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
         if (downForMaster && desired.attrs.state === 'up')
           ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
       }
+      if (typeof common.master === 'string') ops.push(...bridgeMtuAfterJoin(name, common.master, ctx));
       void live;
       return ops;
     },
@@ -315,6 +316,39 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       return [{ backend: 'ip', args: ['link', 'del', 'dev', name], disruptive: true }];
     },
   };
+}
+
+/**
+ * A port joining a bridge lowers the bridge's MTU to its own unless a `link set` fixed it (a bridge
+ * nethost made without an MTU, or adopted, follows its ports). When the file sets the MTU of an
+ * existing bridge that already has it, nothing else would write it again: the first port (by name)
+ * joining that bridge in this plan sets it once more at the end. (A bridge being created, or whose
+ * MTU changes, does that itself.) Only a port whose MTU is below the bridge's, or not known before
+ * it exists, can lower it; a port at or above it leaves the MTU alone (and a pinned bridge is not
+ * written for nothing).
+ */
+const joiningMemo = new WeakMap<OpContext['desired'], Map<string, string>>();
+function bridgeMtuAfterJoin(port: string, master: string, ctx: OpContext): OpSpec[] {
+  const m = ctx.desired?.resources.get(linkId(master));
+  const live = ctx.live?.resources.get(linkId(master));
+  if (m?.kind !== 'bridge' || m.attrs.mtu === undefined || !live || live.attrs.mtu !== m.attrs.mtu) return [];
+  let first = joiningMemo.get(ctx.desired);
+  if (!first) {
+    first = new Map();
+    for (const r of ctx.desired.resources.values()) {
+      const to = r.attrs.master;
+      if (typeof to !== 'string' || !r.id.startsWith('link:') || ctx.live.resources.get(r.id)?.attrs.master === to) continue;
+      const bridgeMtu = ctx.desired.resources.get(linkId(to))?.attrs.mtu;
+      const portMtu = r.attrs.mtu ?? ctx.live.resources.get(r.id)?.attrs.mtu;
+      if (typeof portMtu === 'number' && typeof bridgeMtu === 'number' && portMtu >= bridgeMtu) continue;
+      const n = linkName(r.id);
+      const was = first.get(to);
+      if (was === undefined || n < was) first.set(to, n);
+    }
+    joiningMemo.set(ctx.desired, first);
+  }
+  if (first.get(master) !== port) return [];
+  return [{ backend: 'ip', args: ['link', 'set', 'dev', master, 'mtu', String(m.attrs.mtu)], disruptive: false, phase: 'late' }];
 }
 
 /** Masters whose kernel driver wants a port down while it is enslaved (bonding). */
