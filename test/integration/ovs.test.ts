@@ -562,6 +562,7 @@ it('a failure injected at a random operation of an OVS plan leaves OVSDB and the
       expect(ovsState(ovs)).toBe(rows);
       expect(kernelState(sw)).toEqual(kernel);
     }),
-    { numRuns: Number(process.env.NETHOST_PROPERTY_RUNS ?? 6), endOnFailure: true },
+    // NETHOST_PROPERTY_SEED (and _PATH) replay a failure fast-check reported.
+    { numRuns: Number(process.env.NETHOST_PROPERTY_RUNS ?? 6), endOnFailure: true, ...(process.env.NETHOST_PROPERTY_SEED ? { seed: Number(process.env.NETHOST_PROPERTY_SEED), path: process.env.NETHOST_PROPERTY_PATH } : {}) },
   );
 }, 300_000);

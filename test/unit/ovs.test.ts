@@ -135,7 +135,7 @@ describe('planning against OVS', () => {
     expect(at(/add-port ovsbr0 gre0/)).toBeLessThan(at(/set Interface gre0 options:remote_ip/));
     const script = renderScript(p, { ovsdb: 'unix:/run/x/db.sock' });
     expect(script.match(/^ovs-vsctl /gm)).toHaveLength(1);
-    expect(script).toMatch(/^ovs-vsctl --timeout=\d+ --db=unix:\/run\/x\/db.sock \\\n  -- add-br ovsbr0 \\\n  -- set Bridge ovsbr0 external_ids:nethost=1 datapath_type=netdev/m);
+    expect(script).toMatch(/^ovs-vsctl --timeout=\d+ --db=unix:\/run\/x\/db.sock \\\n  -- add-br ovsbr0 -- set Bridge ovsbr0 external_ids:nethost=1 datapath_type=netdev/m);
   });
 
   it('the IPsec key is never in the plan, its JSON or the script: the script reads the file when it runs', () => {

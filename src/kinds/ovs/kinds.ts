@@ -174,7 +174,10 @@ export const ovsBridge: LinkKind = {
     const keys = written.map((k) => BRIDGE_COLS[k]).filter((c) => c.startsWith('other_config:')).sort();
     cols.unshift(assign(BRIDGE_COLS.mark, OVS_MARK));
     if (keys.length) cols.push(`external_ids:${OVS_KEYS_KEY}=${JSON.stringify(keys.join(','))}`);
-    return [ovsOp('add-br', name), ovsOp('set', 'Bridge', name, ...cols, ...foreignSets(r))];
+    // One operation: however a run is cut (a kernel operation between two OVS ones, a refusal), the
+    // bridge never exists without its mark and datapath (an unmarked bridge would be left alone by a
+    // rollback, and without datapath_type ovs-vswitchd tries the kernel's).
+    return [ovsOp('add-br', name, '--', 'set', 'Bridge', name, ...cols, ...foreignSets(r))];
   },
   update(d, l, changes) {
     const name = nameOf(d.id);
