@@ -7,13 +7,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { arg, QUICK } from './lib/args.mjs';
 import { join } from 'node:path';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? dflt : process.argv[i + 1];
-};
-const QUICK = process.argv.includes('--quick');
 const N = Number(arg('n', QUICK ? 20 : 200));
 const REPS = Number(arg('reps', QUICK ? 1 : 5));
 const BIN = join(arg('nethost', '.'), 'bin', 'run.js');

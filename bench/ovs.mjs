@@ -11,14 +11,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { arg, QUICK } from './lib/args.mjs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? dflt : process.argv[i + 1];
-};
-const QUICK = process.argv.includes('--quick');
 const PORTS = Number(arg('ports', QUICK ? 20 : 200));
 const TUNNELS = Number(arg('tunnels', QUICK ? 5 : 50));
 const REPS = Number(arg('reps', QUICK ? 1 : 5));
