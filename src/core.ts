@@ -10,7 +10,7 @@ import { diff, type DiffOptions } from './diff/diff.js';
 import { buildPlan } from './plan/plan.js';
 import { claimUnmarked, createdBefore, restoreReport, restoreScope, type RestoreReport } from './plan/restore.js';
 import { execute, type ExecFailure } from './exec/execute.js';
-import { acquireLock, lockIsHeld, netnsIdentity, runDir } from './exec/lock.js';
+import { acquireLock, bumpGeneration, lockIsHeld, netnsIdentity, runDir } from './exec/lock.js';
 import { interruptedAt, processStart, readJournal, removeJournal, writeJournal, writeProgress, type FoundJournal } from './exec/journal.js';
 import { BACKENDS, backendOf, commandLine } from './backends/index.js';
 import type { RawLive } from './live/raw.js';
@@ -18,18 +18,20 @@ import type { HostFacts } from './kinds/types.js';
 import type { BackendOptions } from './backends/types.js';
 import { checkNetns } from './util/netns.js';
 import { showArgv } from './util/text.js';
+import { trace } from './util/trace.js';
 
-export async function loadFile(file: string, facts?: HostFacts): Promise<DesiredState> {
-  const text = await readConfigFile(file);
-  const r = loadDesiredState(text, file, facts ?? (await readHostFacts()));
+export async function loadFile(file: string, facts?: HostFacts, text: Promise<string> = readConfigFile(file)): Promise<DesiredState> {
+  const r = loadDesiredState(await text, file, facts ?? (await readHostFacts()));
   if (!r.desired) throw new NethostError(`${file} is not valid`, r.diagnostics);
   return r.desired;
 }
 
-/** Reads the live state; `also` adds the names other states need read (a snapshot's sysctl keys). */
+/** Reads the live state under the apply lock (the verification, a restore); `also` adds the names
+ *  other states need read (a snapshot's sysctl keys). */
 export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts, also: DesiredState[] = [], options?: BackendOptions, early?: ReadonlyMap<string, Promise<Partial<RawLive>>>): Promise<LiveState> {
   checkNetns(netns);
-  const [raw, f] = await Promise.all([readRawLive({ netns, desired: Promise.resolve(desired), also, options }, early), facts ?? readHostFacts()]);
+  const verifying = early !== undefined; // only the verification passes the reads it started early
+  const [raw, f] = await Promise.all([readRawLive({ netns, desired: Promise.resolve(desired), also, options, locked: true, verifying }, early), facts ?? readHostFacts()]);
   return normaliseLive(raw, f, netns);
 }
 
@@ -54,11 +56,15 @@ export function makePlan(desired: DesiredState, live: LiveState): Plan {
 async function loadWhileReading(file: string, netns: string | undefined, facts: HostFacts, options?: BackendOptions, deferChecks = false): Promise<{ desired: DesiredState; live: LiveState }> {
   let give!: (d: DesiredState | undefined) => void;
   const wanted = new Promise<DesiredState | undefined>((r) => (give = r));
-  const raw = readRawLive({ netns, desired: wanted, options, deferChecks });
+  const text = readConfigFile(file);
+  text.catch(() => {}); // loadFile reports it
+  const raw = readRawLive({ netns, desired: wanted, options, deferChecks, locked: deferChecks, fileText: text });
   raw.catch(() => {}); // awaited below: a failure while the file is still loading is reported then
   let desired: DesiredState;
   try {
-    desired = await loadFile(file, facts);
+    trace('loading the file');
+    desired = await loadFile(file, facts, text);
+    trace('file loaded');
   } catch (e) {
     give(undefined);
     throw e;
@@ -86,7 +92,10 @@ export async function planFile(file: string, netns?: string, options?: BackendOp
   checkNetns(netns); // '' is not "the current namespace"
   const facts = await readHostFacts();
   const { desired, live } = await loadWhileReading(file, netns, facts, options);
-  return { desired, live, plan: makePlan(desired, live), facts, interrupted: interruptedApplyNote(netns) };
+  trace('live state read');
+  const plan = makePlan(desired, live);
+  trace('planned');
+  return { desired, live, plan, facts, interrupted: interruptedApplyNote(netns) };
 }
 
 export interface ApplyOutcome {
@@ -133,6 +142,7 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
   // The lock comes first: the snapshot, read while the file loads, must be taken under it.
   const lock = acquireLock(netns, hooks.lockTimeout ?? 0);
   try {
+    bumpGeneration(lock.base); // before anything changes: a plan reading meanwhile can tell
     let recovered: string | undefined;
     const found = readJournalOrFail(lock.base);
     if (found) {
@@ -147,13 +157,18 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
     }
     const { desired, live: snapshot } = await loadWhileReading(file, netns, facts, hooks.options, true);
     const plan = makePlan(desired, snapshot);
+    trace('planned');
     if (!plan.changes.length) return { plan, applied: false, recovered };
     for (const b of BACKENDS) await b.check?.(plan, desired, netns);
     if (hooks.confirm && !(await hooks.confirm(plan))) return { plan, applied: false, recovered };
     await applyPlan(plan, desired, snapshot, facts, { ...hooks, journal: { base: lock.base, file } });
     return { plan, applied: true, recovered };
   } finally {
-    lock.release();
+    try {
+      bumpGeneration(lock.base);
+    } finally {
+      lock.release();
+    }
   }
 }
 
@@ -253,11 +268,14 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     const startEarly = (inv: { start: number; ops: unknown[] }) => {
       for (const [name, last] of lastOf) {
         if (last < inv.start || last >= inv.start + inv.ops.length || last === n - 1) continue;
-        const p = BACKENDS.find((b) => b.name === name)!.read({ netns, desired: Promise.resolve(desired), options: hooks.options });
+        // Started once the next invocation has been spawned: that one is on the way to the end,
+        // this read only has to be done by then.
+        const p = new Promise<void>((r) => setImmediate(r)).then(() => BACKENDS.find((b) => b.name === name)!.read({ netns, desired: Promise.resolve(desired), options: hooks.options, locked: true, verifying: true }));
         p.catch(() => {}); // awaited by the verification, or not at all after a failure
         early.set(name, p);
       }
     };
+    trace('executing');
     const failure: ExecFailure | undefined = await execute(plan.operations, netns, {
       signal: stop.signal,
       options: hooks.options,
@@ -273,14 +291,17 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     ran = failure ? (failure.stopped ? current.last : failure.index) : n;
     if (signal) await interrupted();
     if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${showArgv(commandLine(failure.operation, netns, hooks.options))}: ${failure.message}`, 1, refusedEntry(failure, desired));
+    trace('operations done');
     let after: LiveState;
     try {
       after = await readLive(netns, desired, facts, [], hooks.options, early);
+      trace('verification read');
     } catch (e: any) {
       return await rollback('verification could not read the live state', e.message);
     }
     if (signal) await interrupted();
     const again = planChanges(desired, after);
+    trace('verified');
     if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);
     if (hooks.keep) {
       // The journal and the lock stay until the answer: a dropped session (SIGHUP) or a kill -9

@@ -20,10 +20,17 @@ export interface ReadContext {
   options?: BackendOptions;
   /** The file, once loaded: reads that depend on what it names (sysctl keys) wait for it. */
   desired: Promise<DesiredState | undefined>;
+  /** The file's text, before it is parsed: a hint to start a read early (the file still decides). */
+  fileText?: Promise<string>;
   /** Extra names to read besides the file's (a snapshot's sysctl keys, when verifying a restore). */
   also?: DesiredState[];
   /** Apply's snapshot: leave the checks of the file against this host to `check`, once the plan is known. */
   deferChecks?: boolean;
+  /** Read under the apply lock (apply's snapshot, its verification, a restore): no other nethost
+   *  changes this namespace meanwhile. */
+  locked?: boolean;
+  /** The verification of an apply, right after its operations. */
+  verifying?: boolean;
 }
 
 /** Lets the engine stop a running invocation (a signal) and record which child runs (the journal). */

@@ -5,7 +5,7 @@
 // Node has no flock call. flock(1) given a file descriptor number locks the open file description
 // it inherits and exits; the lock belongs to that description, which nethost keeps open, so it holds
 // until nethost closes it or ends (children never inherit it: Node opens files close-on-exec).
-import { closeSync, ftruncateSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { NethostError } from '../model.js';
 
@@ -123,4 +123,25 @@ export function lockIsHeld(base: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The namespace's apply generation: a number every apply raises when it takes the lock and again
+ * before it lets go. A reader that saw the same number before and after some reads, with no apply
+ * holding the lock at the end, knows that no apply ran in between (the listing memo relies on it).
+ */
+export function applyGeneration(base: string): string {
+  try {
+    return readFileSync(`${base}.gen`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Raises the generation (the lock's holder only). */
+export function bumpGeneration(base: string): void {
+  const next = String((Number(applyGeneration(base)) || 0) + 1);
+  const tmp = `${base}.gen.${process.pid}`;
+  writeFileSync(tmp, next, { mode: 0o600 });
+  renameSync(tmp, `${base}.gen`); // whole or not at all, for a reader
 }

@@ -6,9 +6,12 @@
 // kill a child whose parent dies, so after a `kill -9` of nethost no `ip -batch` finishes its batch
 // on its own, racing the next run. The journal records each child too (PID and start time).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NethostError } from '../model.js';
 import type { RunControl } from '../backends/types.js';
+import { trace } from '../util/trace.js';
 
 export interface RunResult {
   code: number;
@@ -25,6 +28,10 @@ export interface RunOptions extends RunControl {
   stdinFile?: string;
   /** Milliseconds before the child is killed and the run fails with a clear message. */
   timeoutMs?: number;
+  /** The child writes its stdout to a private temporary file, read once it has exited: for a tool
+   *  that writes unbuffered (nft's text listing: one write per token), where a pipe would wake
+   *  nethost for every one of tens of thousands of writes. */
+  stdoutToFile?: boolean;
 }
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
@@ -45,13 +52,23 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
     const full = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
     let child: ReturnType<typeof spawn>;
     let stdin: number | undefined;
+    let stdout: number | undefined;
+    let outDir: string | undefined;
+    const removeOut = () => outDir && rmSync(outDir, { recursive: true, force: true });
     try {
       if (o.stdinFile !== undefined) stdin = openSync(o.stdinFile, 'r');
-      child = spawn(full[0], full.slice(1), { stdio: [stdin ?? 'pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, LC_ALL: 'C' } });
+      if (o.stdoutToFile) {
+        outDir = mkdtempSync(join(tmpdir(), 'nethost-out-'));
+        stdout = openSync(join(outDir, 'stdout'), 'w', 0o600);
+      }
+      child = spawn(full[0], full.slice(1), { stdio: [stdin ?? 'pipe', stdout ?? 'pipe', 'pipe'], detached: true, env: { ...process.env, LC_ALL: 'C' } });
     } catch (e: any) {
+      removeOut();
       return reject(startError(argv, e));
     } finally {
-      if (stdin !== undefined) closeSync(stdin); // the child has its own copy
+      // The child has its own copies.
+      if (stdin !== undefined) closeSync(stdin);
+      if (stdout !== undefined) closeSync(stdout);
     }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -70,17 +87,27 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), kill()), o.timeoutMs) : undefined;
-    child.stdout!.on('data', (b) => out.push(b));
+    child.stdout?.on('data', (b) => out.push(b));
     child.stderr!.on('data', (b) => err.push(b));
     child.on('error', (e: NodeJS.ErrnoException) => {
+      removeOut();
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
       reject(startError(argv, e));
     });
+    const t0 = performance.now();
     child.on('close', (code) => {
+      trace(argv.join(' '), t0);
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
       const stderr = Buffer.concat(err).toString('utf8');
+      if (outDir) {
+        try {
+          out.push(readFileSync(join(outDir, 'stdout')));
+        } finally {
+          removeOut();
+        }
+      }
       if (timedOut) return reject(new NethostError(`"${argv.join(' ')}" did not answer within ${Math.round(o.timeoutMs! / 1000)} s and was stopped`));
       // setpriv reports its own failures (an unknown option on an old util-linux) this way.
       if (code === 127 && /^setpriv: /m.test(stderr)) return reject(new NethostError(`cannot run "${argv[0]}": ${stderr.trim()}`));

@@ -2,8 +2,8 @@
 // port forwarding, MSS clamping and the input policy; a bridge with a guarded port for anti-spoofing;
 // foreign tables held byte for byte; drift; atomicity both ways. The seed documents' commands are
 // quoted where a test stands for them.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deleteAllNetns, hostBehind, ip, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
 import { arpFrame, counters, nft, nftScript, sendFrames, stopServers, tableText, tcpConnect, tcpServer, udpFrame } from '../helpers/traffic.js';
 import { applyPlan, loadFile, makePlan, readLive } from '../../src/core.js';
-import { nftBackend } from '../../src/backends/nft/index.js';
+import { nftBackend, noApplyMeanwhile } from '../../src/backends/nft/index.js';
+import { acquireLock, applyGeneration, bumpGeneration, lockIsHeld } from '../../src/exec/lock.js';
 import { renderScript } from '../../src/render/script.js';
 import { readHostFacts } from '../../src/live/read.js';
 
@@ -496,6 +497,101 @@ describe('atomicity', () => {
     expect(r.stderr).not.toMatch(/c\.yaml:\d+:\d+: error/);
     expect(r.stderr).toMatch(/previous state restored and verified/);
     expect(nft(ns, 'list', 'tables')).toBe('');
+  });
+
+  const waitFor = async (ok: () => boolean) => {
+    for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(ok()).toBe(true);
+  };
+  it('the listing memo: an apply with nothing to do writes it (under its lock), a plan writes it only when no apply ran meanwhile; a plan it knows reads no nft JSON, a hand edit is read and shown', async () => {
+    const ns = newNetns('fwmemo');
+    const runDir = mkdtempSync(join(tmpdir(), 'nethost-run-'));
+    const a = tempFile('a.yaml', `version: 1\n${FW(22)}`);
+    const memo = () => spawnSync('ls', [join(runDir, 'nft-memo')], { encoding: 'utf8' }).stdout.trim();
+    const forget = () => spawnSync('rm', ['-r', join(runDir, 'nft-memo')]);
+    const run = (...args: string[]) => {
+      const shim = nftShim();
+      const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NETHOST_LOCK_DIR: runDir, NO_COLOR: '1', PATH: shim.path } });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr, nft: shim.argv() };
+    };
+    const applied = run('apply', a, '--netns', ns, '--yes');
+    expect(applied.code, applied.stderr).toBe(0);
+    // The verification right after the transaction read nft's JSON only (the text was the snapshot's).
+    const after = applied.nft.slice(applied.nft.indexOf('-f -'));
+    expect(after.filter((l) => l.startsWith('-s list table'))).toEqual([]);
+    expect(after).toContain('-j -s list table inet nethost');
+    // The first plan after it: the text is new, so JSON read, printed, equal, remembered.
+    const first = run('plan', a, '--netns', ns);
+    expect(first.code).toBe(0);
+    expect(first.nft).toEqual(expect.arrayContaining(['-s list table inet nethost', '-j -s list table inet nethost']));
+    const known = memo();
+    expect(known).toMatch(/^[0-9a-f]{64}$/);
+    // Known: the next plan lists the tables as text only.
+    const hit = run('plan', a, '--netns', ns);
+    expect(hit.code).toBe(0);
+    expect(hit.nft).toContain('-s list table inet nethost');
+    expect(hit.nft.filter((l) => l.startsWith('-j -s list table'))).toEqual([]);
+    // Forgotten (a reboot empties /run), while an apply holds the lock: the plan prints, writes nothing.
+    forget();
+    const base = join(runDir, readdirSync(runDir).find((f) => f.endsWith('.lock'))!.replace(/\.lock$/, ''));
+    // flock(1) holding the lock for a sleep of its own group (both ended by that group's id).
+    const holder = spawn('flock', ['--exclusive', `${base}.lock`, 'sleep', '30'], { stdio: 'ignore', detached: true });
+    try {
+      await waitFor(() => lockIsHeld(base));
+      const during = run('plan', a, '--netns', ns);
+      expect(during.code).toBe(0);
+      expect(during.nft).toContain('-j -s list table inet nethost');
+      expect(memo()).toBe('');
+    } finally {
+      process.kill(-holder.pid!, 'SIGKILL');
+    }
+    await waitFor(() => !lockIsHeld(base));
+    // An apply with nothing to do remembers it again (its snapshot is read under the lock), and
+    // raised the apply generation twice (taking the lock, letting it go).
+    const gen = applyGeneration(base);
+    const noop = run('apply', a, '--netns', ns, '--yes');
+    expect(noop.code, noop.stderr).toBe(0);
+    expect(memo()).toBe(known);
+    expect(Number(applyGeneration(base))).toBe(Number(gen) + 2);
+    // A hand edit: the text differs, the JSON is read, the rule shows; the memo stays as it was.
+    nft(ns, 'add', 'rule', 'inet', 'nethost', 'input', 'tcp', 'dport', '23', 'accept');
+    const drift = run('drift-check', a, '--netns', ns);
+    expect(drift.code).toBe(2);
+    expect(drift.stdout).toMatch(/not in the file: inet input: tcp dport 23 accept/);
+    expect(drift.nft).toContain('-j -s list table inet nethost');
+    expect(memo()).toBe(known);
+  });
+
+  it('a plan remembers a listing only if no apply took the lock between its text and its JSON listing', () => {
+    const ns = newNetns('fwmemogen');
+    const check = noApplyMeanwhile(ns);
+    expect(check()).toBe(true);
+    const lock = acquireLock(ns);
+    try {
+      expect(check()).toBe(false); // held now
+      bumpGeneration(lock.base);
+    } finally {
+      lock.release();
+    }
+    expect(check()).toBe(false); // let go, but an apply ran
+    expect(noApplyMeanwhile(ns)()).toBe(true);
+  });
+
+  it('a snapshot the memo knew is restored from the ruleset\'s own text: nft -f -, and the tables are back', async () => {
+    const ns = newNetns('fwmemorestore');
+    const a = tempFile('a.yaml', `version: 1\n${FW(22)}`);
+    expect(nethost('apply', a, '--netns', ns, '--yes').code).toBe(0);
+    const before = tableText(ns, 'inet', 'nethost');
+    const facts = await readHostFacts();
+    const snapshot = await readLive(ns, await loadFile(a, facts), facts);
+    expect(snapshot.resources.get('nft:nethost')?.attrs.json).toBeUndefined(); // known: no JSON read
+    nft(ns, 'flush', 'table', 'inet', 'nethost');
+    const target = { file: '(snapshot)', resources: snapshot.resources };
+    const plan = makePlan(target, await readLive(ns, target, facts));
+    const [op] = plan.operations;
+    expect(op.options ?? []).toEqual([]);
+    expect(await nftBackend.run([op], ns, {})).toBeUndefined();
+    expect(tableText(ns, 'inet', 'nethost')).toBe(before);
   });
 
   it('a restore runs exactly the nft -j -f - it prints (plan, --script): the argv of the child is the command', async () => {

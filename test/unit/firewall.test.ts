@@ -215,43 +215,99 @@ describe('plan', () => {
 
 describe('memo of listings (a no-op read prints no rule; drift still shows exactly)', () => {
   const want = desiredView(load(ISSUE).desired!.resources.get(FIREWALL_ID)!.attrs);
-  const listings = () => [stateless(read('inet-nethost.json')), stateless(read('bridge-nethost.json'))];
+  const json = () => [stateless(read('inet-nethost.json')), stateless(read('bridge-nethost.json'))];
+  const texts = () => [read('inet-nethost.stateless.nft'), read('bridge-nethost.stateless.nft')];
+  /** A JSON reader that counts its calls (each is an `nft -j` listing of the tables). */
+  const reader = (listings: (string | undefined)[] = json()) => {
+    const calls = { n: 0 };
+    return Object.assign(async () => (calls.n++, listings), { calls });
+  };
   const useDir = () => (process.env.NETHOST_LOCK_DIR = mkdtempSync(join(tmpdir(), 'nethost-memo-')));
   afterEach(() => void delete process.env.NETHOST_LOCK_DIR);
 
   it('a stateless listing has no handle left and is still nft\'s JSON', () => {
-    const [inet] = listings();
+    const [inet] = json();
     expect(inet).not.toMatch(/"handle"/);
     expect(JSON.parse(inet).nftables.length).toBe(objects('inet-nethost.json').length + 1);
   });
-  it('the first read prints every rule and remembers; the next read of the same listing is the file\'s ruleset without printing', () => {
+  it('the first read prints every rule and remembers the text listing (no apply ran meanwhile); the next read of the same text is the file\'s ruleset, with no JSON read', async () => {
     const dir = useDir();
-    const first = viewOf(listings(), want);
-    expect(first).not.toBe(want); // printed
-    expect(first).toEqual(want);
+    const j = reader();
+    const first = await viewOf(texts(), want, j, () => true);
+    expect(j.calls.n).toBe(1);
+    expect(first.view).not.toBe(want); // printed
+    expect(first.view).toEqual(want);
+    expect(first.listings).toEqual(json()); // what a restore loads
     expect(readdirSync(join(dir, 'nft-memo'))).toEqual([viewKey(want)]);
-    expect(readFileSync(join(dir, 'nft-memo', viewKey(want)), 'utf8')).toBe(listingHash(listings()));
-    // Other handles (a table deleted and loaded again): the same listing, recalled.
-    expect(viewOf(listings(), want)).toBe(want);
+    expect(readFileSync(join(dir, 'nft-memo', viewKey(want)), 'utf8')).toBe(listingHash(texts()));
+    const again = reader();
+    const second = await viewOf(texts(), want, again, () => false);
+    expect(second.view).toBe(want);
+    expect(second.listings).toBeUndefined(); // a restore loads the ruleset's own text
+    expect(again.calls.n).toBe(0);
   });
-  it('a rule changed, a rule added or a table flushed by hand misses the memo and shows as it is', () => {
+  it('a read that an apply may have overlapped (between its text and its JSON listing) prints and compares but writes no memo', async () => {
+    const dir = useDir();
+    const v = await viewOf(texts(), want, reader(), () => false);
+    expect(v.view).toEqual(want);
+    expect(() => readdirSync(join(dir, 'nft-memo'))).toThrow();
+    const j = reader();
+    await viewOf(texts(), want, j, () => false);
+    expect(j.calls.n).toBe(1);
+  });
+  it('a rule changed, a rule added or a table flushed by hand misses the memo and shows as it is', async () => {
     useDir();
-    viewOf(listings(), want);
-    const [inet, bridge] = listings();
+    await viewOf(texts(), want, reader(), () => true);
+    const [inet, bridge] = json();
+    const [inetText, bridgeText] = texts();
+    const changedText = inetText.replace('tcp dport 22 counter accept', 'tcp dport 23 counter accept');
+    expect(changedText).not.toBe(inetText);
     const changed = inet.replace('"right": 22}', '"right": 23}');
-    expect(changed).not.toBe(inet);
-    const v = viewOf([changed, bridge], want);
-    expect(v.rules.filter((r) => !want.rules.includes(r))).toEqual(['inet input: tcp dport 23 counter accept']);
+    const v = await viewOf([changedText, bridgeText], want, reader([changed, bridge]), () => false);
+    expect(v.view.rules.filter((r) => !want.rules.includes(r))).toEqual(['inet input: tcp dport 23 counter accept']);
+    const added = bridgeText.replace(/\n\t}\n}\n$/, '\n\t\tip saddr 203.0.113.9 drop\n\t}\n}\n');
+    expect(added).not.toBe(bridgeText);
+    const j = reader();
+    await viewOf([inetText, added], want, j, () => false);
+    expect(j.calls.n).toBe(1); // missed: printed from JSON
     const flushed = JSON.stringify({ nftables: JSON.parse(inet).nftables.filter((o: any) => !o.rule) });
-    expect(viewOf([flushed, bridge], want).rules.some((r) => r.startsWith('inet '))).toBe(false);
-    expect(viewOf([inet], want).tables).toEqual(['inet']); // the bridge table gone
-    expect(viewOf(listings(), want)).toBe(want); // and the memo still holds for the real thing
+    const f = await viewOf(['table inet nethost {\n}\n', bridgeText], want, reader([flushed, bridge]), () => false);
+    expect(f.view.rules.some((r) => r.startsWith('inet '))).toBe(false);
+    const gone = await viewOf([inetText, undefined], want, reader([inet, undefined]), () => false);
+    expect(gone.view.tables).toEqual(['inet']); // the bridge table gone
+    expect((await viewOf(texts(), want, reader(), () => false)).view).toBe(want); // and the memo still holds for the real thing
   });
-  it('a memo that cannot be written only costs the printing', () => {
+  it('the verification right after a transaction reads nft\'s JSON only, prints it, and writes no memo', async () => {
+    const dir = useDir();
+    const j = reader();
+    const v = await viewOf(undefined, want, j, () => true);
+    expect(j.calls.n).toBe(1);
+    expect(v.view).toEqual(want);
+    expect(() => readdirSync(join(dir, 'nft-memo'))).toThrow();
+  });
+  it('no table: nothing printed, no JSON read, a restore deletes the tables', async () => {
+    useDir();
+    const j = reader();
+    const v = await viewOf([undefined, undefined], want, j, () => true);
+    expect(v).toEqual({ view: { tables: [], chains: [], rules: [], others: [] }, listings: [] });
+    expect(j.calls.n).toBe(0);
+  });
+  it('a snapshot the memo knew goes back as the ruleset\'s own text (no JSON was read); one listed from JSON goes back as that JSON', async () => {
+    useDir();
+    const desired = load(ISSUE).desired!.resources.get(FIREWALL_ID)!;
+    await viewOf(texts(), want, reader(), () => true);
+    const hit = await viewOf(texts(), want, reader(), () => false);
+    const [fromMemo] = firewall.fromLive({ nft: { tables: {}, view: hit.view, listings: hit.listings, fromMemo: hit.listings === undefined, foreign: [] } } as any, facts);
+    expect(fromMemo.attrs.json).toBeUndefined();
+    expect(firewall.create!(fromMemo, undefined as any)).toEqual([{ backend: 'nft', args: [textScript(desired.attrs).text], disruptive: false }]);
+    const [listed] = firewall.fromLive({ nft: { tables: {}, view: hit.view, listings: json(), foreign: [] } } as any, facts);
+    expect(firewall.create!(listed, undefined as any)).toEqual([{ backend: 'nft', options: ['-j'], args: [jsonScript(listed.attrs)], disruptive: false }]);
+  });
+  it('a memo that cannot be written only costs the printing', async () => {
     process.env.NETHOST_LOCK_DIR = join(useDir(), 'not', 'there'); // its parent does not exist
-    const v = viewOf(listings(), want);
-    expect(v).toEqual(want);
-    expect(viewOf(listings(), want)).not.toBe(want);
+    const v = await viewOf(texts(), want, reader(), () => true);
+    expect(v.view).toEqual(want);
+    expect((await viewOf(texts(), want, reader(), () => true)).view).not.toBe(want);
   });
 });
 

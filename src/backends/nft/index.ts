@@ -1,6 +1,7 @@
-// nftables: live state from `nft -j -s list table inet nethost`, `… bridge nethost` (stateless:
-// no counter values; handles cut) and `nft -j list chains` (other tables' base chains, for the
-// hook/policy warning), run inside the namespace; changes as ONE `nft -f -` transaction per run of
+// nftables: live state from `nft -s list table inet nethost`, `… bridge nethost` (stateless: no
+// counter values), nft's JSON of them when the memo does not know that listing (handles cut), and
+// `nft -j list chains` (other tables' base chains, for the hook/policy warning), run inside the
+// namespace; changes as ONE `nft -f -` transaction per run of
 // nft operations, which the kernel commits whole or not at all. Before a plan, the file's ruleset
 // is put to the kernel with `nft -c` (check, nothing committed), so a rule this kernel cannot run
 // is refused, positioned, before anything changes (apply: only when something runs before the
@@ -15,6 +16,7 @@ import { inNetns, run } from '../../exec/run.js';
 import { canonicalView, desiredView, FIREWALL_ID, kernelRefusal, ruleSource, sameView, type FirewallView, type RawNft } from '../../kinds/firewall/index.js';
 import { splitRule, strings, TABLES, textScript } from '../../kinds/firewall/script.js';
 import { listingHash, recalled, remember, viewKey } from './memo.js';
+import { applyGeneration, lockIsHeld, netnsIdentity, runDir } from '../../exec/lock.js';
 
 declare module '../../live/raw.js' {
   interface RawLive {
@@ -38,10 +40,12 @@ function parseObjects(stdout: string): any[] {
  *  is), and `"handle": ` cannot occur inside a JSON string (its quotes would be escaped). */
 export const stateless = (stdout: string) => stdout.trim().replace(/, "handle": \d+/g, '');
 
-/** A table's stateless listing (`-s`: no counter values) with its handles dropped, or undefined if it does not exist. */
-async function listTable(netns: string | undefined, family: string): Promise<string | undefined> {
-  const r = await run(nftArgv(netns, ['-j', '-s', 'list', 'table', family, 'nethost']));
-  if (r.code === 0) return stateless(r.stdout);
+/** A table's stateless listing (`-s`: no counter values) as text, or as JSON with its handles
+ *  dropped; undefined if the table does not exist. */
+async function listTable(netns: string | undefined, family: string, json: boolean): Promise<string | undefined> {
+  // The text listing is written one token at a time: to a file, not a pipe (see stdoutToFile).
+  const r = await run(nftArgv(netns, [...(json ? ['-j'] : []), '-s', 'list', 'table', family, 'nethost']), { stdoutToFile: !json });
+  if (r.code === 0) return json ? stateless(r.stdout) : r.stdout;
   if (/No such file or directory/.test(r.stderr)) return undefined;
   throw readError(netns, r.stderr);
 }
@@ -85,20 +89,47 @@ async function checkDesired(netns: string | undefined, desired: DesiredState) {
   ]);
 }
 
+export interface TablesRead {
+  view: FirewallView;
+  /** nft's JSON of each existing table (stateless, handles dropped), when it was read; absent when
+   *  the memo knew the listing. */
+  listings?: string[];
+}
+
 /**
- * The tables' canonical form: the file's own when the memo knows this listing as its ruleset,
- * else every rule printed (and, when that equals the file's, remembered for the next read).
+ * The tables' canonical form, from their text listings (`nft -s list table`, about half the work
+ * of nft's JSON printer). When the memo knows these listings as the wanted ruleset, that is the
+ * view, and no rule is printed. Otherwise nft's JSON is read and every rule printed; a view equal
+ * to the wanted one is remembered with the text's hash when `mayRemember()` says, after the JSON
+ * was read, that no nethost apply can have changed the tables between the two listings. The text
+ * was listed first, so it shows the ruleset the JSON proved, or one someone else changed and changed
+ * back in between. Without texts (the verification right after an apply's transaction), nft's
+ * JSON alone is read and printed.
  */
-export function viewOf(listings: (string | undefined)[], want: FirewallView | undefined): FirewallView {
-  const present = listings.filter((l): l is string => l !== undefined);
-  const key = want && viewKey(want);
-  const hash = key && listingHash(present);
-  if (key && recalled(key) === hash) return want!;
+export async function viewOf(texts: (string | undefined)[] | undefined, want: FirewallView | undefined, readJson: () => Promise<(string | undefined)[]>, mayRemember: () => boolean): Promise<TablesRead> {
+  const present = texts?.filter((l): l is string => l !== undefined);
+  if (present && !present.length) return { view: canonicalView({}), listings: [] };
+  const key = want && present && viewKey(want);
+  const hash = key && listingHash(present!);
+  if (key && recalled(key) === hash) return { view: want! };
+  const listings = await readJson();
   const tables: RawNft['tables'] = {};
   TABLES.forEach((t, i) => listings[i] !== undefined && (tables[t] = parseObjects(listings[i]!)));
   const view = canonicalView(tables);
-  if (key && sameView(view, want!)) remember(key, hash!);
-  return view;
+  if (key && sameView(view, want!) && mayRemember()) remember(key, hash!);
+  return { view, listings: listings.filter((l): l is string => l !== undefined) };
+}
+
+/** For a plan (no lock): whether no apply ran from now until the returned check is called. */
+export function noApplyMeanwhile(netns: string | undefined): () => boolean {
+  let base: string;
+  try {
+    base = `${runDir()}/net-${netnsIdentity(netns)}`;
+  } catch {
+    return () => false;
+  }
+  const before = applyGeneration(base);
+  return () => applyGeneration(base) === before && !lockIsHeld(base);
 }
 
 /**
@@ -121,35 +152,53 @@ async function runScript(netns: string | undefined, options: string[], input: st
 
 export const nftBackend: Backend = {
   name: 'nft',
-  async read({ netns, desired, deferChecks }) {
+  async read({ netns, desired, deferChecks, locked, verifying, fileText }) {
     if (!NFT) {
       const d = await desired;
       if (d?.resources.has(FIREWALL_ID)) throw new NethostError('the file has a firewall, but nft is not installed (apt-get install nftables)');
       return {};
     }
+    // The forwarding sysctls, when the file's rules need them, are read alongside the tables: at
+    // once when the text has a top-level `firewall:` (a hint, so as not to wait for the parse),
+    // else once the file says so.
+    // (Started inside the callback itself: the parse runs right after the text arrives, and a
+    // later tick would come after it.)
+    const early = fileText?.then((t) => (/^firewall:/m.test(t) ? readForwarding(netns) : undefined), () => undefined);
+    early?.catch(() => {});
+    const forwarding = (async () => {
+      const fw = (await desired)?.resources.get(FIREWALL_ID);
+      if (!strings(fw?.attrs.forwarding).length) return undefined;
+      return (await early) ?? readForwarding(netns);
+    })();
+    forwarding.catch(() => {}); // awaited below, after the tables' own errors
+    // Read before the listings: an apply that starts later changes the number.
+    const mayRemember = locked ? () => true : noApplyMeanwhile(netns);
+    // The verification right after the transaction reads nft's JSON only: the tables were just
+    // written, and it prints them anyway (the next read that lists the text writes the memo).
     const [inet, bridge, chains] = await Promise.all([
-      listTable(netns, 'inet'),
-      listTable(netns, 'bridge'),
+      verifying ? undefined : listTable(netns, 'bridge', false), // the longer listing first
+      verifying ? undefined : listTable(netns, 'inet', false),
       run(nftArgv(netns, ['-j', 'list', 'chains'])).then((r) => {
         if (r.code !== 0) throw readError(netns, r.stderr);
         return parseObjects(r.stdout);
       }),
-    ]);
+    ]).then(([b, i, c]) => [i, b, c] as const);
     const foreign = chains
       .map((o) => o.chain)
       .filter((c) => c && c.hook && c.table !== 'nethost')
       .map((c) => ({ family: c.family, table: c.table, name: c.name, hook: c.hook, policy: c.policy ?? 'accept' }));
     const d = await desired;
     const fw = d?.resources.get(FIREWALL_ID);
-    // A snapshot's firewall (a restore's target) is not the file's: nothing to check or remember.
-    const want = fw && fw.attrs.json === undefined ? desiredView(fw.attrs) : undefined;
-    const listings = [inet, bridge];
-    const view = viewOf(listings, want);
-    const nft: RawNft = { tables: {}, view, listings: listings.filter((l): l is string => l !== undefined), foreign };
+    // The file's firewall, or a snapshot's (a restore's target): the view to recognise.
+    const want = fw ? desiredView(fw.attrs) : undefined;
+    const texts = verifying ? undefined : [inet, bridge];
+    const json = () => Promise.all(TABLES.map((t, i) => (texts && texts[i] === undefined ? undefined : listTable(netns, t, true))));
+    const { view, listings } = await viewOf(texts, want, json, mayRemember);
+    const nft: RawNft = { tables: {}, view, listings, fromMemo: listings === undefined, foreign };
     await Promise.all([
       // Nothing to load, so nothing to check, when the tables already hold exactly these rules.
-      want && !sameView(view, want) && !deferChecks ? checkDesired(netns, d!) : undefined,
-      strings(fw?.attrs.forwarding).length ? readForwarding(netns).then((f) => (nft.forwarding = f)) : undefined,
+      fw && !fw.attrs.listed && !sameView(view, want!) && !deferChecks ? checkDesired(netns, d!) : undefined,
+      forwarding.then((f) => f && (nft.forwarding = f)),
     ]);
     return { nft };
   },
@@ -160,7 +209,7 @@ export const nftBackend: Backend = {
   // undo, and a refused rule is named by its line in the file all the same (refusedLine).
   async check(plan, desired, netns) {
     const fw = desired.resources.get(FIREWALL_ID);
-    if (!fw || fw.attrs.json !== undefined) return;
+    if (!fw || fw.attrs.listed) return;
     const first = plan.operations.findIndex((o) => o.backend === 'nft' && !o.options?.includes('-j'));
     if (first > 0) await checkDesired(netns, desired);
   },

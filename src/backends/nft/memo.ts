@@ -1,11 +1,12 @@
 // What nft lists back for a ruleset nethost rendered, remembered so that a no-op plan need not print
 // every rule of the kernel's JSON again: `memo/<hash of the rendered ruleset and the printer>` holds
-// the hash of the stateless listing (`nft -j -s list table …`, handles dropped) that was printed and
-// found equal to it. A read whose listing has that hash is that ruleset, exactly: any rule added,
-// removed or changed by hand, a flushed table, another nft version, all change the listing and miss
-// the memo, and the rules are printed and compared one by one as before. Counters (-s) and handles
-// are not in the listing, so they never make it miss. Kept under the run directory (root's, tmpfs);
-// a memo that cannot be read or written only costs the printing.
+// the hash of the stateless text listing (`nft -s list table …`) that was listed just before nft's
+// JSON of the same tables was printed and found equal to that ruleset, under the apply lock. A read
+// whose listing has that hash is that ruleset, exactly: any rule added, removed or changed by hand,
+// a flushed table, another nft version, all change the listing and miss the memo, and nft's JSON is
+// read and every rule printed and compared as before. Counters (-s) are not in the listing, so they
+// never make it miss. Kept under the run directory (root's, tmpfs); a memo that cannot be read or
+// written only costs the printing.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ const memoDir = () => join(runDir(), 'nft-memo');
 
 /** The memo's name for a rendered ruleset (with the code that prints listings). */
 export function viewKey(v: FirewallView): string {
-  printer ??= sha([printerSource(), String(canonicalTable)]);
+  printer ??= sha(['text listing', printerSource(), String(canonicalTable)]);
   return sha([printer, v.tables.join(' '), v.chains.join('\n'), v.rules.join('\n'), v.others.join('\n')]);
 }
 

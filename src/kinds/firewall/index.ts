@@ -19,7 +19,7 @@ import { firewallDiff } from './diff.js';
 export { FIREWALL_ID };
 
 /** Attributes only one side has, for the engine's own use: never compared, never shown. */
-const INTERNAL_ATTRS = new Set(['sources', 'refs', 'forwarding', 'json', 'foreign', 'kernel_forwarding']);
+const INTERNAL_ATTRS = new Set(['sources', 'refs', 'forwarding', 'json', 'foreign', 'kernel_forwarding', 'listed']);
 
 const BUILTIN_PROTOS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 132: 'sctp' };
 
@@ -36,6 +36,9 @@ export interface RawNft {
   /** nft's own JSON listing of each existing table, handles dropped and counters zeroed (stateless):
    *  what a restore loads back. Absent: built from `tables`. */
   listings?: string[];
+  /** The view came from the memo (the kernel lists exactly a ruleset nethost rendered, verified
+   *  before): no JSON was read, and a restore loads that ruleset's own text. */
+  fromMemo?: boolean;
   /** Every base chain of every other table: family, table, name, hook, policy. */
   foreign: { family: string; table: string; name: string; hook: string; policy: string }[];
   /** net.ipv4.ip_forward and net.ipv6.conf.all.forwarding, when the file's rules need them. */
@@ -111,7 +114,7 @@ function listingOf(objects: any[]): string {
 
 function liveResource(nft: RawNft): Resource {
   const view = nft.view ?? canonicalView(nft.tables);
-  const listings = nft.listings ?? TABLES.filter((t) => nft.tables[t]).map((t) => listingOf(nft.tables[t]!));
+  const listings = nft.fromMemo ? undefined : (nft.listings ?? TABLES.filter((t) => nft.tables[t]).map((t) => listingOf(nft.tables[t]!)));
   const foreign = nft.foreign.filter((c) => c.policy === 'drop').map((c) => `${c.family} ${c.table} ${c.name} ${c.hook}`);
   return {
     id: FIREWALL_ID,
@@ -121,6 +124,7 @@ function liveResource(nft: RawNft): Resource {
     attrs: {
       tables: view.tables, chains: view.chains, rules: view.rules, others: view.others,
       json: listings, // kept as the strings nft gave: a plan never needs them re-encoded
+      listed: true, // read from the kernel (a snapshot), not rendered from a file
       foreign,
       kernel_forwarding: nft.forwarding ? [`ipv4=${nft.forwarding.ipv4 ?? ''}`, `ipv6=${nft.forwarding.ipv6 ?? ''}`] : undefined,
     },
@@ -221,7 +225,7 @@ export const firewall: SectionKind = {
   internal: [...INTERNAL_ATTRS],
   refusedLine(r, line, message, file) {
     // The operation's input is this resource's script (rendered once: the same text and line map).
-    const i = r.attrs.json === undefined ? textScript(r.attrs).ruleAt.get(line) : undefined;
+    const i = !r.attrs.listed ? textScript(r.attrs).ruleAt.get(line) : undefined;
     if (i === undefined) return undefined;
     const { table, chain, text } = splitRule(strings(r.attrs.rules)[i]);
     return { severity: 'error', message: `${kernelRefusal(text, table, message)} (${table} nethost, chain ${chain}: ${text})`, source: ruleSource(r, file, i) };
@@ -242,6 +246,8 @@ export const firewall: SectionKind = {
 };
 
 function ops(r: Resource): OpSpec[] {
+  // A snapshot goes back as nft listed it (JSON); one the memo knew is the ruleset nethost rendered,
+  // and goes back as that text.
   if (r.attrs.json !== undefined) return [{ backend: 'nft', options: ['-j'], args: [jsonScript(r.attrs)], disruptive: false }];
   return [{ backend: 'nft', args: [textScript(r.attrs).text], disruptive: false }];
 }
