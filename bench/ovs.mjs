@@ -7,7 +7,7 @@
 //     nethost does, run raw).
 // Each repetition in fresh namespaces with fresh private OVS instances (test/helpers/ovs.ts, bundled
 // here with esbuild); ratios from one run, medians of --reps. Needs root.
-//   node bench/ovs.mjs [--ports 200] [--tunnels 50] [--reps 5] [--nethost DIR] [--quick] [--profile DIR]
+//   node bench/ovs.mjs [--ports 200] [--tunnels 50] [--reps 5] [--nethost DIR] [--quick] [--profile DIR] [--trace]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ const REPS = Number(arg('reps', QUICK ? 1 : 5));
 const TREE = resolve(arg('nethost', '.'));
 const BIN = join(TREE, 'bin', 'run.js');
 const PROFILE = arg('profile', null);
+const TRACE = process.argv.includes('--trace');
 const dir = mkdtempSync(join(tmpdir(), 'nethost-ovsbench-'));
 
 // The private OVS of the tests (this repository's) and the OVS read nethost does (the tree under test's).
@@ -129,6 +130,17 @@ try {
     if (nethost(a, 'plan', file).status !== 0) throw new Error('the no-op plan is not empty');
     t.plan.push(time(() => nethost(a, 'plan', file)));
     t.read.push(time(() => ovsRead(a)));
+    if (TRACE && rep === 0) {
+      // A timeline of one apply from empty (NETHOST_TRACE: each child process, each phase).
+      const b = sw();
+      const r = run([process.execPath, BIN, 'apply', file, '--yes', '--netns', b.netns, '--ovsdb', b.db], undefined, { NETHOST_TRACE: '1' });
+      const show = (r) => console.log(r.stderr.split('\n').filter((l) => l.startsWith('nethost trace: ')).map((l) => l.slice(15).replaceAll(b.netns, 'NS').replaceAll(b.db, 'DB')).join('\n'));
+      show(r);
+      run([process.execPath, BIN, 'plan', file, '--netns', b.netns, '--ovsdb', b.db]);
+      console.log('-- no-op plan');
+      show(run([process.execPath, BIN, 'plan', file, '--netns', b.netns, '--ovsdb', b.db], undefined, { NETHOST_TRACE: '1' }));
+      drop(b);
+    }
     if (PROFILE && rep === 0) {
       for (const [what, argv] of [['plan', ['plan', file]]]) run([process.execPath, '--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${what}.cpuprofile`, BIN, ...argv, '--netns', a.netns, '--ovsdb', a.db]);
       const b = sw();

@@ -53,12 +53,13 @@ export function makePlan(desired: DesiredState, live: LiveState): Plan {
  * Loads the file while the live state is read: the read starts at once and waits for the file only
  * where it must (sysctl keys). A file that does not load lets the read finish for nothing.
  */
-async function loadWhileReading(file: string, netns: string | undefined, facts: HostFacts, options?: BackendOptions, deferChecks = false): Promise<{ desired: DesiredState; live: LiveState }> {
+async function loadWhileReading(file: string, netns: string | undefined, facts: HostFacts, options?: BackendOptions, deferChecks = false): Promise<{ desired: DesiredState; live: LiveState; parts: Map<string, Partial<RawLive>> }> {
   let give!: (d: DesiredState | undefined) => void;
   const wanted = new Promise<DesiredState | undefined>((r) => (give = r));
   const text = readConfigFile(file);
   text.catch(() => {}); // loadFile reports it
-  const raw = readRawLive({ netns, desired: wanted, options, deferChecks, locked: deferChecks, fileText: text });
+  const parts = new Map<string, Partial<RawLive>>();
+  const raw = readRawLive({ netns, desired: wanted, options, deferChecks, locked: deferChecks, fileText: text }, undefined, parts);
   raw.catch(() => {}); // awaited below: a failure while the file is still loading is reported then
   let desired: DesiredState;
   try {
@@ -70,7 +71,7 @@ async function loadWhileReading(file: string, netns: string | undefined, facts: 
     throw e;
   }
   give(desired);
-  return { desired, live: normaliseLive(await raw, facts, netns) };
+  return { desired, live: normaliseLive(await raw, facts, netns), parts };
 }
 
 /** What a read-only command should say about an apply that is running or died in this namespace. */
@@ -155,13 +156,13 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
       if (report.differences.length) throw new NethostError(`${recovered}: NOT fully restored, still different:\n  ${report.differences.join('\n  ')}\nnothing of ${file} was applied`);
       log(`the interrupted apply is rolled back: ${restoredWords(report)}`);
     }
-    const { desired, live: snapshot } = await loadWhileReading(file, netns, facts, hooks.options, true);
+    const { desired, live: snapshot, parts } = await loadWhileReading(file, netns, facts, hooks.options, true);
     const plan = makePlan(desired, snapshot);
     trace('planned');
     if (!plan.changes.length) return { plan, applied: false, recovered };
     for (const b of BACKENDS) await b.check?.(plan, desired, netns);
     if (hooks.confirm && !(await hooks.confirm(plan))) return { plan, applied: false, recovered };
-    await applyPlan(plan, desired, snapshot, facts, { ...hooks, journal: { base: lock.base, file } });
+    await applyPlan(plan, desired, snapshot, facts, { ...hooks, journal: { base: lock.base, file }, snapshotParts: parts });
     return { plan, applied: true, recovered };
   } finally {
     try {
@@ -215,6 +216,9 @@ function refusedEntry(failure: ExecFailure, desired: DesiredState): Diagnostic[]
 export interface ApplyPlanHooks extends ApplyHooks {
   /** Where to keep the journal (the lock's base path) and the file's name for it. */
   journal?: { base: string; file: string };
+  /** Each backend's part of the snapshot as read: an independent backend the plan runs nothing of
+   *  is verified by it (nothing of this apply changed it). */
+  snapshotParts?: ReadonlyMap<string, Partial<RawLive>>;
 }
 
 /**
@@ -265,6 +269,12 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     const lastOf = new Map<string, number>();
     plan.operations.forEach((o, i) => backendOf(o).independent && lastOf.set(o.backend, i));
     const early = new Map<string, Promise<Partial<RawLive>>>();
+    // A backend whose state only its own operations change, and of which the plan runs none: as
+    // the snapshot read it (nft's tables, in an apply that changes only links).
+    for (const b of BACKENDS) {
+      const part = hooks.snapshotParts?.get(b.name);
+      if (b.independent && part && !lastOf.has(b.name)) early.set(b.name, Promise.resolve(part));
+    }
     const startEarly = (inv: { start: number; ops: unknown[] }) => {
       for (const [name, last] of lastOf) {
         if (last < inv.start || last >= inv.start + inv.ops.length || last === n - 1) continue;

@@ -32,6 +32,9 @@ export interface RunOptions extends RunControl {
    *  that writes unbuffered (nft's text listing: one write per token), where a pipe would wake
    *  nethost for every one of tens of thousands of writes. */
   stdoutToFile?: boolean;
+  /** A child that only reads (a listing, a check): it may outlive nethost, ending by itself, so it
+   *  runs without setpriv's death signal, one exec fewer on every read. */
+  readOnly?: boolean;
 }
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
@@ -49,7 +52,7 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
   const o: RunOptions = typeof opts === 'string' ? { input: opts } : opts;
   return new Promise((resolve, reject) => {
     if (o.signal?.aborted) return resolve({ code: 1, stdout: '', stderr: '', stopped: true });
-    const full = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
+    const full = SETPRIV && !o.readOnly ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
     let child: ReturnType<typeof spawn>;
     let stdin: number | undefined;
     let stdout: number | undefined;

@@ -10,10 +10,11 @@ import { BACKENDS } from '../backends/index.js';
  * The raw live state: every backend reads its part at once. Reads that depend on the file (sysctl
  * keys) wait for `desired`, so the rest overlaps loading it.
  */
-export async function readRawLive(ctx: ReadContext, early?: ReadonlyMap<string, Promise<Partial<RawLive>>>): Promise<RawLive> {
+export async function readRawLive(ctx: ReadContext, early?: ReadonlyMap<string, Promise<Partial<RawLive>>>, parts?: Map<string, Partial<RawLive>>): Promise<RawLive> {
   // A part already being read (apply's verification, started once its backend's last operation ran).
-  const parts = await Promise.all(BACKENDS.map((b) => early?.get(b.name) ?? b.read(ctx)));
-  return Object.assign({}, ...parts) as RawLive;
+  const read = await Promise.all(BACKENDS.map((b) => early?.get(b.name) ?? b.read(ctx)));
+  BACKENDS.forEach((b, i) => parts?.set(b.name, read[i]));
+  return Object.assign({}, ...read) as RawLive;
 }
 
 function parseIdFile(text: string): Record<string, number> {

@@ -5,5 +5,6 @@ const on = !!process.env.NETHOST_TRACE;
 export function trace(what: string, since?: number): void {
   if (!on) return;
   const now = performance.now();
-  process.stderr.write(`nethost trace: ${since === undefined ? '' : `${since.toFixed(0)}-`}${now.toFixed(0)} ms ${what}\n`);
+  const shown = what.length > 200 ? `${what.slice(0, 200)}… (${what.length} characters)` : what;
+  process.stderr.write(`nethost trace: ${since === undefined ? '' : `${since.toFixed(0)}-`}${now.toFixed(0)} ms ${shown}\n`);
 }

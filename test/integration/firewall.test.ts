@@ -562,6 +562,22 @@ describe('atomicity', () => {
     expect(memo()).toBe(known);
   });
 
+  it('an apply that changes only links verifies nft by its snapshot (nothing of it ran nft), and a file without a firewall lists no other table\'s chains', () => {
+    const ns = newNetns('fwlinks');
+    const fw = `version: 1\ninterfaces:\n  br9: {kind: bridge}\n${FW(22)}`;
+    expect(nethost('apply', tempFile('a.yaml', fw), '--netns', ns, '--yes').code).toBe(0);
+    const shim = nftShim();
+    const r = withPath(shim.path, 'apply', tempFile('b.yaml', fw.replace('br9: {kind: bridge}', 'br9: {kind: bridge, mtu: 1400}')), '--netns', ns, '--yes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Applied and verified/);
+    // The snapshot's reads only: the two text listings and the chains (the file has a firewall).
+    expect(shim.argv().sort()).toEqual(['-j list chains', '-s list table bridge nethost', '-s list table inet nethost']);
+    expect(links(ns).get('br9')?.mtu).toBe(1400);
+    const plain = nftShim();
+    expect(withPath(plain.path, 'plan', tempFile('c.yaml', 'version: 1\ninterfaces:\n  br9: {kind: bridge, mtu: 1400}\n'), '--netns', ns).code).toBe(2); // would prune the tables
+    expect(plain.argv()).not.toContain('-j list chains');
+  });
+
   it('a plan remembers a listing only if no apply took the lock between its text and its JSON listing', () => {
     const ns = newNetns('fwmemogen');
     const check = noApplyMeanwhile(ns);

@@ -9,7 +9,7 @@ import { ipArgv, run, type RunOptions } from '../../exec/run.js';
 import { splitIpBatch } from '../../util/ip-json.js';
 
 async function ipBatchJson(netns: string | undefined, flags: string[], commands: string[]): Promise<unknown[][]> {
-  const r = await run(ipArgv(netns, ...flags, '-j', '-batch', '-'), commands.join('\n') + '\n');
+  const r = await run(ipArgv(netns, ...flags, '-j', '-batch', '-'), { input: commands.join('\n') + '\n', readOnly: true });
   if (r.code !== 0) {
     const msg = r.stderr.trim();
     if (netns && /Cannot open network namespace|No such file/.test(msg))

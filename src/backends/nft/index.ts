@@ -44,7 +44,7 @@ export const stateless = (stdout: string) => stdout.trim().replace(/, "handle": 
  *  dropped; undefined if the table does not exist. */
 async function listTable(netns: string | undefined, family: string, json: boolean): Promise<string | undefined> {
   // The text listing is written one token at a time: to a file, not a pipe (see stdoutToFile).
-  const r = await run(nftArgv(netns, [...(json ? ['-j'] : []), '-s', 'list', 'table', family, 'nethost']), { stdoutToFile: !json });
+  const r = await run(nftArgv(netns, [...(json ? ['-j'] : []), '-s', 'list', 'table', family, 'nethost']), { stdoutToFile: !json, readOnly: true });
   if (r.code === 0) return json ? stateless(r.stdout) : r.stdout;
   if (/No such file or directory/.test(r.stderr)) return undefined;
   throw readError(netns, r.stderr);
@@ -58,7 +58,7 @@ function readError(netns: string | undefined, stderr: string): NethostError {
 }
 
 async function readForwarding(netns: string | undefined): Promise<RawNft['forwarding']> {
-  const r = await run(inNetns(netns, ['sysctl', '-e', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding']));
+  const r = await run(inNetns(netns, ['sysctl', '-e', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding']), { readOnly: true });
   const out: RawNft['forwarding'] = {};
   for (const m of r.stdout.matchAll(/^net\.(ipv4\.ip_forward|ipv6\.conf\.all\.forwarding) = (\S+)/gm)) out[m[1].startsWith('ipv4') ? 'ipv4' : 'ipv6'] = m[2];
   return out;
@@ -76,7 +76,7 @@ function scriptError(stderr: string, ruleAt: Map<number, number>): { rule?: numb
 async function checkDesired(netns: string | undefined, desired: DesiredState) {
   const r = desired.resources.get(FIREWALL_ID)!;
   const script = textScript(r.attrs);
-  const res = await run(nftArgv(netns, ['-c', '-f', '-']), script.text);
+  const res = await run(nftArgv(netns, ['-c', '-f', '-']), { input: script.text, readOnly: true });
   if (res.code === 0) return;
   const e = scriptError(res.stderr, script.ruleAt);
   const entry = e.rule !== undefined ? splitRule(strings(r.attrs.rules)[e.rule]) : undefined;
@@ -165,6 +165,18 @@ export const nftBackend: Backend = {
     // later tick would come after it.)
     const early = fileText?.then((t) => (/^firewall:/m.test(t) ? readForwarding(netns) : undefined), () => undefined);
     early?.catch(() => {});
+    // Other tables' base chains matter only to a file with a firewall (the warning about their drop
+    // policies): listed at once when the text names one (`firewall:` or a `guard:`), else only if
+    // the parsed file has one after all.
+    const listChains = () =>
+      run(nftArgv(netns, ['-j', 'list', 'chains']), { readOnly: true }).then((r) => {
+        if (r.code !== 0) throw readError(netns, r.stderr);
+        return parseObjects(r.stdout);
+      });
+    const hintedChains = fileText?.then((t) => (/^firewall:|\bguard:/m.test(t) ? listChains() : undefined), () => undefined);
+    // (The verification compares resources only: it needs none.)
+    const chainsRead = verifying ? Promise.resolve([]) : (async () => (await hintedChains) ?? ((await desired)?.resources.has(FIREWALL_ID) || !fileText ? listChains() : []))();
+    chainsRead.catch(() => {}); // awaited below
     const forwarding = (async () => {
       const fw = (await desired)?.resources.get(FIREWALL_ID);
       if (!strings(fw?.attrs.forwarding).length) return undefined;
@@ -178,10 +190,7 @@ export const nftBackend: Backend = {
     const [inet, bridge, chains] = await Promise.all([
       verifying ? undefined : listTable(netns, 'bridge', false), // the longer listing first
       verifying ? undefined : listTable(netns, 'inet', false),
-      run(nftArgv(netns, ['-j', 'list', 'chains'])).then((r) => {
-        if (r.code !== 0) throw readError(netns, r.stderr);
-        return parseObjects(r.stdout);
-      }),
+      chainsRead,
     ]).then(([b, i, c]) => [i, b, c] as const);
     const foreign = chains
       .map((o) => o.chain)

@@ -79,7 +79,7 @@ export const readArgv = (db: OvsDb) =>
   vsctlArgv(db, '--format=json', '--', `--columns=${BRIDGE_COLUMNS.join(',')}`, 'list', 'Bridge', '--', `--columns=${PORT_COLUMNS.join(',')}`, 'list', 'Port', '--', `--columns=${INTERFACE_COLUMNS.join(',')}`, 'list', 'Interface');
 
 async function readTables(db: OvsDb, control: RunControl = {}): Promise<OvsLive> {
-  const r = await run(readArgv(db), { ...control, timeoutMs: (timeout() + 5) * 1000 });
+  const r = await run(readArgv(db), { ...control, timeoutMs: (timeout() + 5) * 1000, readOnly: true });
   if (r.code !== 0) {
     const msg = r.stderr.trim().replace(/^ovs-vsctl: /, '');
     if (/timeout|alarm/i.test(msg) || r.code === 142) throw new NethostError(`ovsdb-server at ${db.remote} did not answer within ${timeout()} s; nothing was changed`);
@@ -108,7 +108,7 @@ async function ipsecMonitor(db: OvsDb, netns: string | undefined): Promise<{ ans
     return { answers: false }; // a stale pid file
   }
   try {
-    const r = await run(['ovs-appctl', `--timeout=${timeout()}`, '-t', `${db.rundir}/ovs-monitor-ipsec.${pid}.ctl`, 'version'], { timeoutMs: (timeout() + 5) * 1000 });
+    const r = await run(['ovs-appctl', `--timeout=${timeout()}`, '-t', `${db.rundir}/ovs-monitor-ipsec.${pid}.ctl`, 'version'], { timeoutMs: (timeout() + 5) * 1000, readOnly: true });
     return { answers: r.code === 0 };
   } catch {
     return { answers: false };
@@ -250,7 +250,7 @@ export const ovsBackend: Backend = {
     // Committed. Did ovs-vswitchd build every interface and bridge the run asked for?
     const want = builtBy(ops);
     if (!want.interfaces.size && !want.bridges.size) return undefined;
-    const back = await run(vsctlArgv(db, '--format=json', '--', '--columns=name,error,ofport', 'list', 'Interface', '--', '--columns=name,datapath_id', 'list', 'Bridge'), { timeoutMs: (timeout() + 5) * 1000 });
+    const back = await run(vsctlArgv(db, '--format=json', '--', '--columns=name,error,ofport', 'list', 'Interface', '--', '--columns=name,datapath_id', 'list', 'Bridge'), { timeoutMs: (timeout() + 5) * 1000, readOnly: true });
     const docs = back.stdout.split('\n').filter((l) => l.trim());
     if (back.code !== 0 || docs.length !== 2) return { index: ops.length - 1, message: `the transaction was committed, but reading it back failed: ${back.stderr.trim()}`, tookEffect: 'prefix' };
     const ifaces = new Map(parseTable(docs[0]).map((x) => [String(x.name), x]));

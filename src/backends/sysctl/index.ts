@@ -21,7 +21,7 @@ export async function readSysctls(netns: string | undefined, paths: string[]): P
     return out;
   }
   // sysctl(8) prints "key = value" per key it could read; -e skips keys that do not exist (yet).
-  const r = await run(inNetns(netns, ['sysctl', '-e', ...paths]));
+  const r = await run(inNetns(netns, ['sysctl', '-e', ...paths]), { readOnly: true });
   for (const line of r.stdout.split('\n')) {
     const m = /^(\S+) = ?(.*)$/.exec(line);
     if (!m) continue;

@@ -194,7 +194,9 @@ export const firewall: SectionKind = {
     // nft lists tables in creation order, chains likewise and rules chain by chain: the same order here.
     const chains = TABLES.flatMap((t) => R.chains.filter((c) => c.table === t));
     const chainAt = new Map(chains.map((c, i) => [`${c.table} ${c.name}`, i]));
-    const rules = R.rules.map((r, i) => ({ r, i, c: chainAt.get(`${r.table} ${r.chain}`)! })).sort((a, b) => a.c - b.c || a.i - b.i).map((x) => x.r);
+    const byChain: RuleLine[][] = chains.map(() => []);
+    for (const r of R.rules) byChain[chainAt.get(`${r.table} ${r.chain}`)!].push(r);
+    const rules = byChain.flat(); // chain by chain, each in the order written
     // Interfaces the rules name, for the check against the namespace.
     const refs: string[] = [];
     const ref = (name: string | undefined, path: (string | number)[]) => name && refs.push(`${name}@${pos(at(path))}`);
