@@ -27,8 +27,18 @@ export interface NetworkState {
   sysctls: Record<string, string>;
 }
 
+// A link the kernel has just seen its carrier come on shows LOWER_UP and, until linkwatch runs (up to
+// a second later, more under emulation), NO-CARRIER too: wait for that to pass instead of comparing a
+// moment (seen in the lab: a veth set up last by hand, read at once).
+function settleOperstate(ns: string) {
+  const pending = () => ipJson<any[]>(ns, 'link', 'show').some((l) => l.flags.includes('LOWER_UP') && l.flags.includes('NO-CARRIER'));
+  const until = Date.now() + 5000;
+  while (pending() && Date.now() < until) execFileSync('sleep', ['0.1']);
+}
+
 /** The network of a namespace in comparable form; `sysctls` names the keys to read as well. */
 export function networkState(ns: string, sysctls: string[] = []): NetworkState {
+  settleOperstate(ns);
   const links: Record<string, unknown> = {};
   const addresses: string[] = [];
   for (const l of ipJson<any[]>(ns, '-d', 'address', 'show')) {

@@ -147,7 +147,7 @@ describe('signals mid-apply', () => {
       expect(r.stderr).toMatch(/previous state restored and verified/);
       expect(kernelState(ns)).toEqual(before);
       expect(processStart(progress.child.pid)).toBe(null); // the hanging child was stopped
-      expect(readdirSync(dir).filter((f) => !f.endsWith('.lock'))).toEqual([]); // no journal left
+      expect(readdirSync(dir).filter((f) => !/\.(lock|gen)$/.test(f))).toEqual([]); // no journal left (the lock and the apply generation stay)
     });
   }
 });
@@ -191,7 +191,7 @@ describe('kill -9 mid-apply', () => {
       expect(processStart(leftover.pid!)).toBe(null);
       expect(processStart(bystander.pid!)).not.toBe(null);
       expect(kernelState(ns)).toEqual(before);
-      expect(readdirSync(dir).filter((f) => !f.endsWith('.lock'))).toEqual([]);
+      expect(readdirSync(dir).filter((f) => !/\.(lock|gen)$/.test(f))).toEqual([]);
       // And the file applies normally afterwards.
       const again = spawnSync(process.execPath, [BIN, 'apply', file, '--netns', ns, '--yes'], { env: { ...process.env, ...env, NO_COLOR: '1' }, encoding: 'utf8' });
       expect(again.status, again.stderr).toBe(0);
