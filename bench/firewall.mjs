@@ -49,8 +49,8 @@ const run = (argv, input) => {
   return r;
 };
 // Each repetition starts with an empty run directory, so nethost's listing memo is cold for the
-// apply (its first sight of the ruleset, as on a host after boot); the apply's verification writes
-// it, and the no-op plan after it finds it, as on a host after an apply.
+// apply (its first sight of the ruleset, as on a host after boot); the untimed plan after the apply
+// writes it (the verification reads JSON only), and the timed no-op plan finds it.
 let runDir;
 const nethost = (...a) => {
   const r = spawnSync(process.execPath, [BIN, ...a], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, NETHOST_LOCK_DIR: runDir } });
@@ -105,7 +105,7 @@ const out = [
   `| apply from empty | ${ms(m.nethost)} | floor (ip -batch + nft -f + state read) ${ms(m.floor)} | ${(m.nethost / m.floor).toFixed(2)}× | ≤ 2× | ${m.nethost <= 2 * m.floor ? 'yes' : 'no'} |`,
   `| no-op plan | ${ms(m.planWith)} | same host without the firewall ${ms(m.planWithout)} | +${Math.round((m.planWith / m.planWithout - 1) * 100)} % | ≤ +30 % | ${m.planWith <= 1.3 * m.planWithout ? 'yes' : 'no'} |`,
   '',
-  'The apply has a cold listing memo (an empty run directory for each repetition), the no-op plan the memo its apply wrote.',
+  'The apply has a cold listing memo (an empty run directory for each repetition), the timed no-op plan the memo that the untimed plan before it wrote (the apply\'s verification reads JSON only, as on a host whose first plan after an apply writes it).',
   '',
   'What each target costs and what changed is in bench/ANALYSIS.md (section "Firewall").',
   '',

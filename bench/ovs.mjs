@@ -189,6 +189,8 @@ const out = [
   `| apply from empty | ${ms(m.nethost)} | ${ms(m.tapsApply)} | ${ms(m.nethost - m.tapsApply)} | the floor's OVS transaction + OVS read ${ms(m.floorOvs)} |`,
   `| no-op plan | ${ms(m.plan)} | ${ms(m.tapsPlan)} | ${ms(m.plan - m.tapsPlan)} | the OVS read ${ms(m.read)} |`,
   '',
+  'What each target costs, what changed and what bounds the rest is in bench/ANALYSIS.md (section "Open vSwitch").',
+  '',
   `All runs (ms): apply ${t.nethost.map(Math.round).join(', ')}; floor ${t.floor.map(Math.round).join(', ')}; plan ${t.plan.map(Math.round).join(', ')}; OVS read ${t.read.map(Math.round).join(', ')}; taps-only apply ${t.tapsApply.map(Math.round).join(', ')}, plan ${t.tapsPlan.map(Math.round).join(', ')}.`,
   '',
 ];

@@ -222,6 +222,8 @@ describe('memo of listings (a no-op read prints no rule; drift still shows exact
     const calls = { n: 0 };
     return Object.assign(async () => (calls.n++, listings), { calls });
   };
+  /** The text listed again after a miss's JSON read: by default the same as the first. */
+  const relist = (listings: (string | undefined)[] = texts()) => async () => listings;
   const useDir = () => (process.env.NETHOST_LOCK_DIR = mkdtempSync(join(tmpdir(), 'nethost-memo-')));
   afterEach(() => void delete process.env.NETHOST_LOCK_DIR);
 
@@ -233,7 +235,7 @@ describe('memo of listings (a no-op read prints no rule; drift still shows exact
   it('the first read prints every rule and remembers the text listing (no apply ran meanwhile); the next read of the same text is the file\'s ruleset, with no JSON read', async () => {
     const dir = useDir();
     const j = reader();
-    const first = await viewOf(texts(), want, j, () => true);
+    const first = await viewOf(texts(), want, j, () => true, relist());
     expect(j.calls.n).toBe(1);
     expect(first.view).not.toBe(want); // printed
     expect(first.view).toEqual(want);
@@ -241,46 +243,66 @@ describe('memo of listings (a no-op read prints no rule; drift still shows exact
     expect(readdirSync(join(dir, 'nft-memo'))).toEqual([viewKey(want)]);
     expect(readFileSync(join(dir, 'nft-memo', viewKey(want)), 'utf8')).toBe(listingHash(texts()));
     const again = reader();
-    const second = await viewOf(texts(), want, again, () => false);
+    const second = await viewOf(texts(), want, again, () => false, relist());
     expect(second.view).toBe(want);
     expect(second.listings).toBeUndefined(); // a restore loads the ruleset's own text
     expect(again.calls.n).toBe(0);
   });
   it('a read that an apply may have overlapped (between its text and its JSON listing) prints and compares but writes no memo', async () => {
     const dir = useDir();
-    const v = await viewOf(texts(), want, reader(), () => false);
+    const v = await viewOf(texts(), want, reader(), () => false, relist());
     expect(v.view).toEqual(want);
     expect(() => readdirSync(join(dir, 'nft-memo'))).toThrow();
     const j = reader();
-    await viewOf(texts(), want, j, () => false);
+    await viewOf(texts(), want, j, () => false, relist());
     expect(j.calls.n).toBe(1);
+  });
+  it('a hand edit between the text listing and the JSON one (text drifted, JSON back to the file) is not remembered; the same edit later still shows', async () => {
+    const dir = useDir();
+    const [inetText, bridgeText] = texts();
+    const drifted = inetText.replace('tcp dport 22 counter accept', 'tcp dport 23 counter accept');
+    expect(drifted).not.toBe(inetText);
+    // Listed drifted, then someone put the rule back before the JSON listing: the view is the file's…
+    const v = await viewOf([drifted, bridgeText], want, reader(), () => true, relist());
+    expect(v.view).toEqual(want);
+    // …but the text listed again is not the drifted one that was hashed: nothing remembered.
+    expect(() => readdirSync(join(dir, 'nft-memo'))).toThrow();
+    // Had it been remembered, the drifted text would now be taken for the file's ruleset.
+    const [inet, bridge] = json();
+    const j = reader([inet.replace('"right": 22}', '"right": 23}'), bridge]);
+    const later = await viewOf([drifted, bridgeText], want, j, () => true, relist([drifted, bridgeText]));
+    expect(j.calls.n).toBe(1);
+    expect(later.view.rules.filter((r) => !want.rules.includes(r))).toEqual(['inet input: tcp dport 23 counter accept']);
+    // And a listing that stays the same while it is read is remembered.
+    await viewOf(texts(), want, reader(), () => true, relist());
+    expect(readFileSync(join(dir, 'nft-memo', viewKey(want)), 'utf8')).toBe(listingHash(texts()));
   });
   it('a rule changed, a rule added or a table flushed by hand misses the memo and shows as it is', async () => {
     useDir();
-    await viewOf(texts(), want, reader(), () => true);
+    await viewOf(texts(), want, reader(), () => true, relist());
     const [inet, bridge] = json();
     const [inetText, bridgeText] = texts();
     const changedText = inetText.replace('tcp dport 22 counter accept', 'tcp dport 23 counter accept');
     expect(changedText).not.toBe(inetText);
     const changed = inet.replace('"right": 22}', '"right": 23}');
-    const v = await viewOf([changedText, bridgeText], want, reader([changed, bridge]), () => false);
+    const v = await viewOf([changedText, bridgeText], want, reader([changed, bridge]), () => false, relist());
     expect(v.view.rules.filter((r) => !want.rules.includes(r))).toEqual(['inet input: tcp dport 23 counter accept']);
     const added = bridgeText.replace(/\n\t}\n}\n$/, '\n\t\tip saddr 203.0.113.9 drop\n\t}\n}\n');
     expect(added).not.toBe(bridgeText);
     const j = reader();
-    await viewOf([inetText, added], want, j, () => false);
+    await viewOf([inetText, added], want, j, () => false, relist());
     expect(j.calls.n).toBe(1); // missed: printed from JSON
     const flushed = JSON.stringify({ nftables: JSON.parse(inet).nftables.filter((o: any) => !o.rule) });
-    const f = await viewOf(['table inet nethost {\n}\n', bridgeText], want, reader([flushed, bridge]), () => false);
+    const f = await viewOf(['table inet nethost {\n}\n', bridgeText], want, reader([flushed, bridge]), () => false, relist());
     expect(f.view.rules.some((r) => r.startsWith('inet '))).toBe(false);
-    const gone = await viewOf([inetText, undefined], want, reader([inet, undefined]), () => false);
+    const gone = await viewOf([inetText, undefined], want, reader([inet, undefined]), () => false, relist());
     expect(gone.view.tables).toEqual(['inet']); // the bridge table gone
-    expect((await viewOf(texts(), want, reader(), () => false)).view).toBe(want); // and the memo still holds for the real thing
+    expect((await viewOf(texts(), want, reader(), () => false, relist())).view).toBe(want); // and the memo still holds for the real thing
   });
   it('the verification right after a transaction reads nft\'s JSON only, prints it, and writes no memo', async () => {
     const dir = useDir();
     const j = reader();
-    const v = await viewOf(undefined, want, j, () => true);
+    const v = await viewOf(undefined, want, j, () => true, relist());
     expect(j.calls.n).toBe(1);
     expect(v.view).toEqual(want);
     expect(() => readdirSync(join(dir, 'nft-memo'))).toThrow();
@@ -288,15 +310,15 @@ describe('memo of listings (a no-op read prints no rule; drift still shows exact
   it('no table: nothing printed, no JSON read, a restore deletes the tables', async () => {
     useDir();
     const j = reader();
-    const v = await viewOf([undefined, undefined], want, j, () => true);
+    const v = await viewOf([undefined, undefined], want, j, () => true, relist());
     expect(v).toEqual({ view: { tables: [], chains: [], rules: [], others: [] }, listings: [] });
     expect(j.calls.n).toBe(0);
   });
   it('a snapshot the memo knew goes back as the ruleset\'s own text (no JSON was read); one listed from JSON goes back as that JSON', async () => {
     useDir();
     const desired = load(ISSUE).desired!.resources.get(FIREWALL_ID)!;
-    await viewOf(texts(), want, reader(), () => true);
-    const hit = await viewOf(texts(), want, reader(), () => false);
+    await viewOf(texts(), want, reader(), () => true, relist());
+    const hit = await viewOf(texts(), want, reader(), () => false, relist());
     const [fromMemo] = firewall.fromLive({ nft: { tables: {}, view: hit.view, listings: hit.listings, fromMemo: hit.listings === undefined, foreign: [] } } as any, facts);
     expect(fromMemo.attrs.json).toBeUndefined();
     expect(firewall.create!(fromMemo, undefined as any)).toEqual([{ backend: 'nft', args: [textScript(desired.attrs).text], disruptive: false }]);
@@ -305,9 +327,9 @@ describe('memo of listings (a no-op read prints no rule; drift still shows exact
   });
   it('a memo that cannot be written only costs the printing', async () => {
     process.env.NETHOST_LOCK_DIR = join(useDir(), 'not', 'there'); // its parent does not exist
-    const v = await viewOf(texts(), want, reader(), () => true);
+    const v = await viewOf(texts(), want, reader(), () => true, relist());
     expect(v.view).toEqual(want);
-    expect((await viewOf(texts(), want, reader(), () => true)).view).not.toBe(want);
+    expect((await viewOf(texts(), want, reader(), () => true, relist())).view).not.toBe(want);
   });
 });
 

@@ -106,7 +106,13 @@ export interface TablesRead {
  * back in between. Without texts (the verification right after an apply's transaction), nft's
  * JSON alone is read and printed.
  */
-export async function viewOf(texts: (string | undefined)[] | undefined, want: FirewallView | undefined, readJson: () => Promise<(string | undefined)[]>, mayRemember: () => boolean): Promise<TablesRead> {
+/**
+ * The tables' view from their text listings (`texts`, undefined for the verification's JSON-only
+ * read). A memo hit is the file's ruleset; a miss is read as JSON and compared rule by rule, and a
+ * match is remembered only when the text listed again afterwards is the same (`readTexts`): a change
+ * by hand between the text and the JSON listing must not get a drifted text remembered as in sync.
+ */
+export async function viewOf(texts: (string | undefined)[] | undefined, want: FirewallView | undefined, readJson: () => Promise<(string | undefined)[]>, mayRemember: () => boolean, readTexts: () => Promise<(string | undefined)[]>): Promise<TablesRead> {
   const present = texts?.filter((l): l is string => l !== undefined);
   if (present && !present.length) return { view: canonicalView({}), listings: [] };
   const key = want && present && viewKey(want);
@@ -116,7 +122,10 @@ export async function viewOf(texts: (string | undefined)[] | undefined, want: Fi
   const tables: RawNft['tables'] = {};
   TABLES.forEach((t, i) => listings[i] !== undefined && (tables[t] = parseObjects(listings[i]!)));
   const view = canonicalView(tables);
-  if (key && sameView(view, want!) && mayRemember()) remember(key, hash!);
+  if (key && sameView(view, want!) && mayRemember()) {
+    const again = (await readTexts()).filter((l): l is string => l !== undefined);
+    if (again.length === present!.length && listingHash(again) === hash && mayRemember()) remember(key, hash!);
+  }
   return { view, listings: listings.filter((l): l is string => l !== undefined) };
 }
 
@@ -202,7 +211,8 @@ export const nftBackend: Backend = {
     const want = fw ? desiredView(fw.attrs) : undefined;
     const texts = verifying ? undefined : [inet, bridge];
     const json = () => Promise.all(TABLES.map((t, i) => (texts && texts[i] === undefined ? undefined : listTable(netns, t, true))));
-    const { view, listings } = await viewOf(texts, want, json, mayRemember);
+    const relist = () => Promise.all(TABLES.map((t) => listTable(netns, t, false)));
+    const { view, listings } = await viewOf(texts, want, json, mayRemember, relist);
     const nft: RawNft = { tables: {}, view, listings, fromMemo: listings === undefined, foreign };
     await Promise.all([
       // Nothing to load, so nothing to check, when the tables already hold exactly these rules.
