@@ -262,12 +262,17 @@ export function loadDesiredState(text: string, file: string, facts: HostFacts): 
     }
     return false;
   };
+  // Nothing can reach a resource nothing depends on: the search runs only for those (without this,
+  // each port searched back through the whole chain of ports before it, quadratic in a bridge's ports).
+  const dependedOn = new Set<string>();
+  for (const r of resources.values()) for (const d of r.deps) dependedOn.add(d.id);
   for (const [, { entry }] of valid) {
     const ports: string[] = entry.ports ?? [];
     for (let i = 1; i < ports.length; i++) {
       const [prev, cur] = [linkId(ports[i - 1]), linkId(ports[i])];
-      if (masterOf.get(ports[i]) !== masterOf.get(ports[i - 1]) || !resources.has(prev) || !resources.has(cur) || reaches(prev, cur)) continue;
+      if (masterOf.get(ports[i]) !== masterOf.get(ports[i - 1]) || !resources.has(prev) || !resources.has(cur) || (dependedOn.has(cur) && reaches(prev, cur))) continue;
       resources.get(cur)!.deps.push({ id: prev, via: 'port order', mode: 'order' });
+      dependedOn.add(prev);
     }
   }
 
