@@ -198,7 +198,9 @@ export async function restore(snapshot: LiveState, plan: Pick<Plan, 'changes' | 
     return { now, scope, plan: planChanges(target, now, { scope }) };
   };
   let state = await look();
-  for (let round = 0; round < 3 && state.plan.changes.length; round++) {
+  // (What cannot be put back by design is not retried: it is reported as left alone.)
+  const restorable = (c: Change) => !kindOf((c.after ?? c.before)!.kind).unrestorable?.(c);
+  for (let round = 0; round < 3 && state.plan.changes.some(restorable); round++) {
     let ops = state.plan.operations;
     for (let failure = await execute(ops, netns, { options }); failure; failure = await execute(ops, netns, { options })) ops = ops.slice(failure.index + 1);
     state = await look();

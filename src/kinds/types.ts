@@ -52,6 +52,9 @@ export interface ResourceKind {
   internal?: readonly string[];
   /** A change in a few words, where listing attributes would not say it (the firewall: rule by rule). */
   summarise?(c: Change): string;
+  /** What a rollback, by design, cannot put back of this remaining change (a tunnel's earlier IPsec
+   *  key after the process that read it ended), in words: reported as left alone, not as a failure. */
+  unrestorable?(c: Change): string | undefined;
   /** Checks of a desired resource that only the live state can answer (errors and warnings). */
   checkLive?(desired: Resource, state: DesiredState, live: LiveState): Diagnostic[];
   /** A tool refused line `line` of an operation's input (the firewall's `nft -f` script): the

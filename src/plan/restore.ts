@@ -62,7 +62,8 @@ export function claimUnmarked(now: LiveState, snapshot: LiveState, plan: Pick<Pl
 export interface RestoreReport {
   /** What still differs from the snapshot, in words (empty: restored). */
   differences: string[];
-  /** Objects in scope now that the snapshot did not have and that are not nethost's: left alone. */
+  /** Objects in scope now that the snapshot did not have and that are not nethost's, and what a
+   *  rollback cannot put back by design: left alone. */
   leftAlone: string[];
 }
 
@@ -70,7 +71,10 @@ const show = (v: unknown) => showValue(v, true);
 
 /** The words for what a restore plan still wants, and for foreign objects that appeared meanwhile. */
 export function restoreReport(remaining: Change[], snapshot: LiveState, now: LiveState, scope: Set<string>): RestoreReport {
-  const differences = remaining.map((c) => {
+  const leftAlone: string[] = [];
+  const differences = remaining.flatMap((c) => {
+    const note = kindOf((c.after ?? c.before)!.kind).unrestorable?.(c);
+    if (note) return leftAlone.push(`${describe((c.after ?? c.before)!)}: ${note}`), [];
     const r = (c.after ?? c.before)!;
     if (c.action === 'create') return `${describe(r)} is missing`;
     if (c.action === 'delete') return `${describe(r)} is still there`;
@@ -79,7 +83,6 @@ export function restoreReport(remaining: Change[], snapshot: LiveState, now: Liv
     const attrs = c.attrs.filter((a) => !kind.internal?.includes(a.name)).map((a) => `${a.name} ${show(a.before)} (snapshot: ${show(a.after)})`);
     return `${describe(r)}: ${attrs.join(', ') || c.reasons.join('; ') || c.action}`;
   });
-  const leftAlone: string[] = [];
   for (const id of scope) {
     const r: Resource | undefined = now.resources.get(id);
     if (r && !snapshot.resources.has(id) && !r.owned) leftAlone.push(`${describe(r)} (not nethost's, appeared during the apply)`);

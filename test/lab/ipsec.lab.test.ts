@@ -6,7 +6,8 @@
 // underlay (a bridge in a third namespace, with nft counters) carries ESP and not one plain GRE
 // packet; the key is in none of nethost's output; a second plan is empty; removing the tunnel from
 // the file removes it. And the unhappy paths with the daemons running: an unreadable key, a monitor
-// that stopped. (Before the monitor has keyed a new tunnel OVS may send it in clear, a race OVS
+// that stopped; a key rotated in the file (drift, a failed apply that puts the old key back, both
+// hosts rotated). (Before the monitor has keyed a new tunnel OVS may send it in clear, a race OVS
 // documents: the packets of that moment are counted and printed, not asserted.)
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ requireLab();
 const EXAMPLE = 'examples/ovs-ipsec-gre.yaml';
 const KEY_FILE = '/etc/nethost/ipsec.psk'; // the example's; the guest's / is a throwaway overlay
 const KEY = 'lab-Sw0rdfish-7c1e';
+const KEY2 = 'lab-R0tated-4b2d'; // the key after rotation
 const ENV = 'NETHOST_LAB_PSK';
 const t0 = Date.now();
 const say = (s: string) => process.stderr.write(`ipsec lab: ${Math.round((Date.now() - t0) / 1000)} s: ${s}\n`);
@@ -105,7 +107,7 @@ function keyed(ns: string): boolean {
   return false;
 }
 
-it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, the key is never printed, removal works', async () => {
+it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, the key is never printed; a rotated key is drift, a failed apply puts the old one back, the new one carries ESP; removal works', async () => {
   // The underlay: one wire (a bridge in its own namespace) that counts what crosses it.
   const wire = newNetns('ipsecwire');
   ip('-n', wire, 'link', 'add', 'name', 'wire0', 'type', 'bridge');
@@ -206,6 +208,55 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
     delete process.env[ENV];
   }
 
+  // Rotating the key: host 1's file gets a new one. drift-check and plan show it, never the key.
+  writeFileSync(KEY_FILE, `${KEY2}\n`, { mode: 0o600 });
+  const drift = nethost('drift-check', EXAMPLE, '--netns', h1.ns, '--ovsdb', h1.ovs.db);
+  expect(drift.code, drift.stderr).toBe(2);
+  expect(drift.stdout).toContain('ipsec0');
+  expect(drift.stdout).toContain(`file:${KEY_FILE} (another key)`);
+  outputs.push(drift.stdout, drift.stderr);
+  // An apply whose transaction sets the new key and then fails (a twin tunnel ovs-vswitchd cannot
+  // build): the rollback puts the old key back, as the process that read it held it.
+  const twin = readFileSync(EXAMPLE, 'utf8').replace('ports: [ipsec0]', 'ports: [ipsec0, vx0, vx1]') + '  vx0: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.102, key: 5000}\n  vx1: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.102, key: 5000}\n';
+  expect(twin).toContain('ports: [ipsec0, vx0, vx1]');
+  const failed = nethost('apply', tempFile('twin.yaml', twin), '--netns', h1.ns, '--ovsdb', h1.ovs.db, '--yes');
+  expect(failed.code, failed.stderr).toBe(1);
+  expect(failed.stderr).toContain('ovs-vswitchd could not build interface vx1');
+  expect(failed.stderr).toContain('previous state restored and verified');
+  expect(h1.ovs.rows('Interface', 'ipsec0')[0].options.psk).toBe(KEY);
+  expect(h1.ovs.rows('Interface').map((r) => r.name).sort()).toEqual(['ipsec0', 'testbr']);
+  outputs.push(failed.stdout, failed.stderr);
+  // Both hosts rotated (host 2 by its variable): OVSDB holds the new key, pings cross, plans are empty.
+  const [k1, k2] = await Promise.all([
+    nh({}, 'apply', EXAMPLE, '--netns', h1.ns, '--ovsdb', h1.ovs.db, '--yes'),
+    nh({ [ENV]: KEY2 }, 'apply', file2, '--netns', h2.ns, '--ovsdb', h2.ovs.db, '--yes'),
+  ]);
+  expect(k1.code, k1.stderr + k1.stdout).toBe(0);
+  expect(k2.code, k2.stderr + k2.stdout).toBe(0);
+  expect(k1.stdout).toContain('(another key)');
+  outputs.push(k1.stdout, k1.stderr, k2.stdout, k2.stderr);
+  for (const h of hosts) expect(h.ovs.rows('Interface', 'ipsec0')[0].options.psk).toBe(KEY2);
+  // ovs-monitor-ipsec hands the new key to strongSwan (its secrets file, read here, never printed).
+  for (const h of hosts) {
+    let handed = false;
+    for (let i = 0; i < 60 && !handed; i++) handed = readFileSync(`${h.ovs.dir}/ike/ipsec.secrets`, 'utf8').includes(KEY2) || (sleep(0.5), false);
+    expect(handed, `${h.ns}: strongSwan has the new key`).toBe(true);
+  }
+  for (const h of hosts) expect(keyed(h.ns), `${h.ns} keyed again`).toBe(true);
+  expect(spawnSync('ip', ['netns', 'exec', wire, 'nft', 'reset', 'counters', 'table', 'bridge', 'underlay']).status).toBe(0);
+  let again = false;
+  for (let i = 0; i < 20 && !again; i++) again = ping(h1.ns, '192.0.2.3') || (sleep(1), false);
+  expect(again, 'a ping across the tunnel after the rotation').toBe(true);
+  expect(counter(wire, 'esp_packets'), 'ESP after the rotation').toBeGreaterThan(0);
+  expect(counter(wire, 'gre_packets'), 'no plain GRE after the rotation').toBe(0);
+  process.env[ENV] = KEY2;
+  try {
+    for (const [file, h] of [[EXAMPLE, h1], [file2, h2]] as const) expect((await planFile(file, h.ns, { ovsdb: h.ovs.db })).plan.changes.map((c) => `${c.action} ${c.id}`)).toEqual([]);
+  } finally {
+    delete process.env[ENV];
+  }
+  say('the key rotated on both hosts; a failed apply put the old one back');
+
   // Unhappy: host 1's monitor stops. Its IPsec file is refused, nothing changes.
   stopIke(h1);
   const showing = h1.ovs.vsctl('show');
@@ -226,5 +277,5 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   expect((await planFile(without, h1.ns, { ovsdb: h1.ovs.db })).plan.changes).toEqual([]);
   say('the tunnel is removed');
 
-  for (const o of outputs) expect(o).not.toContain(KEY);
+  for (const o of outputs) for (const k of [KEY, KEY2]) expect(o).not.toContain(k);
 }, 600_000);

@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import type { RawLive } from '../../src/live/raw.js';
 import { normaliseLive } from '../../src/live/normalise.js';
 import { parseOvsLists } from '../../src/backends/ovs/raw.js';
-import { builtBy, ovsBackend } from '../../src/backends/ovs/index.js';
+import { builtBy, markOtherKeys, ovsBackend } from '../../src/backends/ovs/index.js';
+import { heldKey, resolvePsk } from '../../src/backends/ovs/psk.js';
+import { restoreReport, restoreScope } from '../../src/plan/restore.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { renderScript } from '../../src/render/script.js';
 import { planJson } from '../../src/render/json.js';
 import { renderDrift } from '../../src/render/human.js';
@@ -216,4 +220,123 @@ it('the read-back knows which interfaces and bridges a run asked ovs-vswitchd to
   const b = builtBy([op('add-br', 'br0'), op('add-port', 'br0', 'tap0', 'tag=10'), op('add-bond', 'br0', 'bond1', 'eth1', 'eth2', 'external_ids:nethost=1'), op('add-port', 'br0', 'gone'), op('del-port', 'br0', 'gone')]);
   expect([...b.interfaces.keys()].sort()).toEqual(['br0', 'eth1', 'eth2', 'tap0']);
   expect([...b.bridges.keys()]).toEqual(['br0']);
+});
+
+describe('a rotated IPsec key (the file names another key than OVSDB holds)', () => {
+  const OLD = 'old-key-0123';
+  /** One operation as ovs-vsctl gets it, after the `--` that ends the global options. */
+  const vsctlCommand = (o: Parameters<typeof ovsBackend.command>[0]) => ovsBackend.command(o, undefined).join(' ').replace(/^.* -- /, '');
+  const NEW = 'new-key-4567';
+  const setup = (tunnel: string, key: string) => {
+    const f = join(mkdtempSync(join(tmpdir(), 'nethost-psk-')), 'psk');
+    writeFileSync(f, `${key}\n`, { mode: 0o600 });
+    const r = raw();
+    const gre = r.ovs!.interfaces.find((i) => i.name === 'gre0')!;
+    gre.name = tunnel; // a name of its own: the held key is the process's, per tunnel
+    r.ovs!.ports.find((p) => p.name === 'gre0')!.name = tunnel;
+    gre.options.psk = OLD;
+    gre.external_ids['nethost-psk'] = `file:${f}`;
+    for (const b of r.ovs!.bridges) b.datapath_type = ''; // IPsec: the kernel datapath
+    const text = yaml.replace(/datapath: netdev/g, 'datapath: system').replaceAll('gre0', tunnel).replace(/(  \S+: +\{kind: ovs-tunnel, type: gre[^}]*)\}/, `$1, ipsec: {psk_file: ${f}}}`);
+    return { f, r, text };
+  };
+
+  it('is a change to plan and drift to report, the key in no output; the same key is none', () => {
+    const { f, r, text } = setup('rot0', NEW);
+    expect(text).toContain(`ipsec: {psk_file: ${f}}`);
+    markOtherKeys(r.ovs!);
+    expect(r.ovs!.otherKey).toEqual(['rot0']);
+    const l = live(r);
+    expect(l.resources.get('ovs-tunnel:rot0')!.attrs.ipsec).toBe(`file:${f} (another key)`);
+    const p = plan(desired(text), l);
+    const c = p.changes.find((x) => x.id === 'ovs-tunnel:rot0')!;
+    expect(c.attrs).toEqual([expect.objectContaining({ name: 'ipsec', before: `file:${f} (another key)`, after: `file:${f}` })]);
+    const op = p.operations.find((o) => o.resource === 'ovs-tunnel:rot0')!;
+    expect(ovsBackend.command(op, undefined).join(' ')).toContain(`set Interface rot0 options:psk=<read from ${f}> external_ids:nethost-psk=file:${f}`);
+    const shown = JSON.stringify(planJson(p)) + renderScript(p) + renderDrift(p);
+    expect(shown).toContain('(another key)');
+    for (const k of [OLD, NEW]) expect(shown).not.toContain(k);
+    // The key the tunnel had is kept for a rollback of this process, and only here.
+    expect(heldKey('rot0')).toBe(OLD);
+    expect(resolvePsk('held:rot0')).toBe(OLD);
+    // The file naming the key OVSDB has: no mark, no change.
+    writeFileSync(f, `${OLD}\n`);
+    const same = raw();
+    const g = same.ovs!.interfaces.find((i) => i.name === 'gre0')!;
+    Object.assign(g.options, { psk: OLD });
+    g.external_ids['nethost-psk'] = `file:${f}`;
+    markOtherKeys(same.ovs!);
+    expect(same.ovs!.otherKey).toBeUndefined();
+  });
+
+  it('a rollback puts the held key back, in a transaction of its own; without it (another process), the file\'s key stays and the report says so', () => {
+    const { f, r, text } = setup('rot1', NEW);
+    markOtherKeys(r.ovs!);
+    const snapshot = live(r);
+    // After the apply set the file's key: now OVSDB holds NEW.
+    const after = raw();
+    for (const b of after.ovs!.bridges) b.datapath_type = '';
+    const g = after.ovs!.interfaces.find((i) => i.name === 'gre0')!;
+    g.name = 'rot1';
+    after.ovs!.ports.find((p) => p.name === 'gre0')!.name = 'rot1';
+    Object.assign(g.options, { psk: NEW });
+    g.external_ids['nethost-psk'] = `file:${f}`;
+    writeFileSync(f, `${NEW}\n`);
+    markOtherKeys(after.ovs!);
+    const now = live(after);
+    expect(now.resources.get('ovs-tunnel:rot1')!.attrs.ipsec).toBe(`file:${f}`);
+    const back = plan({ file: '(snapshot)', resources: snapshot.resources }, now);
+    const ops = back.operations.filter((o) => o.resource === 'ovs-tunnel:rot1');
+    expect(ops.map((o) => o.options)).toEqual([['held key'], ['held key']]);
+    expect(ops.map(vsctlCommand)).toEqual(['set Interface rot1 options:psk=<the key it had>', `set Interface rot1 external_ids:nethost-psk=file:${f}`]);
+    const arg = ops[0].args.find((a) => a.startsWith('options:psk='))!;
+    expect(resolvePsk(arg.slice(arg.indexOf('\u0000psk:') + 5))).toBe(OLD); // what the backend puts in at run time
+    for (const k of [OLD, NEW]) expect(renderScript(back) + JSON.stringify(planJson(back))).not.toContain(k);
+    // That change, with the held key, is a difference like any other until it is put back.
+    const scope = restoreScope(back.changes.map((c) => c.id), snapshot, now);
+    expect(restoreReport(back.changes, snapshot, now, scope).differences.join('\n')).toContain('rot1');
+    // A process that never read the old key (a recovery after kill -9) has nothing to put back.
+    const { f: f2, r: r2 } = setup('rot2', NEW);
+    const snap2 = live(r2); // read by another process: marked, but nothing held here
+    snap2.resources.get('ovs-tunnel:rot2')!.attrs.ipsec = `file:${f2} (another key)`;
+    const now2 = raw();
+    for (const b of now2.ovs!.bridges) b.datapath_type = '';
+    const g2 = now2.ovs!.interfaces.find((i) => i.name === 'gre0')!;
+    g2.name = 'rot2';
+    now2.ovs!.ports.find((p) => p.name === 'gre0')!.name = 'rot2';
+    Object.assign(g2.options, { psk: NEW });
+    g2.external_ids['nethost-psk'] = `file:${f2}`;
+    const n2 = live(now2);
+    expect(heldKey('rot2')).toBeUndefined();
+    const back2 = plan({ file: '(snapshot)', resources: snap2.resources }, n2);
+    expect(back2.operations.filter((o) => o.resource === 'ovs-tunnel:rot2')).toEqual([]);
+    const rep = restoreReport(back2.changes, snap2, n2, restoreScope(back2.changes.map((c) => c.id), snap2, n2));
+    expect(rep.differences).toEqual([]);
+    expect(rep.leftAlone).toEqual([expect.stringMatching(new RegExp(`rot2: its IPsec key stays the one ${f2} holds: the key it had before is not known to this process \\(nethost never stores keys\\)`))]);
+    expect(() => resolvePsk('held:rot2')).toThrow('IPsec key of rot2: the key it had before this apply is not known to this process (nethost never stores keys)');
+  });
+
+  it('a key set by hand (no reference) that the file replaced is put back as it was, reference removed', () => {
+    const { f, text } = setup('rot3', NEW);
+    const hand = raw();
+    for (const b of hand.ovs!.bridges) b.datapath_type = '';
+    const g = hand.ovs!.interfaces.find((i) => i.name === 'gre0')!;
+    g.name = 'rot3';
+    hand.ovs!.ports.find((p) => p.name === 'gre0')!.name = 'rot3';
+    g.options.psk = OLD; // by hand: no external_ids:nethost-psk
+    markOtherKeys(hand.ovs!);
+    const snapshot = live(hand);
+    expect(snapshot.resources.get('ovs-tunnel:rot3')!.attrs.ipsec).toBe('(set by hand)');
+    expect(plan(desired(text), snapshot).changes.find((c) => c.id === 'ovs-tunnel:rot3')!.attrs).toEqual([expect.objectContaining({ name: 'ipsec', before: '(set by hand)', after: `file:${f}` })]);
+    expect(heldKey('rot3')).toBe(OLD);
+    const after = raw();
+    for (const b of after.ovs!.bridges) b.datapath_type = '';
+    const a = after.ovs!.interfaces.find((i) => i.name === 'gre0')!;
+    a.name = 'rot3';
+    after.ovs!.ports.find((p) => p.name === 'gre0')!.name = 'rot3';
+    Object.assign(a.options, { psk: NEW });
+    a.external_ids['nethost-psk'] = `file:${f}`;
+    const back = plan({ file: '(snapshot)', resources: snapshot.resources }, live(after));
+    expect(back.operations.filter((o) => o.resource === 'ovs-tunnel:rot3').map(vsctlCommand)).toEqual(['set Interface rot3 options:psk=<the key it had>', 'remove Interface rot3 external_ids nethost-psk']);
+  });
 });

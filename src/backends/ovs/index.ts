@@ -12,7 +12,8 @@ import { NethostError } from '../../model.js';
 import type { Backend, BackendOptions, InvocationFailure, RunControl } from '../types.js';
 import { run } from '../../exec/run.js';
 import { BRIDGE_COLUMNS, INTERFACE_COLUMNS, parseOvsLists, parseTable, PORT_COLUMNS, type OvsLive } from './raw.js';
-import { redactKeys, resolvePsk, PSK_REF } from './psk.js';
+import { PSK_REF_KEY } from '../../kinds/ovs/common.js';
+import { HELD, holdKey, namesKey, OTHER_KEY, redactKeys, resolvePsk, PSK_REF, SET_BY_HAND } from './psk.js';
 
 declare module '../types.js' {
   interface BackendOptions {
@@ -139,6 +140,7 @@ async function readOvs(netns: string | undefined, file: Promise<DesiredState | u
       `the Open vSwitch at ${db.remote} serves another network namespace than ${where(netns)} (its ovs-vswitchd, pid ${vs.pid}, runs elsewhere), so its bridges and internal ports would not appear here; run an instance inside it (ip netns exec NS ovsdb-server / ovs-vswitchd) and name its database with --ovsdb unix:PATH; nothing was changed`,
     );
   const live = await early!;
+  markOtherKeys(live);
   const ipsec = [...(desired?.resources.values() ?? [])].filter((r) => r.kind === 'ovs-tunnel' && typeof r.attrs.ipsec === 'string');
   if (ipsec.length) {
     const names = ipsec.map((r) => r.id.slice(r.id.indexOf(':') + 1)).join(', ');
@@ -152,6 +154,9 @@ async function readOvs(netns: string | undefined, file: Promise<DesiredState | u
     // The key must be readable now, not halfway through the apply (never printed).
     const unreadable: Diagnostic[] = [];
     for (const r of ipsec) {
+      // A rollback's target may name the key a tunnel had (held, or set by hand): nothing to read.
+      const ref = String(r.attrs.ipsec);
+      if (ref === SET_BY_HAND || ref.endsWith(OTHER_KEY)) continue;
       try {
         resolvePsk(String(r.attrs.ipsec), r.id.slice(r.id.indexOf(':') + 1));
       } catch (e: any) {
@@ -161,6 +166,25 @@ async function readOvs(netns: string | undefined, file: Promise<DesiredState | u
     if (unreadable.length) throw new NethostError(`${desired!.file} cannot be applied here`, unreadable);
   }
   return live;
+}
+
+/**
+ * Tunnels whose key in OVSDB is not the one their reference names now (a rotated key file or
+ * variable, or options:psk changed by hand): marked for the live state, which shows it as a change.
+ * Their key, and a key set by hand without a reference, is kept in this process for a rollback.
+ * Compared here, never printed.
+ */
+export function markOtherKeys(live: OvsLive): void {
+  for (const i of live.interfaces) {
+    const ref = i.external_ids[PSK_REF_KEY];
+    const key = i.options.psk;
+    if (key === undefined) continue;
+    if (ref === undefined) holdKey(i.name, key); // set by hand: what a rollback puts back
+    else if (namesKey(ref, key) === false) {
+      (live.otherKey ??= []).push(i.name);
+      holdKey(i.name, key);
+    }
+  }
 }
 
 /** The interfaces and bridges whose building a run's commands ask of ovs-vswitchd. */
@@ -190,7 +214,7 @@ function shown(args: string[]): string[] {
     const i = a.indexOf(PSK_REF);
     if (i < 0) return a;
     const ref = a.slice(i + PSK_REF.length);
-    return `${a.slice(0, i)}<${ref.startsWith('file:') ? `read from ${ref.slice(5)}` : `from $${ref.slice(4)}`}>`;
+    return `${a.slice(0, i)}<${ref.startsWith('file:') ? `read from ${ref.slice(5)}` : ref.startsWith(HELD) ? 'the key it had' : `from $${ref.slice(4)}`}>`;
   });
 }
 
@@ -216,7 +240,8 @@ export const ovsBackend: Backend = {
           const i = a.indexOf(PSK_REF);
           if (i < 0) return sq(a);
           const ref = a.slice(i + PSK_REF.length);
-          const value = ref.startsWith('file:') ? `$(cat ${sq(ref.slice(5))})` : `\${${ref.slice(4)}:?}`;
+          // (A rollback's key it had is never printed: a script of one stops at the variable.)
+          const value = ref.startsWith('file:') ? `$(cat ${sq(ref.slice(5))})` : ref.startsWith(HELD) ? '${NETHOST_OLD_PSK:?the key it had is never printed}' : `\${${ref.slice(4)}:?}`;
           return `"${a.slice(0, i)}\\"${value}\\""`;
         })
         .join(' '),

@@ -6,10 +6,46 @@ import { NethostError } from '../../model.js';
 /** Marks, inside an operation's argument, where the key goes: `options:psk=` + PSK_REF + `file:PATH` | `env:NAME`. */
 export const PSK_REF = '\u0000psk:';
 
+/**
+ * Marks a live tunnel's reference whose key in OVSDB is not the one the reference names now (the
+ * file was rotated, or options:psk set by hand): `file:PATH (another key)`, a change to plan and
+ * drift to report. As a rollback's target it means the key the tunnel had, which only the process
+ * that read it holds (`held:NAME`): nethost never writes a key anywhere.
+ */
+export const OTHER_KEY = ' (another key)';
+/** A live tunnel's key that has no reference (options:psk set by hand). */
+export const SET_BY_HAND = '(set by hand)';
+export const HELD = 'held:';
+
+const held = new Map<string, string>();
+
+/** Keeps, in this process only, the key a tunnel had when first read with another key than its
+ *  reference names: what a rollback of this apply puts back. */
+export function holdKey(tunnel: string, key: string): void {
+  if (!held.has(tunnel)) held.set(tunnel, key);
+}
+export const heldKey = (tunnel: string): string | undefined => held.get(tunnel);
+
+/** Whether `key` is the key `ref` names now; undefined when that cannot be read (no claim). */
+export function namesKey(ref: string, key: string): boolean | undefined {
+  if (!/^(file|env):/.test(ref)) return undefined;
+  try {
+    return resolvePsk(ref) === key;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The key a reference names. Errors say where it was looked for, never what it holds. */
 export function resolvePsk(ref: string, tunnel?: string): string {
   const who = tunnel ? `IPsec key of ${tunnel}` : 'IPsec key';
   let value: string | undefined;
+  if (ref.startsWith(HELD)) {
+    const name = ref.slice(HELD.length);
+    const key = held.get(name);
+    if (key === undefined) throw new NethostError(`IPsec key of ${name}: the key it had before this apply is not known to this process (nethost never stores keys)`);
+    return key; // OVSDB's own value, put back as it was
+  }
   if (ref.startsWith('file:')) {
     const path = ref.slice(5);
     try {

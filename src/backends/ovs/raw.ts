@@ -50,6 +50,8 @@ export interface OvsLive {
   interfaces: OvsInterfaceRow[];
   /** ovs-monitor-ipsec answered (asked only when the file has IPsec tunnels). */
   ipsecMonitor?: boolean;
+  /** Tunnels whose key in OVSDB is not the one their reference (external_ids:nethost-psk) names now. */
+  otherKey?: string[];
 }
 
 declare module '../../live/raw.js' {

@@ -18,7 +18,7 @@ import type { LinkKind, OpSpec, ResourceKind } from '../types.js';
 import { ipAddress, ifname } from '../fields.js';
 import { commonLinkFields, linkId } from '../links/common.js';
 import { canonicalIp, canonicalMac } from '../../util/net.js';
-import { PSK_REF } from '../../backends/ovs/psk.js';
+import { HELD, heldKey, OTHER_KEY, PSK_REF, SET_BY_HAND } from '../../backends/ovs/psk.js';
 import { OVS_NEXT_TRANSACTION } from '../../backends/ovs/raw.js';
 import { assign, bondId, deviceId, equalIgnoring, foreignValues, isOvsDevice, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
 import { DEFAULT_DST_PORT, DEFAULT_PRIORITY, ovsLiveResources, TUNNEL_TYPES } from './live.js';
@@ -336,7 +336,16 @@ function tunnelOps(name: string, changes: { name: string; after: unknown }[], de
   const psk = changes.find((c) => c.name === 'ipsec');
   if (psk) {
     if (psk.after === null) ops.push(ovsOp('remove', 'Interface', name, 'options', 'psk'), ovsOp('remove', 'Interface', name, 'external_ids', PSK_REF_KEY));
-    else ops.push(ovsOp('set', 'Interface', name, `options:psk=${PSK_REF}${psk.after}`, `external_ids:${PSK_REF_KEY}=${psk.after}`));
+    else if (psk.after === SET_BY_HAND || String(psk.after).endsWith(OTHER_KEY)) {
+      // Only a rollback's target: the key the tunnel had, which this process read and holds, with
+      // its reference (or none). In a transaction of its own; without the key, nothing to run: the
+      // report says the file's key stays (unrestorable).
+      if (heldKey(name) !== undefined) {
+        const held = ovsOp('set', 'Interface', name, `options:psk=${PSK_REF}${HELD}${name}`);
+        const ref = psk.after === SET_BY_HAND ? ovsOp('remove', 'Interface', name, 'external_ids', PSK_REF_KEY) : ovsOp('set', 'Interface', name, `external_ids:${PSK_REF_KEY}=${String(psk.after).slice(0, -OTHER_KEY.length)}`);
+        ops.push({ ...held, options: ['held key'] }, { ...ref, options: ['held key'] });
+      }
+    } else ops.push(ovsOp('set', 'Interface', name, `options:psk=${PSK_REF}${psk.after}`, `external_ids:${PSK_REF_KEY}=${psk.after}`));
   }
   return ops;
 }
@@ -395,6 +404,16 @@ export const ovsTunnel: LinkKind = {
     return tunnelOps(nameOf(d.id), changes, { dst_port: DEFAULT_DST_PORT[type] ?? null }, { live: l, target: d });
   },
   delete: () => [], // the port's del-port removes its interface
+  unrestorable(c) {
+    if (c.action !== 'update') return undefined;
+    const left = c.attrs.filter((a) => !ROW_INTERNAL.includes(a.name));
+    const key = left.find((a) => a.name === 'ipsec');
+    const name = nameOf((c.after ?? c.before)!.id);
+    const was = String(key?.after);
+    if (left.length !== 1 || !key || !(was === SET_BY_HAND || was.endsWith(OTHER_KEY)) || heldKey(name) !== undefined) return undefined;
+    const now = key.before === null ? 'none' : `the one ${String(key.before).replace(/^file:/, '').replace(/^env:/, '$')} holds`;
+    return `its IPsec key stays ${now}: the key it had before is not known to this process (nethost never stores keys)`;
+  },
 };
 
 /** A tunnel or bond must be a port of an ovs-bridge of the file. */

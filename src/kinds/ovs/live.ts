@@ -3,10 +3,12 @@
 // stp-priority is 32768. Run-time columns (ofport, statistics, status, link_state …) are not read
 // into attributes, and external_ids keys other than nethost's are never looked at. Map keys nethost
 // manages (stp-priority, a tunnel's options) count only where its record (nethost-keys) names them;
-// options:psk always counts (an IPsec key set by hand is drift).
+// options:psk always counts (an IPsec key set by hand is drift, and so is a key other than the one
+// its reference names now: a rotated key file).
 import type { Resource } from '../../model.js';
 import type { RawLink, RawLive } from '../../live/raw.js';
 import type { OvsInterfaceRow, OvsPortRow } from '../../backends/ovs/raw.js';
+import { OTHER_KEY, SET_BY_HAND } from '../../backends/ovs/psk.js';
 import { linkId } from '../links/common.js';
 import { canonicalIp, canonicalMac } from '../../util/net.js';
 import { bondId, deviceId, num, OVS_MARK_KEY, ownedMaps, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
@@ -32,6 +34,7 @@ export function ovsLiveResources(raw: RawLive, devices: RawLink[]): Resource[] {
   const ifaceByUuid = new Map(ovs.interfaces.map((i) => [i.uuid, i]));
   const portByUuid = new Map(ovs.ports.map((p) => [p.uuid, p]));
   const bridgeNames = new Set(ovs.bridges.map((b) => b.name));
+  const otherKey = new Set(ovs.otherKey ?? []);
   for (const b of ovs.bridges) {
     const owned = mark(b.external_ids) !== null;
     const keys = ownedMaps(b.external_ids, { other_config: b.other_config }, BRIDGE_KEYS);
@@ -56,13 +59,21 @@ export function ovsLiveResources(raw: RawLive, devices: RawLink[]): Resource[] {
     for (const u of b.ports) {
       const p = portByUuid.get(u);
       if (!p || p.name === b.name) continue; // the bridge's own local port is the bridge
-      out.push(...portResources(p, b.name, p.interfaces.map((x) => ifaceByUuid.get(x)).filter((x): x is OvsInterfaceRow => !!x), kernel, bridgeNames));
+      out.push(...portResources(p, b.name, p.interfaces.map((x) => ifaceByUuid.get(x)).filter((x): x is OvsInterfaceRow => !!x), kernel, bridgeNames, otherKey));
     }
   }
   return out;
 }
 
-function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[], kernel: Map<string, RawLink>, bridges: Set<string>): Resource[] {
+/** A tunnel's IPsec reference as live: `(set by hand)` without one, marked when OVSDB's key is not
+ *  the one it names now (OTHER_KEY: compared by the backend's read, which never shows a key). */
+const ipsecRef = (i: OvsInterfaceRow, otherKey: Set<string>) => {
+  const ref = i.external_ids[PSK_REF_KEY];
+  if (ref === undefined) return SET_BY_HAND;
+  return otherKey.has(i.name) ? ref + OTHER_KEY : ref;
+};
+
+function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[], kernel: Map<string, RawLink>, bridges: Set<string>, otherKey: Set<string>): Resource[] {
   const owned = mark(p.external_ids) !== null;
   const bond = ifaces.length > 1 || p.bond_mode !== null;
   const type = bond ? 'bond' : ifaces[0]?.type ?? '';
@@ -123,7 +134,7 @@ function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[],
         local_ip: ip(o.local_ip),
         key: o.key === undefined ? null : /^\d+$/.test(o.key) ? Number(o.key) : o.key,
         dst_port: num(o.dst_port, DEFAULT_DST_PORT[i.type] ?? null),
-        ipsec: i.options.psk === undefined ? null : i.external_ids[PSK_REF_KEY] ?? '(set by hand)',
+        ipsec: i.options.psk === undefined ? null : ipsecRef(i, otherKey),
         keys: keys.keys,
         foreign: keys.foreign,
       },
