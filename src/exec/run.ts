@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { NethostError } from '../model.js';
 import type { RunControl } from '../backends/types.js';
 import { trace } from '../util/trace.js';
+import { redactKeys } from '../util/redact.js';
 
 export interface RunResult {
   code: number;
@@ -35,6 +36,9 @@ export interface RunOptions extends RunControl {
   /** A child that only reads (a listing, a check): it may outlive nethost, ending by itself, so it
    *  runs without setpriv's death signal, one exec fewer on every read. */
   readOnly?: boolean;
+  /** Values in the argv that must not be recorded (an IPsec key): onSpawn gets the argv with each
+   *  cut out, so a journal's progress record and a message built from it never hold them. */
+  secrets?: string[];
 }
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
@@ -47,6 +51,9 @@ function startError(argv: string[], e: NodeJS.ErrnoException): NethostError {
   if (e.code === 'ERR_INVALID_ARG_VALUE' || e.code === 'ERR_INVALID_ARG_TYPE') return new NethostError(`${what}: an argument holds a NUL byte or is not text`);
   return new NethostError(`${what}: ${e.message}`);
 }
+
+/** The argv as it may be recorded (progress journal, trace): secrets cut out. */
+const recorded = (argv: string[], o: RunOptions) => (o.secrets?.length ? argv.map((a) => redactKeys(a, o.secrets!)) : argv);
 
 export function run(argv: string[], opts: RunOptions | string = {}): Promise<RunResult> {
   const o: RunOptions = typeof opts === 'string' ? { input: opts } : opts;
@@ -100,7 +107,7 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
     });
     const t0 = performance.now();
     child.on('close', (code) => {
-      trace(argv.join(' '), t0);
+      trace(recorded(argv, o).join(' '), t0);
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
       const stderr = Buffer.concat(err).toString('utf8');
@@ -116,7 +123,7 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
       if (code === 127 && /^setpriv: /m.test(stderr)) return reject(new NethostError(`cannot run "${argv[0]}": ${stderr.trim()}`));
       resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr, ...(stopped ? { stopped } : {}) });
     });
-    if (child.pid) o.onSpawn?.({ pid: child.pid, argv });
+    if (child.pid) o.onSpawn?.({ pid: child.pid, argv: recorded(argv, o) });
     if (!child.stdin) return;
     child.stdin.on('error', () => {}); // a tool that exits early closes its stdin: the exit code tells
     child.stdin.end(o.input ?? '');

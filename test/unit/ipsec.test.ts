@@ -4,7 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { redactKeys, resolvePsk, validPsk } from '../../src/backends/ovs/psk.js';
+import { PSK_REF, redactKeys, resolvePsk, validPsk } from '../../src/backends/ovs/psk.js';
+import { ovsBackend } from '../../src/backends/ovs/index.js';
+import type { Operation } from '../../src/model.js';
 
 const KEY = 'Sw0rdf1sh-unit-key';
 
@@ -48,5 +50,20 @@ describe('IPsec keys', () => {
     expect(out).toBe('set Interface ipsec0 options:psk="<IPsec key>": unknown; options:psk="<IPsec key>" too');
     expect(out).not.toContain('Sw0rdf1sh');
     expect(redactKeys('nothing secret', [])).toBe('nothing secret');
+  });
+});
+
+describe('the argv nethost records of a child (the journal\'s progress, the trace)', () => {
+  it('has the key of an OVS transaction cut out, as the error has', async () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'nethost-psk-')), 'k');
+    writeFileSync(f, `${KEY}\n`);
+    const op: Operation = { resource: 'ovs-tunnel:sec0', action: 'update', phase: 'put', backend: 'ovs', args: ['set', 'Interface', 'sec0', `options:psk=${PSK_REF}file:${f}`], disruptive: false };
+    const seen: string[][] = [];
+    // No such database: ovs-vsctl starts, is given the key, and fails.
+    const failure = await ovsBackend.run([op], undefined, { options: { ovsdb: 'unix:/nonexistent/nethost-unit-db.sock' }, onSpawn: (c) => void seen.push(c.argv) });
+    expect(failure).toBeDefined();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toContain('options:psk="<IPsec key>"');
+    expect(JSON.stringify(seen) + failure!.message).not.toContain(KEY);
   });
 });

@@ -263,7 +263,7 @@ export const ovsBackend: Backend = {
     } catch (e: any) {
       return { index: 0, message: e.message, tookEffect: 'none' };
     }
-    const r = await run(vsctlArgv(db, ...args), { ...control, timeoutMs: (timeout() + 5) * 1000 }).catch((e: NethostError) => ({ code: 1, stdout: '', stderr: e.message, stopped: false, threw: true }));
+    const r = await run(vsctlArgv(db, ...args), { ...control, secrets: keys, timeoutMs: (timeout() + 5) * 1000 }).catch((e: NethostError) => ({ code: 1, stdout: '', stderr: e.message, stopped: false, threw: true }));
     if (r.stopped) return { index: 0, message: 'stopped', tookEffect: 'prefix', stopped: true };
     if (r.code !== 0) {
       const msg = redactKeys(r.stderr.trim().split('\n').map((l) => l.replace(/^ovs-vsctl: /, '')).filter((l) => !/default log directory/.test(l)).join('; '), keys);

@@ -65,9 +65,4 @@ export function resolvePsk(ref: string, tunnel?: string): string {
 /** What ovs-monitor-ipsec can write into ipsec.secrets as `PSK "…"` unquoted and unescaped. */
 export const validPsk = (v: string) => v.length >= 8 && /^[\x21-\x7e]+$/.test(v) && !/["\\]/.test(v);
 
-/** Text from a tool that was given the keys (ovs-vsctl's errors echo arguments), with every key cut out. */
-export function redactKeys(text: string, keys: Iterable<string>): string {
-  let out = text;
-  for (const k of [...keys].sort((a, b) => b.length - a.length)) if (k) out = out.split(k).join('<IPsec key>');
-  return out;
-}
+export { redactKeys } from '../../util/redact.js';
