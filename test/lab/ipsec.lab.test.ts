@@ -221,7 +221,7 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   expect(twin).toContain('ports: [ipsec0, vx0, vx1]');
   const failed = nethost('apply', tempFile('twin.yaml', twin), '--netns', h1.ns, '--ovsdb', h1.ovs.db, '--yes');
   expect(failed.code, failed.stderr).toBe(1);
-  expect(failed.stderr).toContain('ovs-vswitchd could not build interface vx1');
+  expect(failed.stderr).toMatch(/ovs-vswitchd could not build interface vx[01]/); // whichever it took second
   expect(failed.stderr).toContain('previous state restored and verified');
   expect(h1.ovs.rows('Interface', 'ipsec0')[0].options.psk).toBe(KEY);
   expect(h1.ovs.rows('Interface').map((r) => r.name).sort()).toEqual(['ipsec0', 'testbr']);
