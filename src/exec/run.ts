@@ -106,8 +106,9 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
       reject(startError(argv, e));
     });
     const t0 = performance.now();
+    const shownArgv = recorded(argv, o);
     child.on('close', (code) => {
-      trace(recorded(argv, o).join(' '), t0);
+      trace(shownArgv.join(' '), t0);
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
       const stderr = Buffer.concat(err).toString('utf8');
@@ -123,7 +124,7 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
       if (code === 127 && /^setpriv: /m.test(stderr)) return reject(new NethostError(`cannot run "${argv[0]}": ${stderr.trim()}`));
       resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr, ...(stopped ? { stopped } : {}) });
     });
-    if (child.pid) o.onSpawn?.({ pid: child.pid, argv: recorded(argv, o) });
+    if (child.pid) o.onSpawn?.({ pid: child.pid, argv: shownArgv });
     if (!child.stdin) return;
     child.stdin.on('error', () => {}); // a tool that exits early closes its stdin: the exit code tells
     child.stdin.end(o.input ?? '');

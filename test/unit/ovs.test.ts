@@ -227,18 +227,25 @@ describe('a rotated IPsec key (the file names another key than OVSDB holds)', ()
   /** One operation as ovs-vsctl gets it, after the `--` that ends the global options. */
   const vsctlCommand = (o: Parameters<typeof ovsBackend.command>[0]) => ovsBackend.command(o, undefined).join(' ').replace(/^.* -- /, '');
   const NEW = 'new-key-4567';
+  /** The fixture's OVSDB with its GRE tunnel named `tunnel` on the kernel datapath (IPsec needs
+   *  it), holding `psk` with reference `ref` (none: set by hand). A name of its own per test: the
+   *  held key is the process's, per tunnel. */
+  const rows = (tunnel: string, psk: string, ref?: string) => {
+    const r = raw();
+    for (const b of r.ovs!.bridges) b.datapath_type = '';
+    const gre = r.ovs!.interfaces.find((i) => i.name === 'gre0')!;
+    gre.name = tunnel;
+    r.ovs!.ports.find((p) => p.name === 'gre0')!.name = tunnel;
+    gre.options.psk = psk;
+    if (ref !== undefined) gre.external_ids['nethost-psk'] = ref;
+    return r;
+  };
+  /** A key file holding `key`, OVSDB holding OLD under its reference, and the file naming it. */
   const setup = (tunnel: string, key: string) => {
     const f = join(mkdtempSync(join(tmpdir(), 'nethost-psk-')), 'psk');
     writeFileSync(f, `${key}\n`, { mode: 0o600 });
-    const r = raw();
-    const gre = r.ovs!.interfaces.find((i) => i.name === 'gre0')!;
-    gre.name = tunnel; // a name of its own: the held key is the process's, per tunnel
-    r.ovs!.ports.find((p) => p.name === 'gre0')!.name = tunnel;
-    gre.options.psk = OLD;
-    gre.external_ids['nethost-psk'] = `file:${f}`;
-    for (const b of r.ovs!.bridges) b.datapath_type = ''; // IPsec: the kernel datapath
     const text = yaml.replace(/datapath: netdev/g, 'datapath: system').replaceAll('gre0', tunnel).replace(/(  \S+: +\{kind: ovs-tunnel, type: gre[^}]*)\}/, `$1, ipsec: {psk_file: ${f}}}`);
-    return { f, r, text };
+    return { f, r: rows(tunnel, OLD, `file:${f}`), text };
   };
 
   it('is a change to plan and drift to report, the key in no output; the same key is none', () => {
@@ -261,10 +268,7 @@ describe('a rotated IPsec key (the file names another key than OVSDB holds)', ()
     expect(resolvePsk('held:rot0')).toBe(OLD);
     // The file naming the key OVSDB has: no mark, no change.
     writeFileSync(f, `${OLD}\n`);
-    const same = raw();
-    const g = same.ovs!.interfaces.find((i) => i.name === 'gre0')!;
-    Object.assign(g.options, { psk: OLD });
-    g.external_ids['nethost-psk'] = `file:${f}`;
+    const same = rows('rot0', OLD, `file:${f}`);
     markOtherKeys(same.ovs!);
     expect(same.ovs!.otherKey).toBeUndefined();
   });
@@ -274,13 +278,7 @@ describe('a rotated IPsec key (the file names another key than OVSDB holds)', ()
     markOtherKeys(r.ovs!);
     const snapshot = live(r);
     // After the apply set the file's key: now OVSDB holds NEW.
-    const after = raw();
-    for (const b of after.ovs!.bridges) b.datapath_type = '';
-    const g = after.ovs!.interfaces.find((i) => i.name === 'gre0')!;
-    g.name = 'rot1';
-    after.ovs!.ports.find((p) => p.name === 'gre0')!.name = 'rot1';
-    Object.assign(g.options, { psk: NEW });
-    g.external_ids['nethost-psk'] = `file:${f}`;
+    const after = rows('rot1', NEW, `file:${f}`);
     writeFileSync(f, `${NEW}\n`);
     markOtherKeys(after.ovs!);
     const now = live(after);
@@ -299,14 +297,7 @@ describe('a rotated IPsec key (the file names another key than OVSDB holds)', ()
     const { f: f2, r: r2 } = setup('rot2', NEW);
     const snap2 = live(r2); // read by another process: marked, but nothing held here
     snap2.resources.get('ovs-tunnel:rot2')!.attrs.ipsec = `file:${f2} (another key)`;
-    const now2 = raw();
-    for (const b of now2.ovs!.bridges) b.datapath_type = '';
-    const g2 = now2.ovs!.interfaces.find((i) => i.name === 'gre0')!;
-    g2.name = 'rot2';
-    now2.ovs!.ports.find((p) => p.name === 'gre0')!.name = 'rot2';
-    Object.assign(g2.options, { psk: NEW });
-    g2.external_ids['nethost-psk'] = `file:${f2}`;
-    const n2 = live(now2);
+    const n2 = live(rows('rot2', NEW, `file:${f2}`));
     expect(heldKey('rot2')).toBeUndefined();
     const back2 = plan({ file: '(snapshot)', resources: snap2.resources }, n2);
     expect(back2.operations.filter((o) => o.resource === 'ovs-tunnel:rot2')).toEqual([]);
@@ -318,25 +309,13 @@ describe('a rotated IPsec key (the file names another key than OVSDB holds)', ()
 
   it('a key set by hand (no reference) that the file replaced is put back as it was, reference removed', () => {
     const { f, text } = setup('rot3', NEW);
-    const hand = raw();
-    for (const b of hand.ovs!.bridges) b.datapath_type = '';
-    const g = hand.ovs!.interfaces.find((i) => i.name === 'gre0')!;
-    g.name = 'rot3';
-    hand.ovs!.ports.find((p) => p.name === 'gre0')!.name = 'rot3';
-    g.options.psk = OLD; // by hand: no external_ids:nethost-psk
+    const hand = rows('rot3', OLD); // by hand: no external_ids:nethost-psk
     markOtherKeys(hand.ovs!);
     const snapshot = live(hand);
     expect(snapshot.resources.get('ovs-tunnel:rot3')!.attrs.ipsec).toBe('(set by hand)');
     expect(plan(desired(text), snapshot).changes.find((c) => c.id === 'ovs-tunnel:rot3')!.attrs).toEqual([expect.objectContaining({ name: 'ipsec', before: '(set by hand)', after: `file:${f}` })]);
     expect(heldKey('rot3')).toBe(OLD);
-    const after = raw();
-    for (const b of after.ovs!.bridges) b.datapath_type = '';
-    const a = after.ovs!.interfaces.find((i) => i.name === 'gre0')!;
-    a.name = 'rot3';
-    after.ovs!.ports.find((p) => p.name === 'gre0')!.name = 'rot3';
-    Object.assign(a.options, { psk: NEW });
-    a.external_ids['nethost-psk'] = `file:${f}`;
-    const back = plan({ file: '(snapshot)', resources: snapshot.resources }, live(after));
+    const back = plan({ file: '(snapshot)', resources: snapshot.resources }, live(rows('rot3', NEW, `file:${f}`)));
     expect(back.operations.filter((o) => o.resource === 'ovs-tunnel:rot3').map(vsctlCommand)).toEqual(['set Interface rot3 options:psk=<the key it had>', 'remove Interface rot3 external_ids nethost-psk']);
   });
 });

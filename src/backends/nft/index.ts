@@ -101,16 +101,10 @@ export interface TablesRead {
  * of nft's JSON printer). When the memo knows these listings as the wanted ruleset, that is the
  * view, and no rule is printed. Otherwise nft's JSON is read and every rule printed; a view equal
  * to the wanted one is remembered with the text's hash when `mayRemember()` says, after the JSON
- * was read, that no nethost apply can have changed the tables between the two listings. The text
- * was listed first, so it shows the ruleset the JSON proved, or one someone else changed and changed
- * back in between. Without texts (the verification right after an apply's transaction), nft's
- * JSON alone is read and printed.
- */
-/**
- * The tables' view from their text listings (`texts`, undefined for the verification's JSON-only
- * read). A memo hit is the file's ruleset; a miss is read as JSON and compared rule by rule, and a
- * match is remembered only when the text listed again afterwards is the same (`readTexts`): a change
- * by hand between the text and the JSON listing must not get a drifted text remembered as in sync.
+ * was read, that no nethost apply can have changed the tables between the two listings, and the
+ * text listed again (`readTexts`) is the same: a change by hand between the text and the JSON
+ * listing must not get a drifted text remembered as in sync. Without texts (the verification right
+ * after an apply's transaction), nft's JSON alone is read and printed.
  */
 export async function viewOf(texts: (string | undefined)[] | undefined, want: FirewallView | undefined, readJson: () => Promise<(string | undefined)[]>, mayRemember: () => boolean, readTexts: () => Promise<(string | undefined)[]>): Promise<TablesRead> {
   const present = texts?.filter((l): l is string => l !== undefined);

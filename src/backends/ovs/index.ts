@@ -13,7 +13,7 @@ import type { Backend, BackendOptions, InvocationFailure, RunControl } from '../
 import { run } from '../../exec/run.js';
 import { BRIDGE_COLUMNS, INTERFACE_COLUMNS, parseOvsLists, parseTable, PORT_COLUMNS, type OvsLive } from './raw.js';
 import { PSK_REF_KEY } from '../../kinds/ovs/common.js';
-import { HELD, holdKey, namesKey, OTHER_KEY, redactKeys, resolvePsk, PSK_REF, SET_BY_HAND } from './psk.js';
+import { HELD, holdKey, namesHeldKey, namesKey, redactKeys, resolvePsk, PSK_REF } from './psk.js';
 
 declare module '../types.js' {
   interface BackendOptions {
@@ -155,8 +155,7 @@ async function readOvs(netns: string | undefined, file: Promise<DesiredState | u
     const unreadable: Diagnostic[] = [];
     for (const r of ipsec) {
       // A rollback's target may name the key a tunnel had (held, or set by hand): nothing to read.
-      const ref = String(r.attrs.ipsec);
-      if (ref === SET_BY_HAND || ref.endsWith(OTHER_KEY)) continue;
+      if (namesHeldKey(r.attrs.ipsec)) continue;
       try {
         resolvePsk(String(r.attrs.ipsec), r.id.slice(r.id.indexOf(':') + 1));
       } catch (e: any) {

@@ -17,6 +17,10 @@ export const OTHER_KEY = ' (another key)';
 export const SET_BY_HAND = '(set by hand)';
 export const HELD = 'held:';
 
+/** Whether a tunnel's `ipsec` value names the key it had (set by hand, or another than its
+ *  reference names): only ever a rollback's target, put back from the key this process holds. */
+export const namesHeldKey = (ipsec: unknown): boolean => ipsec === SET_BY_HAND || String(ipsec).endsWith(OTHER_KEY);
+
 const held = new Map<string, string>();
 
 /** Keeps, in this process only, the key a tunnel had when first read with another key than its

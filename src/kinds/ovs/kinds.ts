@@ -18,7 +18,7 @@ import type { LinkKind, OpSpec, ResourceKind } from '../types.js';
 import { ipAddress, ifname } from '../fields.js';
 import { commonLinkFields, linkId } from '../links/common.js';
 import { canonicalIp, canonicalMac } from '../../util/net.js';
-import { HELD, heldKey, OTHER_KEY, PSK_REF, SET_BY_HAND } from '../../backends/ovs/psk.js';
+import { HELD, heldKey, namesHeldKey, OTHER_KEY, PSK_REF, SET_BY_HAND } from '../../backends/ovs/psk.js';
 import { OVS_NEXT_TRANSACTION } from '../../backends/ovs/raw.js';
 import { assign, bondId, deviceId, equalIgnoring, foreignValues, isOvsDevice, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
 import { DEFAULT_DST_PORT, DEFAULT_PRIORITY, ovsLiveResources, TUNNEL_TYPES } from './live.js';
@@ -336,7 +336,7 @@ function tunnelOps(name: string, changes: { name: string; after: unknown }[], de
   const psk = changes.find((c) => c.name === 'ipsec');
   if (psk) {
     if (psk.after === null) ops.push(ovsOp('remove', 'Interface', name, 'options', 'psk'), ovsOp('remove', 'Interface', name, 'external_ids', PSK_REF_KEY));
-    else if (psk.after === SET_BY_HAND || String(psk.after).endsWith(OTHER_KEY)) {
+    else if (namesHeldKey(psk.after)) {
       // Only a rollback's target: the key the tunnel had, which this process read and holds, with
       // its reference (or none). In a transaction of its own; without the key, nothing to run: the
       // report says the file's key stays (unrestorable).
@@ -409,8 +409,7 @@ export const ovsTunnel: LinkKind = {
     const left = c.attrs.filter((a) => !ROW_INTERNAL.includes(a.name));
     const key = left.find((a) => a.name === 'ipsec');
     const name = nameOf((c.after ?? c.before)!.id);
-    const was = String(key?.after);
-    if (left.length !== 1 || !key || !(was === SET_BY_HAND || was.endsWith(OTHER_KEY)) || heldKey(name) !== undefined) return undefined;
+    if (left.length !== 1 || !key || !namesHeldKey(key.after) || heldKey(name) !== undefined) return undefined;
     const now = key.before === null ? 'none' : `the one ${String(key.before).replace(/^file:/, '').replace(/^env:/, '$')} holds`;
     return `its IPsec key stays ${now}: the key it had before is not known to this process (nethost never stores keys)`;
   },
