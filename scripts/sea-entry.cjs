@@ -35,7 +35,7 @@ fsp.readFile = function (path, ...rest) {
 const source = getAsset('nethost.cjs', 'utf8');
 const cachedData = Buffer.from(getAsset('nethost.cjs.cache'));
 const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: BUNDLE, cachedData });
-if (process.env.NETHOST_SEA_CHECK === '1') process.stderr.write(`nethost: code cache ${script.cachedDataRejected ? 'rejected' : 'accepted'}\n`);
+if (process.env.NETHOST_SEA_CHECK === '1') process.stderr.write(`nethost: code cache ${script.cachedDataRejected === false ? 'accepted' : 'rejected'}\n`);
 const mod = { exports: {}, loaded: false };
 // oclif require()s its command map from ROOT/dist/nethost.cjs: it gets this same instance. Anything
 // else the bundle requires is a Node built-in (or, in oclif's development-only paths, not found).
