@@ -29,6 +29,13 @@ for (const f of ['nethost.cjs', 'nethost.cjs.cache']) {
 const work = mkdtempSync(join(tmpdir(), 'nethost-sea-'));
 try {
   const blob = join(work, 'sea.blob');
+  // The entry reads the bundle back as Latin-1 (one byte, one character: no decoding); that gives
+  // the very text bin/bundle.js reads as UTF-8 only if no character is above U+00FF.
+  const source = readFileSync(join(dist, 'nethost.cjs'), 'utf8');
+  const bytes = Buffer.from(source, 'latin1');
+  if (bytes.latin1Slice() !== source) throw new Error('dist/nethost.cjs has characters above U+00FF: scripts/sea-entry.cjs cannot read it as Latin-1');
+  const latin1 = join(work, 'nethost.cjs.latin1');
+  writeFileSync(latin1, bytes);
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify({
     main: join(root, 'scripts', 'sea-entry.cjs'),
     output: blob,
@@ -37,7 +44,7 @@ try {
     useCodeCache: false,
     useSnapshot: false,
     assets: {
-      'nethost.cjs': join(dist, 'nethost.cjs'),
+      'nethost.cjs': latin1,
       'nethost.cjs.cache': join(dist, 'nethost.cjs.cache'),
       'package.json': join(root, 'package.json'),
     },
