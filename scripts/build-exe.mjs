@@ -4,9 +4,10 @@
 // Run by `npm run build:exe` after `npm run build`; its only inputs are dist/ and package.json.
 //
 // Why a code cache asset and not the SEA's own options (measured, bench/STARTUP.md): `useCodeCache`
-// caches only what compiling the main script makes, not the functions a run compiles lazily, and
-// `useSnapshot` cannot take the bundle as it is (it loads child_process at start-up, which a
-// snapshot cannot hold). The cache `npm run build` writes after its warm-up covers a whole run.
+// caches only what compiling the main script makes, not the functions a run compiles lazily (the
+// cache `npm run build` writes after its warm-up covers a whole run), and `useSnapshot` would
+// freeze at build time what the bundle's modules read from the environment as they load (DEBUG,
+// colour on a terminal, NETHOST_TRACE).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ try {
   // the very text bin/bundle.js reads as UTF-8 only if no character is above U+00FF.
   const source = readFileSync(join(dist, 'nethost.cjs'), 'utf8');
   const bytes = Buffer.from(source, 'latin1');
-  if (bytes.latin1Slice() !== source) throw new Error('dist/nethost.cjs has characters above U+00FF: scripts/sea-entry.cjs cannot read it as Latin-1');
+  if (bytes.toString('latin1') !== source) throw new Error('dist/nethost.cjs has characters above U+00FF: scripts/sea-entry.cjs cannot read it as Latin-1');
   const latin1 = join(work, 'nethost.cjs.latin1');
   writeFileSync(latin1, bytes);
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify({

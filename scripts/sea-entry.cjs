@@ -23,7 +23,7 @@ const BUNDLE = join(ROOT, JSON.parse(pjsonText).oclif.commands.target);
 const readFile = fsp.readFile;
 fsp.readFile = function (path, ...rest) {
   if (typeof path === 'string' && path.startsWith(`${ROOT}/`)) {
-    if (path === PJSON) return Promise.resolve(rest[0] === 'utf8' || rest[0]?.encoding ? pjsonText : Buffer.from(pjsonText));
+    if (path === PJSON) return Promise.resolve(typeof rest[0] === 'string' || rest[0]?.encoding ? pjsonText : Buffer.from(pjsonText));
     const e = new Error(`ENOENT: no such file or directory, open '${path}'`);
     Object.assign(e, { code: 'ENOENT', errno: -2, syscall: 'open', path });
     return Promise.reject(e);
@@ -35,7 +35,7 @@ fsp.readFile = function (path, ...rest) {
 // The build stores the bundle as Latin-1 (every character of it is below U+0100, which it checks):
 // a byte-for-byte copy into a string, where decoding its UTF-8 cost ~8 % of a start-up.
 // Raw assets are views of the executable's own memory: nothing is copied but the string.
-const source = Buffer.from(getRawAsset('nethost.cjs')).latin1Slice();
+const source = Buffer.from(getRawAsset('nethost.cjs')).toString('latin1');
 const cachedData = Buffer.from(getRawAsset('nethost.cjs.cache'));
 const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: BUNDLE, cachedData });
 if (process.env.NETHOST_SEA_CHECK === '1') process.stderr.write(`nethost: code cache ${script.cachedDataRejected === false ? 'accepted' : 'rejected'}\n`);
