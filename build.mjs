@@ -1,4 +1,4 @@
-// Bundles src/ into dist/nethost.cjs: one CommonJS file with its dependencies (oclif, zod, js-yaml)
+// Bundles src/ and commands/ into dist/nethost.cjs: one CommonJS file with its dependencies (oclif, zod, js-yaml)
 // inside, loaded through V8's code cache (bin/bundle.js). Node otherwise resolves, reads and
 // compiles several hundred small files on every run; that was most of a plan's time.
 import { build } from 'esbuild';
@@ -26,7 +26,7 @@ rmSync('dist', { recursive: true, force: true });
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
 await build({
   ...common,
-  entryPoints: ['src/cli/main.ts'],
+  entryPoints: ['commands/main.ts'],
   outfile: 'dist/nethost.cjs',
   format: 'cjs',
   // oclif reaches for typescript only to run uncompiled plugins in development; never here.

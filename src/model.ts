@@ -115,6 +115,9 @@ export class NethostError extends Error {
   }
 }
 
+/** The id of a kernel link's resource: `link:NAME`. */
+export const linkId = (name: string) => `link:${name}`;
+
 /** The number nethost writes as `proto`/`protocol` on the routes, rules and neighbours it owns. */
 export const NETHOST_PROTO = 232;
 /** The ifalias nethost writes on the links it creates. */

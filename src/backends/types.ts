@@ -9,11 +9,15 @@
 // module augmentation in that folder), one line in ./index.ts. Its kinds emit operations with
 // `backend: NAME`; `run` gets runs of consecutive operations with the same groupKey, in plan order.
 import type { DesiredState, Operation, Plan } from '../model.js';
-import type { RawLive } from '../live/raw.js';
+import type { RunControl } from '../exec/run.js';
 
 /** Settings of the tools nethost drives, from the command line (each backend declares its own by
  *  module augmentation: `ovsdb` in ./ovs). */
 export interface BackendOptions {}
+
+/** Every backend's raw live state in one object. A backend adds its own fields from its folder
+ *  (`declare module '../types.js' { interface RawLive { … } }`) and fills them in `read`. */
+export interface RawLive {}
 
 export interface ReadContext {
   netns: string | undefined;
@@ -33,13 +37,6 @@ export interface ReadContext {
   verifying?: boolean;
 }
 
-/** Lets the engine stop a running invocation (a signal) and record which child runs (the journal). */
-export interface RunControl {
-  signal?: AbortSignal;
-  options?: BackendOptions;
-  /** Called with each child process started, before it is given any input. */
-  onSpawn?(child: { pid: number; argv: string[] }): void;
-}
 
 export interface InvocationFailure {
   /** Index, in the operations given to `run`, of the one that failed (or was running when stopped). */
@@ -62,7 +59,7 @@ export interface Backend {
   empty(): Partial<RawLive>;
   /** Consecutive operations with the same key are run by one invocation. */
   groupKey(op: Operation): string;
-  run(ops: Operation[], netns: string | undefined, control: RunControl): Promise<InvocationFailure | undefined>;
+  run(ops: Operation[], netns: string | undefined, control: RunControl & { options?: BackendOptions }): Promise<InvocationFailure | undefined>;
   /** The exact argv a person would run for this operation alone (`--script`, JSON, error messages). */
   command(op: Operation, netns: string | undefined, options?: BackendOptions): string[];
   /** `--script` lines for one invocation, when it is not one command per operation (an OVSDB

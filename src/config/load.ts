@@ -3,9 +3,9 @@
 import { z } from 'zod';
 import type { Diagnostic, DesiredState, LiveState, Resource, SourceRef } from '../model.js';
 import { NETHOST_ALIAS_EXISTING } from '../model.js';
-import { kindOf, LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
+import { kindOf, LINK_KINDS, SECTION_KINDS } from '../registry/kinds.js';
 import type { HostFacts, LinkKind } from '../kinds/types.js';
-import { linkId } from '../kinds/links/common.js';
+import { linkId } from '../model.js';
 import { addressResource, coveredPrefix, localIp, splitAddressEntry, addressKey, type AddressEntry } from '../kinds/address.js';
 import { ifname } from '../kinds/fields.js';
 import { kernelRouteConflict } from '../kinds/route.js';

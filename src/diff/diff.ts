@@ -2,7 +2,7 @@
 // attributes the kernel does not report are never compared, so silence is never drift.
 import type { AttrChange, AttrValue, Change, DesiredState, LiveState, Resource } from '../model.js';
 import { NETHOST_ALIAS_EXISTING } from '../model.js';
-import { isLinkKind, kindOf } from '../kinds/index.js';
+import { isLinkKind, kindOf } from '../registry/kinds.js';
 
 export interface DiffOptions {
   /** Restoring a snapshot: only these ids are looked at, and every one of them is nethost's. */

@@ -5,7 +5,7 @@
 // apply rolls it back before anything else, and plan and drift-check say so.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { Change, Operation } from '../model.js';
-import { liveFromJson, liveToJson, type LiveJson } from '../live/serial.js';
+import { liveFromJson, liveToJson, type LiveJson } from './serial.js';
 import type { LiveState } from '../model.js';
 
 export const JOURNAL_VERSION = 1;

@@ -10,9 +10,16 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NethostError } from '../model.js';
-import type { RunControl } from '../backends/types.js';
 import { trace } from '../util/trace.js';
 import { redactKeys } from '../util/redact.js';
+
+/** Lets the engine stop a running invocation (a signal) and record which child runs (the journal). */
+export interface RunControl {
+  signal?: AbortSignal;
+  options?: object;
+  /** Called with each child process started, before it is given any input. */
+  onSpawn?(child: { pid: number; argv: string[] }): void;
+}
 
 export interface RunResult {
   code: number;

@@ -3,12 +3,13 @@
 // them as they are; on links the file does not name, nethost deletes only the addresses it added.
 // On a link nethost created, every address is its own; on an existing device it adopted (`nethost:existing`),
 // the addresses the device had then are recorded in the mark (`;keep=…`) and are never nethost's.
+import { linkId } from '../model.js';
 import type { Resource } from '../model.js';
 import type { ResourceKind } from './types.js';
-import type { RawAddrInfo } from '../live/raw.js';
+import type { RawAddrInfo } from '../backends/ip/raw.js';
 import { canonicalIp, formatCidr, parseCidr, type Cidr } from '../util/net.js';
 import { NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../model.js';
-import { linkId, parseLinkMark } from './links/common.js';
+import { parseLinkMark } from './links/mark.js';
 
 /** An address's key as the kernel knows it: the local address, and the peer with its prefix if it has one. */
 export const addressKey = (address: string, peer?: string | null) => (peer ? `${address.slice(0, address.indexOf('/'))} peer ${peer}` : address);

@@ -6,7 +6,7 @@ import { NETHOST_PROTO } from '../model.js';
 import type { SectionKind } from './types.js';
 import { canonicalIp, canonicalMac, isMulticast } from '../util/net.js';
 import { ifname, ipAddress, text } from './fields.js';
-import { linkId } from './links/common.js';
+import { linkId } from '../model.js';
 import { quote } from '../util/text.js';
 
 const STATES = ['permanent', 'noarp', 'reachable', 'stale'] as const;

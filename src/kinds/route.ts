@@ -11,8 +11,8 @@ import type { HostFacts, SectionKind } from './types.js';
 import { canonicalDestination, canonicalIp, coverageIndex, familyOfDestination, formatCidr, networkOf, parseCidr, type Cidr, type Family } from '../util/net.js';
 import { addressKey, coveredPrefix, liveAddresses, localIp } from './address.js';
 import { ifname, ipAddress, tableRef, text } from './fields.js';
-import { linkId } from './links/common.js';
-import type { RawRoute } from '../live/raw.js';
+import { linkId } from '../model.js';
+import type { RawRoute } from '../backends/ip/raw.js';
 import { quote } from '../util/text.js';
 
 export const ROUTE_TYPES = ['unicast', 'throw', 'blackhole', 'unreachable', 'prohibit'] as const;

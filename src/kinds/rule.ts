@@ -6,9 +6,9 @@ import { NETHOST_PROTO } from '../model.js';
 import type { SectionKind } from './types.js';
 import { canonicalMark, familyOfDestination, formatCidr, networkOf, parseCidr, type Family } from '../util/net.js';
 import { fwmark, ifname, tableRef, text } from './fields.js';
-import { linkId } from './links/common.js';
+import { linkId } from '../model.js';
 import { tableNumber } from './route.js';
-import type { RawRule } from '../live/raw.js';
+import type { RawRule } from '../backends/ip/raw.js';
 import { quote } from '../util/text.js';
 
 const ACTIONS = ['lookup', 'blackhole', 'unreachable', 'prohibit'] as const;

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Diagnostic, Resource } from '../model.js';
 import type { SectionKind } from './types.js';
-import { linkId } from './links/common.js';
+import { linkId } from '../model.js';
 import { CONTROL_HINT, sysctlText } from './fields.js';
 import { hasControl, quote } from '../util/text.js';
 

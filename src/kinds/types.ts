@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { AttrChange, AttrValue, Attrs, Change, Dependency, DesiredState, Diagnostic, LiveState, Operation, Resource, SourceRef } from '../model.js';
-import type { RawLink, RawLive } from '../live/raw.js';
+import type { RawLink } from '../backends/ip/raw.js';
+import type { RawLive } from '../backends/types.js';
 
 /** Facts from the edges that the pure core needs to canonicalise values (user and group ids). */
 export interface HostFacts {

@@ -1,9 +1,9 @@
 // live: raw iproute2 JSON → LiveState in canonical form. Pure.
 import type { LiveState, Resource } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
-import type { RawLive } from './raw.js';
+import type { RawLive } from '../backends/types.js';
 import type { HostFacts } from '../kinds/types.js';
-import { LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
+import { LINK_KINDS, SECTION_KINDS } from '../registry/kinds.js';
 import { address } from '../kinds/address.js';
 import { canonicalIp } from '../util/net.js';
 

@@ -1,10 +1,10 @@
 // live: the effectful edge that reads the host, through the backends (src/backends/), plus the host
 // facts the pure core needs (user, group and routing-table names).
 import { readdir, readFile } from 'node:fs/promises';
-import type { RawLive } from './raw.js';
+import type { RawLive } from '../backends/types.js';
 import type { HostFacts } from '../kinds/types.js';
 import type { ReadContext } from '../backends/types.js';
-import { BACKENDS } from '../backends/index.js';
+import { BACKENDS } from '../registry/backends.js';
 
 /**
  * The raw live state: every backend reads its part at once. Reads that depend on the file (sysctl

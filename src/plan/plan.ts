@@ -2,7 +2,7 @@
 // then creations and updates, dependencies first. One graph orders every kind.
 import type { Change, DesiredState, LiveState, Operation, Plan } from '../model.js';
 import { NETHOST_ALIAS_EXISTING } from '../model.js';
-import { kindOf } from '../kinds/index.js';
+import { kindOf } from '../registry/kinds.js';
 import type { OpContext, OpSpec } from '../kinds/types.js';
 import { topoSort, type GraphNode } from './graph.js';
 

@@ -8,7 +8,7 @@
 import { showValue } from '../util/text.js';
 import type { Change, LiveState, Plan, Resource } from '../model.js';
 import { describe } from '../render/describe.js';
-import { kindOf } from '../kinds/index.js';
+import { kindOf } from '../registry/kinds.js';
 
 /** Plan ids, closed over "depends on" in each state given (any kind of dependency). */
 export function restoreScope(ids: Iterable<string>, ...states: LiveState[]): Set<string> {

@@ -2,10 +2,10 @@
 // - delete) plus "adopt" for existing objects that nethost starts to manage.
 import type { AttrChange, AttrValue, Change, Operation, Plan } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
-import { isLinkKind } from '../kinds/index.js';
+import { isLinkKind } from '../registry/kinds.js';
 import { describe } from './describe.js';
-import { firewallDiff } from '../kinds/firewall/diff.js';
-import { kindOf } from '../kinds/index.js';
+import { firewallDiff } from '../kinds/firewall/chain-diff.js';
+import { kindOf } from '../registry/kinds.js';
 import { printable, quote, showValue } from '../util/text.js';
 
 export interface Style {

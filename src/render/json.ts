@@ -3,10 +3,10 @@
 import type { Plan } from '../model.js';
 import { describe } from './describe.js';
 import { summarize } from './human.js';
-import { commandInput, commandLine } from '../backends/index.js';
+import { commandInput, commandLine } from '../registry/backends.js';
 import type { BackendOptions } from '../backends/types.js';
-import { firewallDiff } from '../kinds/firewall/diff.js';
-import { kindOf } from '../kinds/index.js';
+import { firewallDiff } from '../kinds/firewall/chain-diff.js';
+import { kindOf } from '../registry/kinds.js';
 
 
 export const PLAN_FORMAT_VERSION = '2';

@@ -1,9 +1,9 @@
 // A plan as a runnable sh script: the exact commands, in order, each argument shell-quoted.
 import type { Plan } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
-import { backendOf, commandInput, commandLine } from '../backends/index.js';
+import { backendOf, commandInput, commandLine } from '../registry/backends.js';
 import type { BackendOptions } from '../backends/types.js';
-import { invocations } from '../exec/execute.js';
+import { invocations } from '../engine/execute.js';
 import { hasControl } from '../util/text.js';
 
 export function shellQuote(a: string): string {

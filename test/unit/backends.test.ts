@@ -1,7 +1,7 @@
 // Backends' pure parts: how operations are grouped into invocations.
 import { describe, expect, it } from 'vitest';
-import { chunkByBytes } from '../../src/backends/sysctl/index.js';
-import { invocations } from '../../src/exec/execute.js';
+import { chunkByBytes } from '../../src/backends/sysctl/backend.js';
+import { invocations } from '../../src/engine/execute.js';
 import type { Operation } from '../../src/model.js';
 
 const op = (backend: string, args: string[], options?: string[]): Operation => ({ resource: 'r', action: 'create', phase: 'put', backend, args, disruptive: false, ...(options ? { options } : {}) });

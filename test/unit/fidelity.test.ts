@@ -3,6 +3,7 @@
 // the addresses an adopted device keeps, the file's order of ports, tunnels after their local address,
 // and what a plan shows when it changes something nethost did not create. On the captured state
 // test/fixtures/host/fidelity/ (see test/fixtures/capture.sh for the commands that built it).
+import { parseLinkMark, existingMark } from '../../src/kinds/links/mark.js';
 import { describe, it, expect } from 'vitest';
 import type { Change, LiveState, Plan } from '../../src/model.js';
 import { diff } from '../../src/diff/diff.js';
@@ -11,9 +12,8 @@ import { checkAgainstLive } from '../../src/config/load.js';
 import { renderPlan } from '../../src/render/human.js';
 import { renderScript } from '../../src/render/script.js';
 import { planJson } from '../../src/render/json.js';
-import { existingMark, parseLinkMark } from '../../src/kinds/links/common.js';
 import { normaliseLive } from '../../src/live/normalise.js';
-import type { RawLive } from '../../src/live/raw.js';
+import type { RawLive } from '../../src/backends/types.js';
 import { desired, facts, live, load, plan, putIndex, raw } from './fixtures.js';
 
 const NS = 'ns-test';

@@ -2,7 +2,8 @@
 // shapes the pure core takes, and small helpers the unit tests share.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RawLive, RawLink } from '../../src/live/raw.js';
+import type { RawLink } from '../../src/backends/ip/raw.js';
+import type { RawLive } from '../../src/backends/types.js';
 import type { HostFacts } from '../../src/kinds/types.js';
 import type { DesiredState, LiveState, Plan } from '../../src/model.js';
 import { normaliseLive } from '../../src/live/normalise.js';

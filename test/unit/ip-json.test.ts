@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scanJsonValues, splitIpBatch } from '../../src/util/ip-json.js';
+import { scanJsonValues, splitIpBatch } from '../../src/backends/ip/json.js';
 import { NethostError } from '../../src/model.js';
 import { HOST } from './fixtures.js';
 

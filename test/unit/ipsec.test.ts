@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PSK_REF, redactKeys, resolvePsk, validPsk } from '../../src/backends/ovs/psk.js';
-import { ovsBackend } from '../../src/backends/ovs/index.js';
+import { ovsBackend } from '../../src/backends/ovs/backend.js';
 import type { Operation } from '../../src/model.js';
 
 const KEY = 'Sw0rdf1sh-unit-key';

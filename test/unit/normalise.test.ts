@@ -2,7 +2,8 @@
 // Expectations come from the raw JSON and from the commands capture.sh ran, not from the code.
 import { describe, it, expect } from 'vitest';
 import { normaliseLive } from '../../src/live/normalise.js';
-import { emptyRawLive, type RawLink } from '../../src/live/raw.js';
+import { type RawLink } from '../../src/backends/ip/raw.js';
+import { emptyRawLive } from '../../src/registry/backends.js';
 import { routeId } from '../../src/kinds/route.js';
 import { canonicalDestination, canonicalIp } from '../../src/util/net.js';
 import { facts, live, raw, rawLink } from './fixtures.js';

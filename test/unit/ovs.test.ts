@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RawLive } from '../../src/live/raw.js';
+import type { RawLive } from '../../src/backends/types.js';
 import { normaliseLive } from '../../src/live/normalise.js';
-import { parseOvsLists } from '../../src/backends/ovs/raw.js';
-import { builtBy, markOtherKeys, ovsBackend } from '../../src/backends/ovs/index.js';
+import { parseOvsLists } from '../../src/backends/ovs/rows.js';
+import { builtBy, markOtherKeys, ovsBackend } from '../../src/backends/ovs/backend.js';
 import { heldKey, resolvePsk } from '../../src/backends/ovs/psk.js';
 import { restoreReport, restoreScope } from '../../src/plan/restore.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { desired, fileText, live, plan } from './fixtures.js';
 import { claimUnmarked, createdBefore, restoreReport, restoreScope } from '../../src/plan/restore.js';
-import { liveFromJson, liveToJson } from '../../src/live/serial.js';
+import { liveFromJson, liveToJson } from '../../src/exec/serial.js';
 import { diff } from '../../src/diff/diff.js';
 import type { DesiredState, LiveState } from '../../src/model.js';
 

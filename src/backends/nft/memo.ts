@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runDir } from '../../exec/lock.js';
-import { printerSource } from '../../kinds/firewall/print.js';
-import { canonicalTable, type FirewallView } from '../../kinds/firewall/index.js';
+import { printerSource } from './print.js';
+import { canonicalTable, type FirewallView } from './view.js';
 
 const sha = (parts: string[]) => {
   const h = createHash('sha256');

@@ -1,6 +1,8 @@
+import { portsField } from './schema.js';
+import { linkId } from '../../model.js';
 import { z } from 'zod';
 import { ifname } from '../fields.js';
-import { defineLinkKind, linkId, portsField } from './common.js';
+import { defineLinkKind } from './define.js';
 import type { OpSpec } from '../types.js';
 
 export const BOND_MODES = ['balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb'] as const;

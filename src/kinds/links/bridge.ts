@@ -1,5 +1,6 @@
+import { portsField } from './schema.js';
 import { z } from 'zod';
-import { defineLinkKind, portsField } from './common.js';
+import { defineLinkKind } from './define.js';
 
 // Times are written in seconds (as brctl, netplan and nmstate do); iproute2 speaks centiseconds.
 const cs = (s: number) => String(Math.round(s * 100));

@@ -1,4 +1,4 @@
-import { defineLinkKind } from './common.js';
+import { defineLinkKind } from './define.js';
 
 export const dummy = defineLinkKind({
   configKind: 'dummy',

@@ -1,4 +1,4 @@
-import { defineLinkKind } from './common.js';
+import { defineLinkKind } from './define.js';
 
 // An existing device (a NIC, or a veth end handed to this namespace): configured, never created or deleted.
 // It is the fallback for any live link no other kind claims, and a file may call any device `ethernet`.

@@ -1,7 +1,8 @@
+import { linkId } from '../../model.js';
 import { z } from 'zod';
 import { canonicalIp } from '../../util/net.js';
 import { ifname, ipAddress } from '../fields.js';
-import { defineLinkKind, linkId } from './common.js';
+import { defineLinkKind } from './define.js';
 
 const ip = (s: unknown) => (typeof s === 'string' && s !== 'any' ? canonicalIp(s)?.ip ?? null : null);
 /** iproute2 prints GRE keys as dotted quads ("0.0.4.210" is 1234). */

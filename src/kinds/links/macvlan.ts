@@ -1,6 +1,7 @@
+import { defineLinkKind, type LinkSpec } from './define.js';
+import { linkId } from '../../model.js';
 import { z } from 'zod';
 import { ifname } from '../fields.js';
-import { defineLinkKind, linkId, type LinkSpec } from './common.js';
 
 const MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { HostFacts } from '../types.js';
 import type { Diagnostic } from '../../model.js';
-import { defineLinkKind } from './common.js';
+import { defineLinkKind } from './define.js';
 import { account } from '../fields.js';
 import { quote } from '../../util/text.js';
 

@@ -1,6 +1,7 @@
+import { linkId } from '../../model.js';
 import { z } from 'zod';
 import { ifname } from '../fields.js';
-import { defineLinkKind, linkId } from './common.js';
+import { defineLinkKind } from './define.js';
 
 export const vlan = defineLinkKind({
   configKind: 'vlan',

@@ -1,7 +1,8 @@
+import { linkId } from '../../model.js';
 import { z } from 'zod';
 import { canonicalIp } from '../../util/net.js';
 import { ifname, ipAddress } from '../fields.js';
-import { defineLinkKind, linkId } from './common.js';
+import { defineLinkKind } from './define.js';
 
 const ip = (s: string | undefined) => (s === undefined ? undefined : canonicalIp(s)?.ip);
 

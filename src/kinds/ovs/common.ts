@@ -4,18 +4,13 @@
 import { z } from 'zod';
 import type { AttrValue } from '../../model.js';
 import type { OpSpec } from '../types.js';
-import type { RawLink, RawLive } from '../../live/raw.js';
-import type { OvsLive } from '../../backends/ovs/raw.js';
+import type { RawLink } from '../../backends/ip/raw.js';
+import type { RawLive } from '../../backends/types.js';
+import type { OvsLive } from '../../backends/ovs/rows.js';
 
-/** external_ids key and value on the rows nethost owns. */
-export const OVS_MARK_KEY = 'nethost';
-export const OVS_MARK = '1';
-/** external_ids key on the Bridge and Interface rows nethost writes map keys on: which keys of which
- *  map columns it set (`options:key,options:remote_ip`). It removes only those; a key of the same
- *  name someone else set reads as unset (no drift) and survives every change. */
-export const OVS_KEYS_KEY = 'nethost-keys';
-/** external_ids key on a tunnel's Interface row: where its IPsec key comes from (never the key). */
-export const PSK_REF_KEY = 'nethost-psk';
+import { OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, PSK_REF_KEY } from '../../backends/ovs/rows.js';
+
+export { OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, PSK_REF_KEY };
 
 export const portId = (name: string) => `ovs-port:${name}`;
 export const deviceId = (bridge: string) => `ovs-device:${bridge}`;

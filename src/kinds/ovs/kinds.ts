@@ -11,15 +11,16 @@
 // Every OVSDB change is an operation of the `ovs` backend (one ovs-vsctl transaction per run of them);
 // rows are ranked together (12), the kernel devices' `ip link set up` after them (13), so that one
 // transaction normally carries every OVS change of an apply.
+import { linkId } from '../../model.js';
 import { z } from 'zod';
 import type { AttrChange, Attrs, Diagnostic, Resource } from '../../model.js';
 import { NethostError } from '../../model.js';
 import type { LinkKind, OpSpec, ResourceKind } from '../types.js';
 import { ipAddress, ifname } from '../fields.js';
-import { commonLinkFields, linkId } from '../links/common.js';
+import { commonLinkFields } from '../links/schema.js';
 import { canonicalIp, canonicalMac } from '../../util/net.js';
 import { HELD, heldKey, namesHeldKey, OTHER_KEY, PSK_REF, SET_BY_HAND } from '../../backends/ovs/psk.js';
-import { OVS_NEXT_TRANSACTION } from '../../backends/ovs/raw.js';
+import { OVS_NEXT_TRANSACTION } from '../../backends/ovs/rows.js';
 import { assign, bondId, deviceId, equalIgnoring, foreignValues, isOvsDevice, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
 import { DEFAULT_DST_PORT, DEFAULT_PRIORITY, ovsLiveResources, TUNNEL_TYPES } from './live.js';
 

@@ -6,10 +6,11 @@
 // options:psk always counts (an IPsec key set by hand is drift, and so is a key other than the one
 // its reference names now: a rotated key file).
 import type { Resource } from '../../model.js';
-import type { RawLink, RawLive } from '../../live/raw.js';
-import type { OvsInterfaceRow, OvsPortRow } from '../../backends/ovs/raw.js';
+import type { RawLink } from '../../backends/ip/raw.js';
+import type { RawLive } from '../../backends/types.js';
+import type { OvsInterfaceRow, OvsPortRow } from '../../backends/ovs/rows.js';
 import { OTHER_KEY, SET_BY_HAND } from '../../backends/ovs/psk.js';
-import { linkId } from '../links/common.js';
+import { linkId } from '../../model.js';
 import { canonicalIp, canonicalMac } from '../../util/net.js';
 import { bondId, deviceId, num, OVS_MARK_KEY, ownedMaps, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
 

@@ -1,7 +1,6 @@
 // The shapes of iproute2's JSON output (`ip -j -d addr`, `ip -j route`, …), as far as nethost reads them.
 // Kept raw: kinds normalise them. Fixtures of these shapes live in test/fixtures/. Each backend
 // (src/backends/) reads and owns its fields.
-import { BACKENDS } from '../backends/index.js';
 
 export interface RawAddrInfo {
   family: 'inet' | 'inet6';
@@ -77,19 +76,14 @@ export interface RawNeighbor {
   [k: string]: unknown;
 }
 
-/** Every backend's raw live state in one object. A backend adds its own fields from its folder
- *  (`declare module '../../live/raw.js' { interface RawLive { … } }`) and fills them in `read`. */
-export interface RawLive {
-  links: RawLink[];
-  routes4: RawRoute[];
-  routes6: RawRoute[];
-  rules4: RawRule[];
-  rules6: RawRule[];
-  neighbors: RawNeighbor[];
-  /** Only the keys the file names (sysctls have no listing worth reading in full). */
-  sysctls: Record<string, string>;
-}
-
-export function emptyRawLive(): RawLive {
-  return Object.assign({}, ...BACKENDS.map((b) => b.empty())) as RawLive;
+declare module '../types.js' {
+  /** iproute2's part: links with their addresses, routes, rules and neighbours. */
+  interface RawLive {
+    links: RawLink[];
+    routes4: RawRoute[];
+    routes6: RawRoute[];
+    rules4: RawRule[];
+    rules6: RawRule[];
+    neighbors: RawNeighbor[];
+  }
 }

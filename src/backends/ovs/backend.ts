@@ -9,10 +9,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DesiredState, Diagnostic, Operation } from '../../model.js';
 import { NethostError } from '../../model.js';
-import type { Backend, BackendOptions, InvocationFailure, RunControl } from '../types.js';
+import type { Backend, BackendOptions, InvocationFailure } from '../types.js';
+import type { RunControl } from '../../exec/run.js';
 import { run } from '../../exec/run.js';
-import { BRIDGE_COLUMNS, INTERFACE_COLUMNS, parseOvsLists, parseTable, PORT_COLUMNS, type OvsLive } from './raw.js';
-import { PSK_REF_KEY } from '../../kinds/ovs/common.js';
+import { PSK_REF_KEY, BRIDGE_COLUMNS, INTERFACE_COLUMNS, parseOvsLists, parseTable, PORT_COLUMNS, type OvsLive } from './rows.js';
 import { HELD, holdKey, namesHeldKey, namesKey, redactKeys, resolvePsk, PSK_REF } from './psk.js';
 
 declare module '../types.js' {

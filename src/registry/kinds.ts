@@ -1,23 +1,23 @@
 // The registry: one line per kind. Link kinds are tried in this order when classifying a live link,
 // so `ethernet` (the fallback for any existing device) stays last.
-import type { LinkKind, ResourceKind, SectionKind } from './types.js';
-import { bridge } from './links/bridge.js';
-import { vxlan } from './links/vxlan.js';
-import { veth } from './links/veth.js';
-import { macvlan, macvtap } from './links/macvlan.js';
-import { tap, tun } from './links/tuntap.js';
-import { ethernet } from './links/ethernet.js';
-import { bond } from './links/bond.js';
-import { vlan } from './links/vlan.js';
-import { dummy } from './links/dummy.js';
-import { gre, gretap, ip6gre, ip6gretap } from './links/gre.js';
-import { address } from './address.js';
-import { route } from './route.js';
-import { rule } from './rule.js';
-import { neighbor } from './neighbor.js';
-import { sysctl } from './sysctl.js';
-import { ovsBond, ovsBridge, ovsDevice, ovsInternal, ovsPatch, ovsPort, ovsTunnel } from './ovs/kinds.js';
-import { firewall } from './firewall/index.js';
+import type { LinkKind, ResourceKind, SectionKind } from '../kinds/types.js';
+import { bridge } from '../kinds/links/bridge.js';
+import { vxlan } from '../kinds/links/vxlan.js';
+import { veth } from '../kinds/links/veth.js';
+import { macvlan, macvtap } from '../kinds/links/macvlan.js';
+import { tap, tun } from '../kinds/links/tuntap.js';
+import { ethernet } from '../kinds/links/ethernet.js';
+import { bond } from '../kinds/links/bond.js';
+import { vlan } from '../kinds/links/vlan.js';
+import { dummy } from '../kinds/links/dummy.js';
+import { gre, gretap, ip6gre, ip6gretap } from '../kinds/links/gre.js';
+import { address } from '../kinds/address.js';
+import { route } from '../kinds/route.js';
+import { rule } from '../kinds/rule.js';
+import { neighbor } from '../kinds/neighbor.js';
+import { sysctl } from '../kinds/sysctl.js';
+import { ovsBond, ovsBridge, ovsDevice, ovsInternal, ovsPatch, ovsPort, ovsTunnel } from '../kinds/ovs/kinds.js';
+import { firewall } from '../kinds/firewall/firewall.js';
 
 // The OVS kinds come first: ovs-bridge claims the kernel devices Open vSwitch makes (taps on the
 // userspace datapath, vxlan_sys_*), before tap, vxlan or ethernet could.

@@ -1,6 +1,6 @@
 // Runs the pure pipeline over sample inputs once, so that the code cache written at build time holds
 // compiled code for the paths a plan takes (see bin/bundle.js and build.mjs). Touches nothing.
-import type { RawLive } from '../live/raw.js';
+import type { RawLive } from '../backends/types.js';
 import type { HostFacts } from '../kinds/types.js';
 import type { DesiredState, LiveState } from '../model.js';
 import { checkAgainstLive, loadDesiredState } from '../config/load.js';

@@ -3,10 +3,9 @@
 // process per run of operations that share their options (`-6` for IPv6 rules).
 import type { Operation } from '../../model.js';
 import { NethostError } from '../../model.js';
-import type { RawLive } from '../../live/raw.js';
-import type { Backend, InvocationFailure } from '../types.js';
+import type { Backend, InvocationFailure, RawLive } from '../types.js';
 import { ipArgv, run, type RunOptions } from '../../exec/run.js';
-import { splitIpBatch } from '../../util/ip-json.js';
+import { splitIpBatch } from './json.js';
 
 async function ipBatchJson(netns: string | undefined, flags: string[], commands: string[]): Promise<unknown[][]> {
   const r = await run(ipArgv(netns, ...flags, '-j', '-batch', '-'), { input: commands.join('\n') + '\n', readOnly: true });

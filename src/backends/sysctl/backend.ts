@@ -55,6 +55,13 @@ export function chunkByBytes<T extends { args: string[] }>(ops: T[], budget: num
 
 const sysctlArgv = (netns: string | undefined, args: string[]) => inNetns(netns, ['sysctl', '-q', '-w', ...args]);
 
+declare module '../types.js' {
+  interface RawLive {
+    /** Only the keys the file names (sysctls have no listing worth reading in full). */
+    sysctls: Record<string, string>;
+  }
+}
+
 export const sysctlBackend: Backend = {
   name: 'sysctl',
   async read({ netns, desired, also = [] }) {

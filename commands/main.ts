@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { run } from '@oclif/core/run';
 import { flush } from '@oclif/core/flush';
 import { handle } from '@oclif/core/handle';
-import { printable } from '../util/text.js';
+import { printable } from '../src/util/text.js';
 
 export { COMMANDS } from './index.js';
-export { warmUp } from './warm-up.js';
+export { warmUp } from '../src/engine/warm-up.js';
 
 /** `args` defaults to the process's own (the build passes its own to warm the code cache up). */
 export async function main(dir: string, args?: string[]): Promise<void> {

@@ -1,10 +1,10 @@
 // Shared by every command: the --netns and --json flags, colour rules, and how errors are printed.
 import { Command } from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
-import type { Diagnostic } from '../model.js';
-import { NethostError } from '../model.js';
-import { checkNetns } from '../util/netns.js';
-import { printable } from '../util/text.js';
+import type { Diagnostic } from '../src/model.js';
+import { NethostError } from '../src/model.js';
+import { checkNetns } from '../src/util/netns.js';
+import { printable } from '../src/util/text.js';
 
 /** oclif rewrites the message of an error thrown while it parses a flag ("Parsing --netns …"); this
  *  one keeps the sentence, which `catch` prints as it is. */

@@ -1,24 +1,24 @@
 // The pipeline, end to end: config → live → diff → plan → execute → verify. Commands call these.
-import type { Change, Diagnostic, DesiredState, LiveState, Plan } from './model.js';
-import { kindOf } from './kinds/index.js';
-import { NethostError } from './model.js';
-import { checkAgainstLive, loadDesiredState } from './config/load.js';
-import { readConfigFile } from './config/read-file.js';
-import { readHostFacts, readRawLive } from './live/read.js';
-import { normaliseLive } from './live/normalise.js';
-import { diff, type DiffOptions } from './diff/diff.js';
-import { buildPlan } from './plan/plan.js';
-import { claimUnmarked, createdBefore, restoreReport, restoreScope, type RestoreReport } from './plan/restore.js';
-import { execute, type ExecFailure } from './exec/execute.js';
-import { acquireLock, bumpGeneration, lockIsHeld, netnsIdentity, runDir } from './exec/lock.js';
-import { interruptedAt, processStart, readJournal, removeJournal, writeJournal, writeProgress, type FoundJournal } from './exec/journal.js';
-import { BACKENDS, backendOf, commandLine } from './backends/index.js';
-import type { RawLive } from './live/raw.js';
-import type { HostFacts } from './kinds/types.js';
-import type { BackendOptions } from './backends/types.js';
-import { checkNetns } from './util/netns.js';
-import { showArgv } from './util/text.js';
-import { trace } from './util/trace.js';
+import type { Change, Diagnostic, DesiredState, LiveState, Plan } from '../model.js';
+import { kindOf } from '../registry/kinds.js';
+import { NethostError } from '../model.js';
+import { checkAgainstLive, loadDesiredState } from '../config/load.js';
+import { readConfigFile } from '../config/read-file.js';
+import { readHostFacts, readRawLive } from '../live/read.js';
+import { normaliseLive } from '../live/normalise.js';
+import { diff, type DiffOptions } from '../diff/diff.js';
+import { buildPlan } from '../plan/plan.js';
+import { claimUnmarked, createdBefore, restoreReport, restoreScope, type RestoreReport } from '../plan/restore.js';
+import { execute, type ExecFailure } from './execute.js';
+import { acquireLock, bumpGeneration, lockIsHeld, netnsIdentity, runDir } from '../exec/lock.js';
+import { interruptedAt, processStart, readJournal, removeJournal, writeJournal, writeProgress, type FoundJournal } from '../exec/journal.js';
+import { BACKENDS, backendOf, commandLine } from '../registry/backends.js';
+import type { RawLive } from '../backends/types.js';
+import type { HostFacts } from '../kinds/types.js';
+import type { BackendOptions } from '../backends/types.js';
+import { checkNetns } from '../util/netns.js';
+import { showArgv } from '../util/text.js';
+import { trace } from '../util/trace.js';
 
 export async function loadFile(file: string, facts?: HostFacts, text: Promise<string> = readConfigFile(file)): Promise<DesiredState> {
   const r = loadDesiredState(await text, file, facts ?? (await readHostFacts()));

@@ -11,14 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DesiredState, Operation } from '../../model.js';
 import { NethostError } from '../../model.js';
-import type { Backend, InvocationFailure, RunControl } from '../types.js';
+import type { Backend, InvocationFailure } from '../types.js';
+import type { RunControl } from '../../exec/run.js';
 import { inNetns, run } from '../../exec/run.js';
-import { canonicalView, desiredView, FIREWALL_ID, kernelRefusal, ruleSource, sameView, type FirewallView, type RawNft } from '../../kinds/firewall/index.js';
-import { splitRule, strings, TABLES, textScript } from '../../kinds/firewall/script.js';
+import { canonicalView, desiredView, FIREWALL_ID, kernelRefusal, ruleSource, sameView, type FirewallView, type RawNft } from './view.js';
+import { splitRule, strings, TABLES, textScript } from './ruleset.js';
 import { listingHash, recalled, remember, viewKey } from './memo.js';
 import { applyGeneration, lockIsHeld, netnsIdentity, runDir } from '../../exec/lock.js';
 
-declare module '../../live/raw.js' {
+declare module '../types.js' {
   interface RawLive {
     /** nftables, when nft is installed (absent: no firewall can exist here). */
     nft?: RawNft;

@@ -5,7 +5,7 @@ import { createInterface as createPromisesInterface } from 'node:readline/promis
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { jsonFlag, netnsFlag, ovsdbFlag, NethostCommand, toJson, useColor } from './base.js';
-import type { Plan } from '../model.js';
+import type { Plan } from '../src/model.js';
 
 export default class Apply extends NethostCommand {
   static summary = 'Make the live state match the file: all or nothing, verified afterwards.';
@@ -29,8 +29,8 @@ export default class Apply extends NethostCommand {
   async run() {
     const { args, flags } = await this.parse(Apply);
     this.json = flags.json;
-    const { applyFile } = await import('../core.js');
-    const { renderPlan } = await import('../render/human.js');
+    const { applyFile } = await import('../src/engine/core.js');
+    const { renderPlan } = await import('../src/render/human.js');
     const info = (s: string) => (this.json ? process.stderr.write(s) : this.out(s));
     const confirm = async (plan: Plan) => {
       info(renderPlan(plan, { color: useColor(this.json ? process.stderr : process.stdout) }));
@@ -61,7 +61,7 @@ export default class Apply extends NethostCommand {
       : undefined;
     const outcome = await applyFile(args.file, flags.netns, { confirm, keep, log: (l) => process.stderr.write(`nethost: ${l}\n`), lockTimeout: flags['lock-timeout'], options: { ovsdb: flags.ovsdb } });
     if (this.json) {
-      const { planJson } = await import('../render/json.js');
+      const { planJson } = await import('../src/render/json.js');
       this.out(toJson({ applied: outcome.applied, verified: outcome.applied, recovered: outcome.recovered ?? null, plan: planJson(outcome.plan, { ovsdb: flags.ovsdb }) }) + '\n');
       return;
     }

@@ -6,17 +6,14 @@
 // beyond their base chains' hooks and policies, and never changed.
 import type { Diagnostic, DesiredState, LiveState, Resource, SourceRef } from '../../model.js';
 import type { OpSpec, SectionKind } from '../types.js';
-import type { RawLive } from '../../live/raw.js';
-import { linkId } from '../links/common.js';
+import { canonicalView, FIREWALL_ID, kernelRefusal, listingOf, ruleSource, type RawNft } from '../../backends/nft/view.js';
+import type { RawLive } from '../../backends/types.js';
+import { linkId } from '../../model.js';
 import { coverageIndex } from '../../util/net.js';
 import { firewallSchema, type Firewall, type Guard } from './schema.js';
-import { parseForwardTarget, Renderer, renderFirewall, renderGuards, type RuleLine, type ChainLine } from './render.js';
-import { printChainHeader, printRule, withoutState } from './print.js';
-import { jsonScript, splitRule, strings, TABLES, textScript } from './script.js';
-import { FIREWALL_ID } from './id.js';
-import { firewallDiff } from './diff.js';
-
-export { FIREWALL_ID };
+import { parseForwardTarget, Renderer, renderFirewall, renderGuards, type RuleLine, type ChainLine } from './rules.js';
+import { jsonScript, splitRule, strings, TABLES, textScript } from '../../backends/nft/ruleset.js';
+import { firewallDiff } from './chain-diff.js';
 
 /** Attributes only one side has, for the engine's own use: never compared, never shown. */
 const INTERNAL_ATTRS = new Set(['sources', 'refs', 'forwarding', 'json', 'foreign', 'kernel_forwarding', 'listed']);
@@ -27,90 +24,12 @@ const chainEntry = (c: ChainLine) => `${c.table} ${c.name}${c.header ? ` { ${c.h
 const ruleEntry = (r: RuleLine) => `${r.table} ${r.chain}: ${r.text}`;
 const pos = (s: SourceRef | undefined) => (s ? `${s.line}:${s.col}` : '');
 
-/** Raw nft state, filled by src/backends/nft. */
-export interface RawNft {
-  /** nft -j output objects of each of nethost's tables that exists (metainfo dropped); absent when `view` is given. */
-  tables: Partial<Record<'inet' | 'bridge', any[]>>;
-  /** The canonical form of those tables, when the backend already has it (printed, or known from the memo). */
-  view?: FirewallView;
-  /** nft's own JSON listing of each existing table, handles dropped and counters zeroed (stateless):
-   *  what a restore loads back. Absent: built from `tables`. */
-  listings?: string[];
-  /** The view came from the memo (the kernel lists exactly a ruleset nethost rendered, verified
-   *  before): no JSON was read, and a restore loads that ruleset's own text. */
-  fromMemo?: boolean;
-  /** Every base chain of every other table: family, table, name, hook, policy. */
-  foreign: { family: string; table: string; name: string; hook: string; policy: string }[];
-  /** net.ipv4.ip_forward and net.ipv6.conf.all.forwarding, when the file's rules need them. */
-  forwarding?: { ipv4?: string; ipv6?: string };
-}
 
-/** What is compared of the firewall: tables present, chains, rules, and anything else found in them. */
-export interface FirewallView {
-  tables: string[];
-  chains: string[];
-  rules: string[];
-  others: string[];
-}
 
-/** nft JSON of one table → canonical chains and rules (and anything else, shown as JSON). Pure. */
-export function canonicalTable(family: string, objects: any[]) {
-  const chains: string[] = [];
-  const rules: string[] = [];
-  const others: string[] = [];
-  for (const o of objects) {
-    if (o.rule) {
-      // Handles and counter values are state: the printer never shows them.
-      const v = o.rule;
-      rules.push(`${family} ${v.chain}: ${printRule(v.expr ?? [])}${v.comment ? ` comment "${v.comment}"` : ''}`);
-    } else if (o.chain) {
-      const header = printChainHeader(o.chain);
-      chains.push(`${family} ${o.chain.name}${header ? ` { ${header} }` : ''}`);
-    } else if (!o.table) {
-      // Sets, maps, counters … are not nethost's: shown as they are (handles and elements' timers are state).
-      const [type] = Object.keys(o);
-      const v = { ...o[type], handle: undefined };
-      if (Array.isArray(v.elem)) v.elem = v.elem.map((e: any) => (e?.elem ? { elem: { ...e.elem, expires: undefined } } : e));
-      others.push(`${family} ${type} ${JSON.stringify(v)}`);
-    }
-  }
-  return { chains, rules, others };
-}
 
-/** Both tables' canonical form from nft's JSON objects. */
-export function canonicalView(tables: RawNft['tables']): FirewallView {
-  const view: FirewallView = { tables: [], chains: [], rules: [], others: [] };
-  for (const t of TABLES) {
-    const objects = tables[t];
-    if (!objects) continue;
-    view.tables.push(t);
-    const c = canonicalTable(t, objects);
-    view.chains.push(...c.chains);
-    view.rules.push(...c.rules);
-    view.others.push(...c.others);
-  }
-  view.tables.sort();
-  return view;
-}
 
-/** The view a desired firewall resource has (what a live one must equal to be in sync). */
-export function desiredView(attrs: Resource['attrs']): FirewallView {
-  return { tables: strings(attrs.tables), chains: strings(attrs.chains), rules: strings(attrs.rules), others: strings(attrs.others) };
-}
 
-const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-export const sameView = (a: FirewallView, b: FirewallView) => sameList(a.tables, b.tables) && sameList(a.chains, b.chains) && sameList(a.rules, b.rules) && sameList(a.others, b.others);
 
-/** A table's JSON objects → the stateless listing text a restore loads (the same form the backend gives). */
-function listingOf(objects: any[]): string {
-  return JSON.stringify({ nftables: objects.map((o) => {
-    const [type] = Object.keys(o);
-    const v = { ...o[type] };
-    delete v.handle;
-    if (type === 'rule') v.expr = withoutState(v.expr ?? []);
-    return { [type]: v };
-  }) });
-}
 
 function liveResource(nft: RawNft): Resource {
   const view = nft.view ?? canonicalView(nft.tables);
@@ -254,20 +173,7 @@ function ops(r: Resource): OpSpec[] {
   return [{ backend: 'nft', args: [textScript(r.attrs).text], disruptive: false }];
 }
 
-/** A kernel's refusal in words a person can act on. */
-export function kernelRefusal(ruleText: string, table: string, message: string): string {
-  if (table === 'bridge' && /\bct (state|status)\b/.test(ruleText) && /Protocol error|Operation not supported|No such file/.test(message))
-    return 'this kernel lacks bridge connection tracking (nf_conntrack_bridge), which guard allow_in / allow_out need (replies are matched by connection state); load the module or use a kernel that has it, or remove allow_in / allow_out';
-  return `the kernel refused this rule: ${message}`;
-}
 
-/** Where rule number i of a desired firewall came from. */
-export function ruleSource(r: Resource, file: string, i: number): SourceRef | undefined {
-  const s = strings(r.attrs.sources)[i];
-  if (!s) return r.source;
-  const [line, col] = s.split(':').map(Number);
-  return { file, line, col };
-}
 
 function checkFirewall(r: Resource, desired: DesiredState, live: LiveState): Diagnostic[] {
   const out: Diagnostic[] = [];

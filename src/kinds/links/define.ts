@@ -2,61 +2,17 @@
 // ifalias, and the shape of the create / update / delete operations. A link kind only says what is
 // its own: how to recognise it in `ip -j -d link`, its attributes, and how to create it.
 import { z } from 'zod';
-import type { AttrChange, Attrs, Dependency, Diagnostic, Resource } from '../../model.js';
-import type { LiveState } from '../../model.js';
-import { isNethostAlias, NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../../model.js';
-import type { RawLink } from '../../live/raw.js';
+import type { AttrChange, Attrs, Dependency, Diagnostic, LiveState, Resource } from '../../model.js';
+import { isNethostAlias, linkId, NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../../model.js';
+import type { RawLink } from '../../backends/ip/raw.js';
 import type { HostFacts, LinkKind, OpContext, OpSpec } from '../types.js';
-import { canonicalIp, canonicalMac } from '../../util/net.js';
-import { ifname, macAddress, text } from '../fields.js';
-import { addressEntryProblem, type AddressEntry } from '../address.js';
-import { guardSchema } from '../firewall/schema.js';
-import { FIREWALL_ID } from '../firewall/id.js';
-
-export const linkId = (name: string) => `link:${name}`;
+import { canonicalMac } from '../../util/net.js';
+import { FIREWALL_ID } from '../../backends/nft/view.js';
+import { existingMark, parseLinkMark } from './mark.js';
+import { commonLinkFields } from './schema.js';
 
 /** `keep` and `was` are part of the ifalias on an existing device (see parseLinkMark): written with the mark. */
 export const COMMON_ATTRS = ['mark', 'keep', 'was', 'mtu', 'mac', 'state', 'master'] as const;
-
-/** The kernel's IFALIASZ is 256 bytes with the terminating NUL. */
-const IFALIAS_MAX = 255;
-const KEEP = ';keep=';
-/** Last in the alias, so that the device's own alias needs no escaping: everything after it is that alias. */
-const WAS = ';alias=';
-
-/**
- * The ifalias of a link as ownership: `nethost` (created by nethost), `nethost:existing` (an existing
- * device it adopted), or someone else's text. An adopted device's alias also records the addresses it
- * had when nethost adopted it, which are never nethost's: `nethost:existing;keep=198.51.100.1,2001:db8::1`,
- * or `nethost:existing;keep=all` when the list does not fit in an alias (then every address stays).
- * It ends with the alias the device had before, which its release puts back: `…;alias=rack 3 uplink`.
- * Any other text after `nethost:existing` is read as `keep=all`: an alias nethost cannot read keeps everything.
- */
-export function parseLinkMark(ifalias: string | undefined): { mark: string | null; keep: string[] | 'all' | null; was?: string } {
-  if (ifalias === undefined || ifalias === '') return { mark: null, keep: null };
-  if (!ifalias.startsWith(NETHOST_ALIAS_EXISTING)) return { mark: ifalias, keep: null };
-  let rest = ifalias.slice(NETHOST_ALIAS_EXISTING.length);
-  const at = rest.indexOf(WAS);
-  const was = at >= 0 ? rest.slice(at + WAS.length) : undefined;
-  if (at >= 0) rest = rest.slice(0, at);
-  const withWas = <T extends object>(o: T) => (was === undefined ? o : { ...o, was });
-  if (rest === '') return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: [] });
-  if (!rest.startsWith(KEEP) || rest === `${KEEP}all`) return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: 'all' as const });
-  const ips = rest.slice(KEEP.length).split(',').map((s) => canonicalIp(s)?.ip);
-  if (ips.some((ip) => ip === undefined)) return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: 'all' as const });
-  return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: ips as string[] });
-}
-
-/** The alias that records an adopted device's own addresses and its own alias (the inverse of
- *  parseLinkMark). What does not fit in IFALIASZ goes in this order: the address list (then every
- *  address stays), then the old alias (then its release clears the alias). */
-export function existingMark(keep: readonly string[] | 'all', was?: string | null): string {
-  const tail = was ? `${WAS}${was}` : '';
-  const list = keep === 'all' ? `${KEEP}all` : keep.length ? `${KEEP}${keep.join(',')}` : '';
-  for (const text of [`${NETHOST_ALIAS_EXISTING}${list}${tail}`, `${NETHOST_ALIAS_EXISTING}${KEEP}all${tail}`, `${NETHOST_ALIAS_EXISTING}${list}`])
-    if (Buffer.byteLength(text) <= IFALIAS_MAX) return text;
-  return `${NETHOST_ALIAS_EXISTING}${KEEP}all`;
-}
 
 /** Local addresses of `dev` that are not nethost's, in the live state: what an adopted device keeps. */
 const foreignAddressesMemo = new WeakMap<LiveState, Map<string, string[]>>();
@@ -77,33 +33,6 @@ function foreignAddresses(dev: string, live: LiveState | undefined): string[] | 
   }
   return byDev.get(dev) ?? [];
 }
-
-/** Fields every `interfaces.NAME` entry may carry besides its kind's own. */
-export const commonLinkFields = {
-  mtu: z.number().int().min(68).max(65535).optional().describe('MTU in bytes'),
-  mac: macAddress.optional().describe('MAC address (any case, : or - separated)'),
-  state: z.enum(['up', 'down']).default('up').describe('administrative state; default up'),
-  addresses: z
-    .array(
-      z
-        .union([
-          text,
-          z.object({ address: text.describe('the local address (without prefix length when a peer is given)'), peer: text.optional().describe('the other end: PEER[/LEN], as ip addr … peer') }).strict(),
-        ])
-        .superRefine((e, ctx) => {
-          const problem = addressEntryProblem(e as AddressEntry);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        }),
-    )
-    .optional()
-    .describe('static addresses: "ADDRESS/LEN", "ADDRESS peer PEER[/LEN]" or {address, peer}; IPv4 and IPv6. Absent: left as they are; [] none'),
-  guard: guardSchema.optional(),
-};
-
-export const portsField = z
-  .array(ifname)
-  .optional()
-  .describe('links enslaved to this master; membership is written only here');
 
 export interface LinkSpec {
   configKind: string;

@@ -17,17 +17,17 @@ export default class PlanCommand extends NethostCommand {
   async run() {
     const { args, flags } = await this.parse(PlanCommand);
     this.json = flags.json;
-    const { planFile } = await import('../core.js');
+    const { planFile } = await import('../src/engine/core.js');
     const { plan, interrupted } = await planFile(args.file, flags.netns, { ovsdb: flags.ovsdb });
     if (interrupted) process.stderr.write(`nethost: warning: ${interrupted}\n`);
     if (flags.json) {
-      const { planJson } = await import('../render/json.js');
+      const { planJson } = await import('../src/render/json.js');
       this.out(toJson(planJson(plan, { ovsdb: flags.ovsdb })) + '\n');
     } else if (flags.script) {
-      const { renderScript } = await import('../render/script.js');
+      const { renderScript } = await import('../src/render/script.js');
       this.out(renderScript(plan, { ovsdb: flags.ovsdb }));
     } else {
-      const { renderPlan } = await import('../render/human.js');
+      const { renderPlan } = await import('../src/render/human.js');
       this.out(renderPlan(plan, { color: useColor() }));
     }
     if (plan.changes.length) await this.exitWhenWritten(2);

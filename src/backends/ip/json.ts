@@ -2,8 +2,8 @@
 // backslashes and \n \r \t \b \f inside strings but prints every other control character raw (an
 // ifalias set to $'a\x01b', a link named with an ESC), which JSON.parse refuses; and `ip -j -batch`
 // prints one result per command, each on its own line, unless a raw newline splits one. Pure.
-import { NethostError } from '../model.js';
-import { printable } from './text.js';
+import { NethostError } from '../../model.js';
+import { printable } from '../../util/text.js';
 
 /** A control character other than the newline that separates results. */
 const RAW_CONTROL = /[\x00-\x09\x0b-\x1f]/;

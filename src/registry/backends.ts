@@ -1,10 +1,10 @@
 // The registry: one line per backend.
-import type { Backend, BackendOptions } from './types.js';
+import type { Backend, BackendOptions, RawLive } from '../backends/types.js';
 import type { Operation } from '../model.js';
-import { ipBackend } from './ip/index.js';
-import { sysctlBackend } from './sysctl/index.js';
-import { ovsBackend } from './ovs/index.js';
-import { nftBackend } from './nft/index.js';
+import { ipBackend } from '../backends/ip/backend.js';
+import { sysctlBackend } from '../backends/sysctl/backend.js';
+import { ovsBackend } from '../backends/ovs/backend.js';
+import { nftBackend } from '../backends/nft/backend.js';
 
 export const BACKENDS: Backend[] = [ipBackend, sysctlBackend, nftBackend, ovsBackend];
 
@@ -20,3 +20,8 @@ export const commandLine = (op: Operation, netns: string | undefined, options?: 
 
 /** What one operation's command reads on stdin (a here-document in `--script`), if anything. */
 export const commandInput = (op: Operation) => backendOf(op).input?.(op);
+
+/** A raw live state with every backend's part empty. */
+export function emptyRawLive(): RawLive {
+  return Object.assign({}, ...BACKENDS.map((b) => b.empty())) as RawLive;
+}

@@ -2,8 +2,8 @@
 // invocation of its backend can take (same backend, same group key) as one process.
 import type { Operation } from '../model.js';
 import { NethostError } from '../model.js';
-import { backendOf } from '../backends/index.js';
-import type { RunControl } from '../backends/types.js';
+import { backendOf } from '../registry/backends.js';
+import type { RunControl } from '../exec/run.js';
 
 export interface ExecFailure {
   operation: Operation;

@@ -2,7 +2,7 @@
 // JSON forms. A longest common subsequence per chain keeps the rules that stay in place out of it
 // (chains are short: one per guarded port and direction, or one per hook).
 import type { Attrs } from '../../model.js';
-import { splitChain, splitRule, strings } from './script.js';
+import { splitChain, splitRule, strings } from '../../backends/nft/ruleset.js';
 
 export interface ChainDiff {
   table: string;

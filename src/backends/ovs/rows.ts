@@ -54,7 +54,7 @@ export interface OvsLive {
   otherKey?: string[];
 }
 
-declare module '../../live/raw.js' {
+declare module '../types.js' {
   interface RawLive {
     /** null: not read (the file has no Open vSwitch and no OVSDB of this namespace answers). */
     ovs: OvsLive | null;
@@ -152,3 +152,14 @@ export function parseOvsLists(stdout: string, db: string): OvsLive {
     interfaces: parseTable(docs[2]).map(interfaceRow),
   };
 }
+
+// The external_ids keys nethost writes (its map keys: the backend owns their names).
+/** external_ids key and value on the rows nethost owns. */
+export const OVS_MARK_KEY = 'nethost';
+export const OVS_MARK = '1';
+/** external_ids key on the Bridge and Interface rows nethost writes map keys on: which keys of which
+ *  map columns it set (`options:key,options:remote_ip`). It removes only those; a key of the same
+ *  name someone else set reads as unset (no drift) and survives every change. */
+export const OVS_KEYS_KEY = 'nethost-keys';
+/** external_ids key on a tunnel's Interface row: where its IPsec key comes from (never the key). */
+export const PSK_REF_KEY = 'nethost-psk';

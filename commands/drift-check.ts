@@ -11,15 +11,15 @@ export default class DriftCheck extends NethostCommand {
   async run() {
     const { args, flags } = await this.parse(DriftCheck);
     this.json = flags.json;
-    const { planFile } = await import('../core.js');
+    const { planFile } = await import('../src/engine/core.js');
     const { plan, interrupted } = await planFile(args.file, flags.netns, { ovsdb: flags.ovsdb });
     // A half-done apply is drift even where the objects the file names happen to match.
     const inSync = plan.changes.length === 0 && !plan.leftAlone?.length && !interrupted;
     if (flags.json) {
-      const { planJson } = await import('../render/json.js');
+      const { planJson } = await import('../src/render/json.js');
       this.out(toJson({ in_sync: inSync, interrupted_apply: interrupted ?? null, ...planJson(plan, { ovsdb: flags.ovsdb }) }) + '\n');
     } else if (!inSync) {
-      const { renderDrift } = await import('../render/human.js');
+      const { renderDrift } = await import('../src/render/human.js');
       if (interrupted) this.out(`drift: ${interrupted}\n`);
       if (plan.changes.length || plan.leftAlone?.length) this.out(renderDrift(plan));
     }
