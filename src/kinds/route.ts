@@ -5,8 +5,8 @@
 // address). A file route equal to one of them is satisfied by it; one with its key but other
 // attributes is refused, as `ip route replace` would take the kernel's route over.
 import { z } from 'zod';
-import type { Diagnostic, Resource } from '../model.js';
-import { NETHOST_PROTO } from '../model.js';
+import type { DesiredState, Diagnostic, LiveState, Resource } from '../model.js';
+import { NETHOST_ALIAS_EXISTING, NETHOST_PROTO } from '../model.js';
 import type { HostFacts, SectionKind } from './types.js';
 import { canonicalDestination, canonicalIp, coverageIndex, familyOfDestination, formatCidr, networkOf, parseCidr, type Cidr, type Family } from '../util/net.js';
 import { addressKey, coveredPrefix, liveAddresses, localIp } from './address.js';
@@ -179,6 +179,25 @@ export const route: SectionKind = {
     });
     return { resources, diagnostics };
   },
+  describe: (r) => `route ${r.attrs.dst === '0.0.0.0/0' || r.attrs.dst === '::/0' ? 'default' : r.attrs.dst}${r.attrs.table === 254 ? '' : ` table ${r.attrs.table}`}${String(r.attrs.dst).includes(':') ? ' (IPv6)' : ''}`,
+  markWords: { field: 'proto', none: 'boot' },
+  note: (c) => ((c.after ?? c.before)?.attrs.mark === KERNEL_MARK ? "the kernel's own route for an address: it comes and goes with it" : undefined),
+  // A gateway must be reachable through an address the file gives, unless an existing device's
+  // own addresses may cover it (decided at plan time, against the live addresses: DHCP …).
+  checkFile(r, file) {
+    if (!r.attrs.via || r.attrs.onlink || r.deps.some((d) => d.via === 'via')) return [];
+    if (hasExistingDevice(file.resources)) return [];
+    return [{ severity: 'error', message: `gateway ${r.attrs.via} is not in any prefix of an address in the file`, hint: "add an address on the gateway's subnet, or set onlink: true with dev", source: r.source }];
+  },
+  checkLive(r, desired, live) {
+    const out: Diagnostic[] = [];
+    const conflict = kernelRouteConflict(r, live.resources.get(r.id));
+    if (conflict)
+      out.push({ severity: 'error', message: `${route.describe!(r)}: ${conflict}, and ip route replace would take it over`, hint: `give it another metric (e.g. metric: ${Number(r.attrs.metric) + 10}), or leave it out: the kernel keeps that route with its address`, source: r.source });
+    if (r.attrs.via && !r.attrs.onlink && !gatewayCover(desired, live)(String(r.attrs.via)).length)
+      out.push({ severity: 'error', message: `gateway ${r.attrs.via} is not reachable: no address here or in the file covers it`, hint: "add an address on the gateway's subnet, or set onlink: true with dev", source: r.source });
+    return out;
+  },
   // The kernel's routes come back with their address and go with it: never written, never deleted.
   create: (r) => (r.attrs.mark === KERNEL_MARK ? [] : [{ backend: 'ip', args: routeArgs(r, 'replace'), disruptive: false }]),
   update: (r) => (r.attrs.mark === KERNEL_MARK ? [] : [{ backend: 'ip', args: routeArgs(r, 'replace'), disruptive: false }]),
@@ -215,6 +234,25 @@ export function derivedRoutes(a: Resource): { id: string; dst: string; metric: n
 function likeKernelRoute(r: Resource, dev: string | null, src: string | null): boolean {
   const a = r.attrs;
   return a.type === 'unicast' && !a.via && !a.onlink && a.dev === dev && (a.src == null || src == null || a.src === src);
+}
+
+/** Is any link of the file an existing device (its own addresses, unknown until plan time, may cover a gateway)? */
+const existingMemo = new WeakMap<ReadonlyMap<string, Resource>, boolean>();
+function hasExistingDevice(resources: ReadonlyMap<string, Resource>): boolean {
+  let v = existingMemo.get(resources);
+  if (v === undefined) existingMemo.set(resources, (v = [...resources.values()].some((x) => x.attrs.mark === NETHOST_ALIAS_EXISTING)));
+  return v;
+}
+
+/** The prefixes that cover a gateway: the live addresses and the file's (built once per plan). */
+const coverMemo = new WeakMap<DesiredState, { live: LiveState; cover: (ip: string) => unknown[] }>();
+function gatewayCover(desired: DesiredState, live: LiveState) {
+  const m = coverMemo.get(desired);
+  if (m && m.live === live) return m.cover;
+  const have = [...live.addresses, ...[...desired.resources.values()].filter((r) => r.kind === 'address').map(coveredPrefix)];
+  const cover = coverageIndex(have.map((cidr) => ({ cidr, value: true })));
+  coverMemo.set(desired, { live, cover });
+  return cover;
 }
 
 /** A live route the kernel derived, which a file route with its key would take over (a problem to report). */

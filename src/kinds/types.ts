@@ -61,6 +61,39 @@ export interface ResourceKind {
   /** A tool refused line `line` of an operation's input (the firewall's `nft -f` script): the
    *  entry of the file it came from, positioned, in words a person can act on. */
   refusedLine?(desired: Resource, line: number, message: string, file: string): Diagnostic | undefined;
+  /** How a person names one of its objects ("route default table 100"); default: `KIND NAME`. */
+  describe?(r: Resource): string;
+  /** Checks of a desired resource against the rest of the file (errors and warnings). */
+  checkFile?(r: Resource, file: FileContext): Diagnostic[];
+  /** The file field its references to links are written in, when not the dependency's own name
+   *  (an address refers to its link from that link's `addresses`). */
+  referenceField?: string;
+  /** Its ownership mark as a person reads it, for kinds marked by a protocol number: the word `ip`
+   *  uses, and what an unmarked object shows (a route's `boot` is what iproute2 leaves unprinted). */
+  markWords?: { field: string; none: string };
+  /** A note on a change that its attributes do not say (the kernel's own route for an address). */
+  note?(c: Change): string | undefined;
+  /** Attributes the title already says: not listed again when it is created. */
+  titleAttrs?: readonly string[];
+  /** A change shown in its own terms, line by line, instead of attribute by attribute (the
+   *  firewall: rule by rule): headers, and lines added (+) or removed (-). */
+  detailLines?(c: Change): DetailLine[];
+  /** What `plan --json` adds to this kind's changes (the firewall's rules by chain). */
+  jsonDetail?(c: Change): Record<string, unknown>;
+}
+
+export interface DetailLine {
+  text: string;
+  op?: '+' | '-';
+}
+
+/** The file as a kind's `checkFile` sees it: every resource made from it, the valid interface
+ *  entries with their kinds, and where a path of it was written. */
+export interface FileContext {
+  file: string;
+  resources: ReadonlyMap<string, Resource>;
+  interfaces: ReadonlyMap<string, { kind: LinkKind; entry: any }>;
+  at(path: (string | number)[], key?: boolean): SourceRef | undefined;
 }
 
 export interface OpContext {
@@ -68,6 +101,8 @@ export interface OpContext {
   live: LiveState;
   /** Ids of resources being deleted in the same plan (so dependents can leave it to the kernel). */
   deleting: Set<string>;
+  /** The registry's kind of a name, for what a kind asks of another (is my master's MTU its ports'?). */
+  kindOf(name: string): ResourceKind;
 }
 
 /** Link kinds add the part of the file they read (a zod schema for `interfaces.NAME` with this `kind`). */
@@ -86,6 +121,15 @@ export interface LinkKind extends ResourceKind {
   nameSchema?: z.ZodType<string>;
   /** Kind-specific canonical attributes and dependencies from the file entry. */
   fromConfig(name: string, entry: any, facts: HostFacts): { attrs: Attrs; deps: Dependency[]; diagnostics?: Diagnostic[] };
+  /** Takes the fields section kinds add to every interface entry (the registry gives them once). */
+  takeInterfaceFields?(fields: Record<string, z.ZodType>): void;
+  /** A master whose MTU follows its ports unless a `link set` fixed it (a Linux bridge). */
+  mtuFollowsPorts?: boolean;
+  /** A master whose driver takes ports only while they are down (bonding). */
+  portsJoinDown?: boolean;
+  /** Links whose kernel master is one of this kind's devices are not kernel ports: they are this
+   *  kind's business (Open vSwitch's datapath, `ovs-system`). */
+  holdsPortsItself?: boolean;
 }
 
 /** Section kinds read a list or map of their own at the top level of the file (`routes:`, `rules:` …). */
@@ -93,8 +137,10 @@ export interface SectionKind extends ResourceKind {
   section: string;
   /** Schema of the whole section. */
   schema: z.ZodType;
-  /** Also run without its section: it reads a field of each interface (the firewall: `guard`). */
-  readsInterfaces?: boolean;
+  /** Fields this kind adds to every `interfaces.NAME` entry (the firewall: `guard`). An interface
+   *  that sets one is ordered after this kind's resource (`orderedAfter`), and the kind runs even
+   *  without its section. */
+  interfaceFields?: { fields: Record<string, z.ZodType>; orderedAfter: string };
   /** `at(path, true)` locates the key of the last step rather than its value. `interfaces`: the
    *  file's valid interface entries by name (parsed), for kinds with `readsInterfaces`. */
   fromConfig(section: any, at: (path: (string | number)[], key?: boolean) => SourceRef | undefined, desired: Map<string, Resource>, facts: HostFacts, interfaces?: ReadonlyMap<string, any>): {

@@ -24,7 +24,7 @@ export function buildPlan(changes: Change[], desired: DesiredState, live: LiveSt
       .filter((c) => (c.action === 'delete' || c.action === 'replace') && kindOf(c.before!.kind).creatable !== false && c.before!.attrs.mark !== NETHOST_ALIAS_EXISTING)
       .map((c) => c.id),
   );
-  const ctx: OpContext = { desired, live, deleting };
+  const ctx: OpContext = { desired, live, deleting, kindOf };
   const dels: Node[] = [];
   const puts: Node[] = [];
   const delAfter = new Map<string, string[]>();

@@ -23,6 +23,10 @@ import { firewall } from '../kinds/firewall/firewall.js';
 // userspace datapath, vxlan_sys_*), before tap, vxlan or ethernet could.
 export const LINK_KINDS: LinkKind[] = [ovsBridge, ovsInternal, ovsTunnel, ovsBond, ovsPatch, bridge, bond, vlan, vxlan, veth, macvlan, macvtap, tap, tun, dummy, gre, gretap, ip6gre, ip6gretap, ethernet];
 export const SECTION_KINDS: SectionKind[] = [route, rule, neighbor, sysctl, firewall];
+
+// The fields section kinds add to every interface (the firewall's `guard`), given to the link kinds.
+const INTERFACE_FIELDS = Object.assign({}, ...SECTION_KINDS.map((k) => k.interfaceFields?.fields ?? {}));
+for (const k of LINK_KINDS) k.takeInterfaceFields?.(INTERFACE_FIELDS);
 /** Kinds the file does not name directly: made from another kind's entry (an ovs-bridge's ports). */
 export const PART_KINDS: ResourceKind[] = [ovsPort, ovsDevice];
 export const ALL_KINDS: ResourceKind[] = [...LINK_KINDS, ...PART_KINDS, address, ...SECTION_KINDS];

@@ -10,7 +10,7 @@ import { canonicalView, FIREWALL_ID, kernelRefusal, listingOf, ruleSource, type 
 import type { RawLive } from '../../backends/types.js';
 import { linkId } from '../../model.js';
 import { coverageIndex } from '../../util/net.js';
-import { firewallSchema, type Firewall, type Guard } from './schema.js';
+import { firewallSchema, guardSchema, type Firewall, type Guard } from './schema.js';
 import { parseForwardTarget, Renderer, renderFirewall, renderGuards, type RuleLine, type ChainLine } from './rules.js';
 import { jsonScript, splitRule, strings, TABLES, textScript } from '../../backends/nft/ruleset.js';
 import { firewallDiff } from './chain-diff.js';
@@ -68,7 +68,8 @@ function forwardingFamilies(fw: Firewall | undefined): string[] {
 export const firewall: SectionKind = {
   name: 'firewall',
   section: 'firewall',
-  readsInterfaces: true,
+  // Every interface may carry a `guard:`; a guarded port comes up only once its guard is loaded.
+  interfaceFields: { fields: { guard: guardSchema.optional() }, orderedAfter: FIREWALL_ID },
   // Loaded before any link comes up, removed after every link is gone (ports' guards fail closed).
   rank: 0,
   schema: firewallSchema,

@@ -14,6 +14,7 @@ const mode = z.union([z.enum(BOND_MODES), z.number().int().min(0).max(6)]).trans
 export const bond = defineLinkKind({
   configKind: 'bond',
   rank: 2,
+  portsJoinDown: true,
   fields: {
     ports: portsField,
     mode: mode.optional().describe('balance-rr (default) … balance-alb, or 0–6'),

@@ -8,6 +8,7 @@ const cs = (s: number) => String(Math.round(s * 100));
 export const bridge = defineLinkKind({
   configKind: 'bridge',
   rank: 1,
+  mtuFollowsPorts: true,
   fields: {
     ports: portsField,
     stp: z.boolean().optional().describe('kernel STP; default false'),

@@ -7,7 +7,6 @@ import { isNethostAlias, linkId, NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '.
 import type { RawLink } from '../../backends/ip/raw.js';
 import type { HostFacts, LinkKind, OpContext, OpSpec } from '../types.js';
 import { canonicalMac } from '../../util/net.js';
-import { FIREWALL_ID } from '../../backends/nft/view.js';
 import { existingMark, parseLinkMark } from './mark.js';
 import { commonLinkFields } from './schema.js';
 
@@ -61,6 +60,10 @@ export interface LinkSpec {
   modeChange?(name: string, desired: Resource, ctx: OpContext): OpSpec[] | undefined;
   /** The link is created by another resource's operation (the second end of a veth pair). */
   createdBy?(r: Resource): string | undefined;
+  checkFile?: LinkKind['checkFile'];
+  describe?: LinkKind['describe'];
+  mtuFollowsPorts?: boolean;
+  portsJoinDown?: boolean;
 }
 
 function liveCommon(raw: RawLink): Attrs {
@@ -99,6 +102,8 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
   const creatable = spec.creatable ?? true;
   // A master's MTU follows its ports unless a `link set` changed it (the kernel then keeps the user's value).
   const isMaster = 'ports' in spec.fields;
+  // The fields section kinds add to every interface (`guard`) go after the common ones.
+  const schemaWith = (extra: Record<string, z.ZodType>) => z.object({ kind: z.literal(spec.configKind), ...commonLinkFields, ...extra, ...spec.fields }).strict();
   const lateMtu = (name: string, mtu: unknown): OpSpec => ({ backend: 'ip', args: ['link', 'set', 'dev', name, 'mtu', String(mtu)], disruptive: false, phase: 'late' });
   return {
     name: spec.configKind,
@@ -108,7 +113,14 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
     immutable: spec.immutable,
     disruptive: ['mac', ...(spec.disruptive ?? [])],
     replaceWhen: spec.replaceWhen,
-    schema: z.object({ kind: z.literal(spec.configKind), ...commonLinkFields, ...spec.fields }).strict(),
+    checkFile: spec.checkFile,
+    describe: spec.describe,
+    mtuFollowsPorts: spec.mtuFollowsPorts,
+    portsJoinDown: spec.portsJoinDown,
+    schema: schemaWith({}),
+    takeInterfaceFields(extra) {
+      this.schema = schemaWith(extra);
+    },
     matches: spec.matches,
     fromConfig(name, entry, facts) {
       const own = spec.attrs(entry, name, facts);
@@ -122,9 +134,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       // The file's order of ports, which the plan keeps when enslaving them (never compared: the kernel
       // numbers ports as they join, and a later order is not worth re-enslaving for).
       if (isMaster && entry.ports?.length) attrs.ports = [...entry.ports];
-      // A guarded port comes up only once its guard is loaded (fail closed).
-      const deps = [...(own.deps ?? []), ...(entry.guard ? [{ id: FIREWALL_ID, via: 'guard', mode: 'order' as const }] : [])];
-      return { attrs, deps, diagnostics: own.diagnostics };
+      return { attrs, deps: [...(own.deps ?? [])], diagnostics: own.diagnostics };
     },
     fromLive(raw, facts) {
       const out: Resource[] = [];
@@ -260,7 +270,7 @@ const joiningMemo = new WeakMap<OpContext['desired'], Map<string, string>>();
 function bridgeMtuAfterJoin(port: string, master: string, ctx: OpContext): OpSpec[] {
   const m = ctx.desired?.resources.get(linkId(master));
   const live = ctx.live?.resources.get(linkId(master));
-  if (m?.kind !== 'bridge' || m.attrs.mtu === undefined || !live || live.attrs.mtu !== m.attrs.mtu) return [];
+  if (!m || !(ctx.kindOf(m.kind) as LinkKind).mtuFollowsPorts || m.attrs.mtu === undefined || !live || live.attrs.mtu !== m.attrs.mtu) return [];
   let first = joiningMemo.get(ctx.desired);
   if (!first) {
     first = new Map();
@@ -282,7 +292,8 @@ function bridgeMtuAfterJoin(port: string, master: string, ctx: OpContext): OpSpe
 
 /** Masters whose kernel driver wants a port down while it is enslaved (bonding). */
 function enslavesDown(master: string, ctx: OpContext): boolean {
-  return ctx.desired?.resources.get(linkId(master))?.kind === 'bond';
+  const m = ctx.desired?.resources.get(linkId(master));
+  return !!m && !!(ctx.kindOf(m.kind) as LinkKind).portsJoinDown;
 }
 const portDown = (name: string): OpSpec => ({ backend: 'ip', args: ['link', 'set', 'dev', name, 'down'], disruptive: true });
 

@@ -1,4 +1,4 @@
-import { defineLinkKind, type LinkSpec } from './define.js';
+import { defineLinkKind, linkName, type LinkSpec } from './define.js';
 import { linkId } from '../../model.js';
 import { z } from 'zod';
 import { ifname } from '../fields.js';
@@ -23,6 +23,20 @@ function macvlanLike(kind: 'macvlan' | 'macvtap'): LinkSpec {
     liveAttrs: (l) => ({ link: typeof l.link === 'string' ? l.link : undefined, mode: l.linkinfo?.info_data?.mode }),
     createArgs: (_n, a) => ['link', String(a.link), 'type', kind, 'mode', String(a.mode)],
     changeArgs: (c) => ['type', kind, 'mode', String(c.mode)],
+    // The kernel gives a passthru macvlan/macvtap its lower device alone: any second one is refused.
+    checkFile(r, file) {
+      if (r.attrs.mode !== 'passthru') return [];
+      const name = linkName(r.id);
+      const lower = String(r.attrs.link);
+      const others = [...file.interfaces].filter(([n, v]) => n !== name && (v.kind === macvlan || v.kind === macvtap) && v.entry.link === lower).map(([n]) => n);
+      if (!others.length) return [];
+      return [{
+        severity: 'error',
+        message: `${name} is in passthru mode on ${lower}, which also carries ${others.join(', ')}`,
+        hint: `a passthru ${kind} must be alone on its lower device: use mode bridge (or vepa, private) for all of them, or move the others`,
+        source: file.at(['interfaces', name, 'mode']),
+      }];
+    },
   };
 }
 

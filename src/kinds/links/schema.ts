@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { ifname, macAddress, text } from '../fields.js';
 import { addressEntryProblem, type AddressEntry } from '../address.js';
-import { guardSchema } from '../firewall/schema.js';
 
 /** Fields every `interfaces.NAME` entry may carry besides its kind's own. */
 export const commonLinkFields = {
@@ -23,7 +22,6 @@ export const commonLinkFields = {
     )
     .optional()
     .describe('static addresses: "ADDRESS/LEN", "ADDRESS peer PEER[/LEN]" or {address, peer}; IPv4 and IPv6. Absent: left as they are; [] none'),
-  guard: guardSchema.optional(),
 };
 
 export const portsField = z

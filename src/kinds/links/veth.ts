@@ -1,7 +1,7 @@
 import { linkId } from '../../model.js';
 import { z } from 'zod';
 import { ifname, netnsName } from '../fields.js';
-import { defineLinkKind } from './define.js';
+import { defineLinkKind, linkName } from './define.js';
 
 export const veth = defineLinkKind({
   configKind: 'veth',
@@ -28,4 +28,18 @@ export const veth = defineLinkKind({
   },
   createdBy: (r) => (r.deps.some((d) => d.via === 'peer') ? linkId(String(r.attrs.peer)) : undefined),
   alsoDeletes: (r) => (typeof r.attrs.peer === 'string' ? [r.attrs.peer] : []),
+  // A peer the file declares must name this end back; a peer it does not declare is created with
+  // this end, so there is nothing to wait for.
+  checkFile(r, file) {
+    const name = linkName(r.id);
+    const { entry } = file.interfaces.get(name)!;
+    if (entry.peer_netns) return [];
+    const other = file.interfaces.get(entry.peer);
+    if (!other) {
+      r.deps = r.deps.filter((d) => d.via !== 'peer');
+      return [];
+    }
+    if (other.kind === veth && other.entry.peer === name) return [];
+    return [{ severity: 'error', message: `veth ${name} names ${entry.peer} as its peer, but ${entry.peer} is not a veth whose peer is ${name}`, hint: `write ${entry.peer}: {kind: veth, peer: ${name}}`, source: file.at(['interfaces', name, 'peer']) }];
+  },
 });
