@@ -47,7 +47,8 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
       continue;
     }
     if (kindOf(d.kind).satisfiedBy?.(d, l)) continue;
-    const kindChanged = d.kind !== l.kind && d.kind !== 'ethernet';
+    // An existing device (a kind never created) is whatever the kernel has.
+    const kindChanged = d.kind !== l.kind && kindOf(d.kind).creatable !== false;
     const attrs = kindChanged ? allAttrs(d, 'after') : compare(d, l);
     if (!attrs.length && !kindChanged) continue;
     const replace = kindChanged || attrs.some((a) => a.forcesReplace && a.name !== 'mark');

@@ -108,6 +108,10 @@ function readAddresses(ifname: string, info: RawAddrInfo[]): Resource[] {
 
 export const address: ResourceKind = {
   name: 'address',
+  describe: (r) => `address ${r.attrs.peer ? `${String(r.attrs.address).split('/')[0]} peer ${r.attrs.peer}` : r.attrs.address} on ${r.attrs.dev}`,
+  // Its references to links are written under that link, as `addresses:`.
+  referenceField: 'addresses',
+  titleAttrs: ['dev', 'address', 'peer'],
   rank: 20,
   immutable: [],
   fromLive(raw) {

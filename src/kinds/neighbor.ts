@@ -37,6 +37,8 @@ function neighArgs(r: Resource, verb: 'replace' | 'del'): string[] {
 
 export const neighbor: SectionKind = {
   name: 'neighbor',
+  describe: (r) => `neighbour ${r.attrs.to} on ${r.attrs.dev}`,
+  markWords: { field: 'protocol', none: '(none)' },
   section: 'neighbors',
   rank: 25,
   schema: z.array(neighborEntry),

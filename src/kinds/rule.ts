@@ -78,6 +78,8 @@ function fromRaw(r: RawRule, family: Family): Resource | undefined {
 
 export const rule: SectionKind = {
   name: 'rule',
+  describe: (r) => `rule ${r.attrs.priority}`,
+  markWords: { field: 'protocol', none: '(none)' },
   section: 'rules',
   rank: 40,
   schema: z.array(ruleEntry),

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Diagnostic, Resource } from '../model.js';
 import type { SectionKind } from './types.js';
+import { sysctlId } from '../backends/sysctl/backend.js';
 import { linkId } from '../model.js';
 import { CONTROL_HINT, sysctlText } from './fields.js';
 import { hasControl, quote } from '../util/text.js';
@@ -18,13 +19,14 @@ export const sysctlValue = (v: unknown) => (typeof v === 'boolean' ? (v ? '1' : 
 
 export const sysctl: SectionKind = {
   name: 'sysctl',
+  describe: (r) => `sysctl ${r.attrs.key}`,
   section: 'sysctls',
   rank: 5,
   schema: z.record(z.string(), z.union([sysctlText, z.number(), z.boolean()])),
   immutable: [],
   fromLive(raw) {
     return Object.entries(raw.sysctls).map(([path, value]) => ({
-      id: `sysctl:${path}`, kind: 'sysctl', attrs: { key: path, value: sysctlValue(value) }, owned: false, deps: [],
+      id: sysctlId(path), kind: 'sysctl', attrs: { key: path, value: sysctlValue(value) }, owned: false, deps: [],
     }));
   },
   fromConfig(map: Record<string, string | number | boolean>, at, desired) {
@@ -48,7 +50,7 @@ export const sysctl: SectionKind = {
       const deps: Resource['deps'] = [];
       const m = /^net\/ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(path);
       if (m && desired.has(linkId(m[1]))) deps.push({ id: linkId(m[1]), via: 'key', mode: 'recreate' });
-      resources.push({ id: `sysctl:${path}`, kind: 'sysctl', attrs: { key: path, value: sysctlValue(value) }, owned: true, deps, source: at(['sysctls', key]) });
+      resources.push({ id: sysctlId(path), kind: 'sysctl', attrs: { key: path, value: sysctlValue(value) }, owned: true, deps, source: at(['sysctls', key]) });
     }
     return { resources, diagnostics };
   },

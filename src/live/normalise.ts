@@ -28,10 +28,11 @@ export function normaliseLive(given: RawLive, facts: HostFacts, netns?: string):
     list.push(l);
     kindOfLink.set(l.ifname, k.name);
   }
+  const holdsPorts = new Set(LINK_KINDS.filter((k) => k.holdsPortsItself).map((k) => k.name));
   for (const k of LINK_KINDS) {
     // A port of Open vSwitch's kernel datapath has `ovs-system` as its master: that is OVS's
     // business (its Port rows), not a kernel master, for the kind that reads the port.
-    const links = (byKind.get(k.name) ?? []).map((l) => (l.master && kindOfLink.get(l.master)?.startsWith('ovs-') && !k.name.startsWith('ovs-') ? { ...l, master: undefined } : l));
+    const links = (byKind.get(k.name) ?? []).map((l) => (l.master && holdsPorts.has(kindOfLink.get(l.master)!) && !holdsPorts.has(k.name) ? { ...l, master: undefined } : l));
     // Every kind reads: a kind may hold objects that have no kernel link (OVS rows).
     for (const r of k.fromLive({ ...raw, links }, facts)) resources.set(r.id, r);
   }

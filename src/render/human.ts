@@ -4,7 +4,6 @@ import type { AttrChange, AttrValue, Change, Operation, Plan } from '../model.js
 import { NETHOST_PROTO } from '../model.js';
 import { isLinkKind } from '../registry/kinds.js';
 import { describe } from './describe.js';
-import { firewallDiff } from '../kinds/firewall/chain-diff.js';
 import { kindOf } from '../registry/kinds.js';
 import { printable, quote, showValue } from '../util/text.js';
 
@@ -44,8 +43,8 @@ export function summarize(plan: Plan): Record<Change['action'] | 'disruptive', n
   return s;
 }
 
-/** nethost's protocol number, as a person reads it; a route's "boot" is what iproute2 leaves unprinted. */
-const protoName = (v: AttrValue | undefined, kind: string) => (v === String(NETHOST_PROTO) ? 'nethost' : v === null || v === undefined ? (kind === 'route' ? 'boot' : '(none)') : String(v));
+/** nethost's protocol number, as a person reads it, and what an unmarked object shows. */
+const protoName = (v: AttrValue | undefined, none: string) => (v === String(NETHOST_PROTO) ? 'nethost' : v === null || v === undefined ? none : String(v));
 
 /**
  * The ownership mark as it changes on something nethost did not create (adopting it, or a rollback
@@ -60,7 +59,8 @@ function markLine(c: Change, a: AttrChange, ops: Operation[]): string | undefine
     const q = (v: AttrValue | undefined) => (v === null || v === undefined || v === '' ? '(none)' : `"${printable(String(v))}"`);
     return `alias ${q(a.before)} → ${q(after)}`;
   }
-  return `${c.kind === 'route' ? 'proto' : 'protocol'} ${protoName(a.before, c.kind)} → ${protoName(a.after, c.kind)}`;
+  const words = kindOf(c.kind).markWords ?? { field: 'protocol', none: '(none)' };
+  return `${words.field} ${protoName(a.before, words.none)} → ${protoName(a.after, words.none)}`;
 }
 
 export function renderChange(c: Change, style: Style, ops: Operation[] = []): string[] {
@@ -73,25 +73,14 @@ export function renderChange(c: Change, style: Style, ops: Operation[] = []): st
   if (c.reasons.length) notes.push(printable(c.reasons.join('; ')));
   if (c.action === 'delete' && c.before?.attrs.mark === 'nethost:existing')
     notes.push(`existing device: released, never deleted; the addresses it had before nethost stay${typeof c.before.attrs.was === 'string' ? `, and its alias goes back to "${printable(c.before.attrs.was)}"` : ''}`);
-  if ((c.after ?? c.before)?.kind === 'route' && (c.after ?? c.before)?.attrs.mark === 'kernel') notes.push("the kernel's own route for an address: it comes and goes with it");
+  const note = kindOf(c.kind).note?.(c);
+  if (note) notes.push(note);
   if (notes.length) head += `  (${notes.join('; ')})`;
   if (c.disruptive) head += ' ' + paint(style, 31, `${WARN} ${c.action === 'delete' || c.action === 'replace' ? 'link removed or recreated' : 'link interrupted'}`);
   lines.push(head);
-  if (c.kind === 'firewall') return lines.concat(firewallLines(c, style));
+  const detail = kindOf(c.kind).detailLines;
+  if (detail) return lines.concat(detail(c).map((l) => (l.op ? `        ${paint(style, l.op === '+' ? 32 : 31, l.op)} ${printable(l.text)}` : `      ${l.text}`)));
   return lines.concat(attrLines(c, style, ops));
-}
-
-/** Rule by rule, grouped by chain: `+` added, `-` removed. */
-function firewallLines(c: Change, style: Style): string[] {
-  const out: string[] = [];
-  for (const d of firewallDiff(c.before?.attrs, c.after?.attrs)) {
-    const note = d.chainChange === 'created' ? ' (new chain)' : d.chainChange === 'deleted' ? ' (chain removed)' : d.chainChange === 'changed' ? ` (${d.header?.before || 'regular'} → ${d.header?.after || 'regular'})` : '';
-    out.push(`      chain ${d.table} nethost ${d.chain}${note}`);
-    for (const l of d.lines) out.push(`        ${paint(style, l.op === "+" ? 32 : 31, l.op)} ${printable(l.rule)}`);
-  }
-  const others = (c.before?.attrs.others as string[] | undefined) ?? [];
-  if (c.after && others.length) for (const o of others) out.push(`        ${paint(style, 31, "-")} ${printable(o)}`);
-  return out;
 }
 
 function attrLines(c: Change, style: Style, ops: Operation[]): string[] {
@@ -107,7 +96,7 @@ function attrLines(c: Change, style: Style, ops: Operation[]): string[] {
     const name = a.name.padEnd(width);
     if (c.action === 'create') {
       // The title already names it; false flags are the kernel's defaults.
-      if (a.after === false || (c.kind === 'address' && (a.name === 'dev' || a.name === 'address' || a.name === 'peer'))) continue;
+      if (a.after === false || kindOf(c.kind).titleAttrs?.includes(a.name)) continue;
       out.push(`      ${name} = ${show(a.after)}`);
     }
     else if (c.action === 'delete') continue;

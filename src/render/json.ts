@@ -5,7 +5,6 @@ import { describe } from './describe.js';
 import { summarize } from './human.js';
 import { commandInput, commandLine } from '../registry/backends.js';
 import type { BackendOptions } from '../backends/types.js';
-import { firewallDiff } from '../kinds/firewall/chain-diff.js';
 import { kindOf } from '../registry/kinds.js';
 
 
@@ -24,10 +23,8 @@ export function planJson(plan: Plan, options?: BackendOptions) {
       disruptive: c.disruptive,
       reasons: c.reasons,
       attributes: c.attrs.filter((a) => !kindOf(c.kind).internal?.includes(a.name)).map((a) => ({ name: a.name, before: a.before ?? null, after: a.after ?? null, forces_replace: a.forcesReplace })),
-      // The firewall, rule by rule and grouped by chain (format 2 addition).
-      ...(c.kind === 'firewall'
-        ? { rules: firewallDiff(c.before?.attrs, c.after?.attrs).map((d) => ({ table: `${d.table} nethost`, chain: d.chain, chain_change: d.chainChange ?? null, added: d.lines.filter((l) => l.op === '+').map((l) => l.rule), removed: d.lines.filter((l) => l.op === '-').map((l) => l.rule) })) }
-        : {}),
+      // What the kind adds in its own terms (the firewall: rule by rule, by chain; format 2 addition).
+      ...(kindOf(c.kind).jsonDetail?.(c) ?? {}),
     })),
     left_alone: plan.leftAlone ?? [],
     operations: plan.operations.map((o) => ({

@@ -141,7 +141,8 @@ async function readOvs(netns: string | undefined, file: Promise<DesiredState | u
     );
   const live = await early!;
   markOtherKeys(live);
-  const ipsec = [...(desired?.resources.values() ?? [])].filter((r) => r.kind === 'ovs-tunnel' && typeof r.attrs.ipsec === 'string');
+  // The tunnels that name an IPsec key (only a tunnel's Interface row carries one).
+  const ipsec = [...(desired?.resources.values() ?? [])].filter((r) => typeof r.attrs.ipsec === 'string');
   if (ipsec.length) {
     const names = ipsec.map((r) => r.id.slice(r.id.indexOf(':') + 1)).join(', ');
     // Without the monitor OVS carries the tunnel in clear: refuse before anything changes.

@@ -33,8 +33,13 @@ export async function readSysctls(netns: string | undefined, paths: string[]): P
   return out;
 }
 
+/** The id of the resource of one sysctl (a path: net/ipv4/ip_forward); the backend reads the keys
+ *  of the resources with such ids. */
+const SYSCTL_ID = 'sysctl:';
+export const sysctlId = (path: string) => `${SYSCTL_ID}${path}`;
+
 export const sysctlKeys = (...states: (DesiredState | undefined)[]) => [
-  ...new Set(states.flatMap((s) => (s ? [...s.resources.values()].filter((r) => r.kind === 'sysctl').map((r) => String(r.attrs.key)) : []))),
+  ...new Set(states.flatMap((s) => (s ? [...s.resources.values()].filter((r) => r.id.startsWith(SYSCTL_ID)).map((r) => String(r.attrs.key)) : []))),
 ];
 
 /** Bytes of `key=value` arguments per `sysctl -w` process (Linux allows ~2 MB in all, 128 KB per argument). */

@@ -5,7 +5,8 @@
 // keeps nft's JSON of the tables, which is what a rollback loads back. Other tables are never read
 // beyond their base chains' hooks and policies, and never changed.
 import type { Diagnostic, DesiredState, LiveState, Resource, SourceRef } from '../../model.js';
-import type { OpSpec, SectionKind } from '../types.js';
+import type { DetailLine, OpSpec, SectionKind } from '../types.js';
+import { sysctlId } from '../../backends/sysctl/backend.js';
 import { canonicalView, FIREWALL_ID, kernelRefusal, listingOf, ruleSource, type RawNft } from '../../backends/nft/view.js';
 import type { RawLive } from '../../backends/types.js';
 import { linkId } from '../../model.js';
@@ -67,6 +68,22 @@ function forwardingFamilies(fw: Firewall | undefined): string[] {
 
 export const firewall: SectionKind = {
   name: 'firewall',
+  describe: () => 'firewall (nft tables inet nethost, bridge nethost)',
+  // Rule by rule, grouped by chain: `+` added, `-` removed.
+  detailLines(c) {
+    const out: DetailLine[] = [];
+    for (const d of firewallDiff(c.before?.attrs, c.after?.attrs)) {
+      const note = d.chainChange === 'created' ? ' (new chain)' : d.chainChange === 'deleted' ? ' (chain removed)' : d.chainChange === 'changed' ? ` (${d.header?.before || 'regular'} → ${d.header?.after || 'regular'})` : '';
+      out.push({ text: `chain ${d.table} nethost ${d.chain}${note}` });
+      for (const l of d.lines) out.push({ op: l.op, text: l.rule });
+    }
+    const others = strings(c.before?.attrs.others);
+    if (c.after) for (const o of others) out.push({ op: '-', text: o });
+    return out;
+  },
+  jsonDetail: (c) => ({
+    rules: firewallDiff(c.before?.attrs, c.after?.attrs).map((d) => ({ table: `${d.table} nethost`, chain: d.chain, chain_change: d.chainChange ?? null, added: d.lines.filter((l) => l.op === '+').map((l) => l.rule), removed: d.lines.filter((l) => l.op === '-').map((l) => l.rule) })),
+  }),
   section: 'firewall',
   // Every interface may carry a `guard:`; a guarded port comes up only once its guard is loaded.
   interfaceFields: { fields: { guard: guardSchema.optional() }, orderedAfter: FIREWALL_ID },
@@ -208,7 +225,7 @@ function checkFirewall(r: Resource, desired: DesiredState, live: LiveState): Dia
   for (const fam of strings(r.attrs.forwarding)) {
     const key = fam === 'ipv4' ? 'net.ipv4.ip_forward' : 'net.ipv6.conf.all.forwarding';
     const path = key.replace(/\./g, '/');
-    if (desired.resources.has(`sysctl:${path}`)) continue;
+    if (desired.resources.has(sysctlId(path))) continue;
     if (kernel.includes(`${fam}=0`))
       out.push({ severity: 'warning', message: `${key} is 0 here and the file does not set it: the NAT and forward rules see no routed traffic`, hint: `add under sysctls: ${key}: 1`, source: r.source });
   }

@@ -96,6 +96,8 @@ const ROW_INTERNAL = ['keys', 'foreign'];
 
 export const ovsBridge: LinkKind = {
   name: 'ovs-bridge',
+  // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
+  holdsPortsItself: true,
   configKind: 'ovs-bridge',
   rank: OVS_RANK,
   immutable: ['datapath'],
@@ -215,6 +217,7 @@ const unmarkIface = (iface: string) => ovsOp('remove', 'Interface', iface, 'exte
 
 export const ovsPort: ResourceKind = {
   name: 'ovs-port',
+  describe: (r) => `OVS port ${nameOf(r.id)}${r.attrs.bridge ? ` on ${r.attrs.bridge}` : ''}`,
   rank: OVS_RANK,
   internal: PORT_INTERNAL,
   equal: equalIgnoring(PORT_INTERNAL),
@@ -307,10 +310,12 @@ const deviceOps = {
   delete: () => [],
 };
 
-export const ovsDevice: ResourceKind = { name: 'ovs-device', rank: DEVICE_RANK, immutable: [], ...deviceOps };
+export const ovsDevice: ResourceKind = { name: 'ovs-device', rank: DEVICE_RANK, immutable: [], describe: (r) => `kernel device of OVS bridge ${nameOf(r.id)}`, ...deviceOps };
 
 export const ovsInternal: LinkKind = {
   name: 'ovs-internal',
+  // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
+  holdsPortsItself: true,
   configKind: 'ovs-internal',
   rank: DEVICE_RANK,
   immutable: [],
@@ -353,6 +358,8 @@ function tunnelOps(name: string, changes: { name: string; after: unknown }[], de
 
 export const ovsTunnel: LinkKind = {
   name: 'ovs-tunnel',
+  // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
+  holdsPortsItself: true,
   configKind: 'ovs-tunnel',
   rank: OVS_RANK,
   immutable: [],
@@ -432,6 +439,8 @@ const BOND_COLS: Record<string, string> = { bond_mode: 'bond_mode', lacp: 'lacp'
 
 export const ovsBond: LinkKind = {
   name: 'ovs-bond',
+  // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
+  holdsPortsItself: true,
   configKind: 'ovs-bond',
   rank: OVS_RANK,
   immutable: [],
@@ -461,6 +470,8 @@ const PATCH_COLS: Record<string, string> = { peer: 'options:peer' };
 
 export const ovsPatch: LinkKind = {
   name: 'ovs-patch',
+  // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
+  holdsPortsItself: true,
   configKind: 'ovs-patch',
   rank: OVS_RANK,
   immutable: [],
