@@ -10,6 +10,7 @@ import type { RawAddrInfo } from '../backends/ip/raw.js';
 import { canonicalIp, formatCidr, parseCidr, type Cidr } from '../util/net.js';
 import { NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../model.js';
 import { parseLinkMark } from './links/mark.js';
+import { RANK } from './ranks.js';
 
 /** An address's key as the kernel knows it: the local address, and the peer with its prefix if it has one. */
 export const addressKey = (address: string, peer?: string | null) => (peer ? `${address.slice(0, address.indexOf('/'))} peer ${peer}` : address);
@@ -112,7 +113,7 @@ export const address: ResourceKind = {
   // Its references to links are written under that link, as `addresses:`.
   referenceField: 'addresses',
   titleAttrs: ['dev', 'address', 'peer'],
-  rank: 20,
+  rank: RANK.addresses,
   immutable: [],
   fromLive(raw) {
     const out: Resource[] = [];

@@ -8,6 +8,7 @@ import { canonicalIp, canonicalMac, isMulticast } from '../util/net.js';
 import { ifname, ipAddress, text } from './fields.js';
 import { linkId } from '../model.js';
 import { quote } from '../util/text.js';
+import { RANK } from './ranks.js';
 
 const STATES = ['permanent', 'noarp', 'reachable', 'stale'] as const;
 
@@ -40,7 +41,7 @@ export const neighbor: SectionKind = {
   describe: (r) => `neighbour ${r.attrs.to} on ${r.attrs.dev}`,
   markWords: { field: 'protocol', none: '(none)' },
   section: 'neighbors',
-  rank: 25,
+  rank: RANK.neighbours,
   schema: z.array(neighborEntry),
   immutable: [],
   fromLive(raw) {

@@ -14,6 +14,7 @@ import { ifname, ipAddress, tableRef, text } from './fields.js';
 import { linkId } from '../model.js';
 import type { RawRoute } from '../backends/ip/raw.js';
 import { quote } from '../util/text.js';
+import { RANK } from './ranks.js';
 
 export const ROUTE_TYPES = ['unicast', 'throw', 'blackhole', 'unreachable', 'prohibit'] as const;
 const IGNORED_TYPES = new Set(['local', 'broadcast', 'multicast', 'anycast', 'nat']);
@@ -102,7 +103,7 @@ function fromRaw(r: RawRoute, family: Family, facts: HostFacts, makers: () => Ma
 export const route: SectionKind = {
   name: 'route',
   section: 'routes',
-  rank: 30,
+  rank: RANK.routes,
   schema: z.array(routeEntry),
   // Table, destination and metric are the identity; every other attribute `ip route replace` changes atomically.
   immutable: [],

@@ -10,6 +10,7 @@ import { linkId } from '../model.js';
 import { tableNumber } from './route.js';
 import type { RawRule } from '../backends/ip/raw.js';
 import { quote } from '../util/text.js';
+import { RANK } from './ranks.js';
 
 const ACTIONS = ['lookup', 'blackhole', 'unreachable', 'prohibit'] as const;
 
@@ -81,7 +82,7 @@ export const rule: SectionKind = {
   describe: (r) => `rule ${r.attrs.priority}`,
   markWords: { field: 'protocol', none: '(none)' },
   section: 'rules',
-  rank: 40,
+  rank: RANK.rules,
   schema: z.array(ruleEntry),
   // No in-place change for rules: an update (new table, or nethost's mark) is delete + add.
   immutable: [],

@@ -7,6 +7,7 @@ import { sysctlId } from '../backends/sysctl/backend.js';
 import { linkId } from '../model.js';
 import { CONTROL_HINT, sysctlText } from './fields.js';
 import { hasControl, quote } from '../util/text.js';
+import { RANK } from './ranks.js';
 
 /** Longer than any key under /proc/sys/net (a path of a few words and a 15-byte link name). */
 const SYSCTL_KEY_MAX = 255;
@@ -21,7 +22,7 @@ export const sysctl: SectionKind = {
   name: 'sysctl',
   describe: (r) => `sysctl ${r.attrs.key}`,
   section: 'sysctls',
-  rank: 5,
+  rank: RANK.sysctls,
   schema: z.record(z.string(), z.union([sysctlText, z.number(), z.boolean()])),
   immutable: [],
   fromLive(raw) {

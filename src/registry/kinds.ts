@@ -16,7 +16,13 @@ import { route } from '../kinds/route.js';
 import { rule } from '../kinds/rule.js';
 import { neighbor } from '../kinds/neighbor.js';
 import { sysctl } from '../kinds/sysctl.js';
-import { ovsBond, ovsBridge, ovsDevice, ovsInternal, ovsPatch, ovsPort, ovsTunnel } from '../kinds/ovs/kinds.js';
+import { ovsBridge } from '../kinds/ovs/bridge.js';
+import { ovsPort } from '../kinds/ovs/port.js';
+import { ovsDevice } from '../kinds/ovs/device.js';
+import { ovsInternal } from '../kinds/ovs/internal.js';
+import { ovsTunnel } from '../kinds/ovs/tunnel.js';
+import { ovsBond } from '../kinds/ovs/bond.js';
+import { ovsPatch } from '../kinds/ovs/patch.js';
 import { firewall } from '../kinds/firewall/firewall.js';
 
 // The OVS kinds come first: ovs-bridge claims the kernel devices Open vSwitch makes (taps on the

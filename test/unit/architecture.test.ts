@@ -107,7 +107,10 @@ describe('architecture: one direction through the code', () => {
     const names = new Set(ALL_KINDS.map((k) => k.name));
     const source = ts.createSourceFile('x.ts', "if (r.kind === 'bridge') x(); // 'bond' in a comment is not code", ts.ScriptTarget.ES2022, true);
     const seen: string[] = [];
-    const visit = (n: ts.Node) => (ts.isStringLiteral(n) && names.has(n.text) && seen.push(n.text), ts.forEachChild(n, visit));
+    const visit = (n: ts.Node): void => {
+      if (ts.isStringLiteral(n) && names.has(n.text)) seen.push(n.text);
+      ts.forEachChild(n, visit);
+    };
     visit(source);
     expect(seen).toEqual(['bridge']);
   });

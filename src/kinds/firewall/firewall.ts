@@ -15,6 +15,7 @@ import { firewallSchema, guardSchema, type Firewall, type Guard } from './schema
 import { parseForwardTarget, Renderer, renderFirewall, renderGuards, type RuleLine, type ChainLine } from './rules.js';
 import { jsonScript, splitRule, strings, TABLES, textScript } from '../../backends/nft/ruleset.js';
 import { firewallDiff } from './chain-diff.js';
+import { RANK } from '../ranks.js';
 
 /** Attributes only one side has, for the engine's own use: never compared, never shown. */
 const INTERNAL_ATTRS = new Set(['sources', 'refs', 'forwarding', 'json', 'foreign', 'kernel_forwarding', 'listed']);
@@ -88,7 +89,7 @@ export const firewall: SectionKind = {
   // Every interface may carry a `guard:`; a guarded port comes up only once its guard is loaded.
   interfaceFields: { fields: { guard: guardSchema.optional() }, orderedAfter: FIREWALL_ID },
   // Loaded before any link comes up, removed after every link is gone (ports' guards fail closed).
-  rank: 0,
+  rank: RANK.first,
   schema: firewallSchema,
   immutable: [],
   fromLive(raw: RawLive) {

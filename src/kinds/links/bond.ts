@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ifname } from '../fields.js';
 import { defineLinkKind } from './define.js';
 import type { OpSpec } from '../types.js';
+import { RANK } from '../ranks.js';
 
 export const BOND_MODES = ['balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb'] as const;
 const HASH = ['layer2', 'layer2+3', 'layer3+4', 'encap2+3', 'encap3+4', 'vlan+srcmac'] as const;
@@ -13,7 +14,7 @@ const mode = z.union([z.enum(BOND_MODES), z.number().int().min(0).max(6)]).trans
 
 export const bond = defineLinkKind({
   configKind: 'bond',
-  rank: 2,
+  rank: RANK.bonds,
   portsJoinDown: true,
   fields: {
     ports: portsField,

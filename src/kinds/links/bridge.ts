@@ -1,13 +1,14 @@
 import { portsField } from './schema.js';
 import { z } from 'zod';
 import { defineLinkKind } from './define.js';
+import { RANK } from '../ranks.js';
 
 // Times are written in seconds (as brctl, netplan and nmstate do); iproute2 speaks centiseconds.
 const cs = (s: number) => String(Math.round(s * 100));
 
 export const bridge = defineLinkKind({
   configKind: 'bridge',
-  rank: 1,
+  rank: RANK.bridges,
   mtuFollowsPorts: true,
   fields: {
     ports: portsField,

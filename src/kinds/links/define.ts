@@ -9,6 +9,7 @@ import type { HostFacts, LinkKind, OpContext, OpSpec } from '../types.js';
 import { canonicalMac } from '../../util/net.js';
 import { existingMark, parseLinkMark } from './mark.js';
 import { commonLinkFields } from './schema.js';
+import { RANK } from '../ranks.js';
 
 /** `keep` and `was` are part of the ifalias on an existing device (see parseLinkMark): written with the mark. */
 export const COMMON_ATTRS = ['mark', 'keep', 'was', 'mtu', 'mac', 'state', 'master'] as const;
@@ -108,7 +109,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
   return {
     name: spec.configKind,
     configKind: spec.configKind,
-    rank: spec.rank ?? 10,
+    rank: spec.rank ?? RANK.links,
     creatable,
     immutable: spec.immutable,
     disruptive: ['mac', ...(spec.disruptive ?? [])],

@@ -1,10 +1,11 @@
 import { defineLinkKind } from './define.js';
+import { RANK } from '../ranks.js';
 
 // An existing device (a NIC, or a veth end handed to this namespace): configured, never created or deleted.
 // It is the fallback for any live link no other kind claims, and a file may call any device `ethernet`.
 export const ethernet = defineLinkKind({
   configKind: 'ethernet',
-  rank: 0,
+  rank: RANK.first,
   fields: {},
   matches: () => true,
   immutable: [],

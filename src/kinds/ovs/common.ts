@@ -1,3 +1,17 @@
+// The Open vSwitch kinds, one file each (bridge, port, device, internal, tunnel, bond, patch). In the file: `ovs-bridge` (its `ports` a list of names or a map of name →
+// port settings), `ovs-internal`, `ovs-tunnel`, `ovs-bond`, `ovs-patch`. Behind them, one resource per OVSDB
+// concern, so that the dependency graph orders them against the kernel's objects:
+//   link:BR          ovs-bridge   the Bridge row
+//   ovs-device:BR    ovs-device   the bridge's kernel device (up/down; its addresses hang on link:BR)
+//   ovs-port:P       ovs-port     a Port row on a bridge (tag, trunks) with its Interface's type
+//   link:P           ovs-internal an internal port's kernel device (addresses and routes like any link)
+//   ovs-tunnel:P     ovs-tunnel   a tunnel Interface's options
+//   ovs-bond:P       ovs-bond     a bonded Port's bond settings (its members are the port's interfaces)
+//   ovs-patch:P      ovs-patch    a patch Interface's peer (options:peer): two bridges joined
+// Every OVSDB change is an operation of the `ovs` backend (one ovs-vsctl transaction per run of them);
+// rows are ranked together (12), the kernel devices' `ip link set up` after them (13), so that one
+// transaction normally carries every OVS change of an apply.
+//
 // What the Open vSwitch kinds share: ownership (external_ids:nethost on the Bridge and Port rows
 // nethost creates), names, and how the rows of the raw state are found. Ports and tunnels are OVSDB
 // rows, not kernel links: only bridges and internal ports have a kernel device (`link:NAME`).

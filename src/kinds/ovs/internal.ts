@@ -1,0 +1,28 @@
+// ovs-internal: an internal port's kernel device (addresses and routes like any link).
+import { z } from 'zod';
+import type { LinkKind } from '../types.js';
+import { commonLinkFields } from '../links/schema.js';
+import { portId } from './common.js';
+import { DEVICE_RANK } from '../ranks.js';
+import { stateField, deviceOps } from './write.js';
+
+export const ovsInternal: LinkKind = {
+  name: 'ovs-internal',
+  // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
+  holdsPortsItself: true,
+  configKind: 'ovs-internal',
+  rank: DEVICE_RANK,
+  immutable: [],
+  schema: z
+    .object({
+      kind: z.literal('ovs-internal'),
+      mtu: commonLinkFields.mtu.describe('MTU of its kernel device (mtu_request); absent: not managed'),
+      mac: commonLinkFields.mac.describe('MAC address of its kernel device (mac); absent: not managed'),
+      state: stateField,
+      addresses: commonLinkFields.addresses,
+    })
+    .strict(),
+  matches: () => false, // its kernel device is claimed with every OVS device by ovs-bridge
+  fromConfig: (name, e) => ({ attrs: { state: e.state ?? 'up' }, deps: [{ id: portId(name), via: 'port', mode: 'recreate' }] }),
+  ...deviceOps,
+};
