@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadDesiredState } from '../src/config/load.js';
 import { normaliseLive } from '../src/live/normalise.js';
-import { makePlan } from '../src/engine/core.js';
+import { makePlan } from '../src/engine/index.js';
 // @ts-ignore plain JS module
 import { nethostYaml } from './gen.mjs';
 

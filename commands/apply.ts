@@ -29,7 +29,7 @@ export default class Apply extends NethostCommand {
   async run() {
     const { args, flags } = await this.parse(Apply);
     this.json = flags.json;
-    const { applyFile } = await import('../src/engine/core.js');
+    const { applyFile } = await import('../src/engine/index.js');
     const { renderPlan } = await import('../src/render/human.js');
     const info = (s: string) => (this.json ? process.stderr.write(s) : this.out(s));
     const confirm = async (plan: Plan) => {

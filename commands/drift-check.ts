@@ -11,7 +11,7 @@ export default class DriftCheck extends NethostCommand {
   async run() {
     const { args, flags } = await this.parse(DriftCheck);
     this.json = flags.json;
-    const { planFile } = await import('../src/engine/core.js');
+    const { planFile } = await import('../src/engine/index.js');
     const { plan, interrupted } = await planFile(args.file, flags.netns, { ovsdb: flags.ovsdb });
     // A half-done apply is drift even where the objects the file names happen to match.
     const inSync = plan.changes.length === 0 && !plan.leftAlone?.length && !interrupted;

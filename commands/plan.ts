@@ -17,7 +17,7 @@ export default class PlanCommand extends NethostCommand {
   async run() {
     const { args, flags } = await this.parse(PlanCommand);
     this.json = flags.json;
-    const { planFile } = await import('../src/engine/core.js');
+    const { planFile } = await import('../src/engine/index.js');
     const { plan, interrupted } = await planFile(args.file, flags.netns, { ovsdb: flags.ovsdb });
     if (interrupted) process.stderr.write(`nethost: warning: ${interrupted}\n`);
     if (flags.json) {

@@ -11,7 +11,7 @@ export default class Validate extends NethostCommand {
   async run() {
     const { args, flags } = await this.parse(Validate);
     this.json = flags.json;
-    const { loadFile } = await import('../src/engine/core.js');
+    const { loadFile } = await import('../src/engine/index.js');
     const desired = await loadFile(args.file);
     if (this.json) this.out(toJson({ valid: true, file: args.file, resources: desired.resources.size }) + '\n');
     else this.out(`${printable(args.file)}: valid (${desired.resources.size} resources)\n`);

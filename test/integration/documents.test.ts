@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteAllNetns, ip, ipJson, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
 import { expectSameNetwork } from '../helpers/compare.js';
-import { loadFile, readLive } from '../../src/engine/core.js';
+import { loadFile, readLive } from '../../src/engine/index.js';
 import { readHostFacts } from '../../src/live/read.js';
 import { diff } from '../../src/diff/diff.js';
 import { buildPlan } from '../../src/plan/plan.js';

@@ -92,7 +92,7 @@ describe('rollback re-creates what the kernel dropped', () => {
 
 describe('a process that cannot start', () => {
   it('is a failure like any other (an argument over the kernel\'s limit, E2BIG): a sentence, rolled back', async () => {
-    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/core.js');
+    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/index.js');
     const { readHostFacts } = await import('../../src/live/read.js');
     const ns = newNetns('e2big');
     const before = kernelState(ns);

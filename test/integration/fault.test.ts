@@ -2,7 +2,7 @@
 // operation and the kernel's words reported, and the namespace exactly as before.
 import { afterAll, expect, it } from 'vitest';
 import { deleteAllNetns, ip, ipJson, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
-import { applyPlan, loadFile, makePlan, readLive } from '../../src/engine/core.js';
+import { applyPlan, loadFile, makePlan, readLive } from '../../src/engine/index.js';
 import { readHostFacts } from '../../src/live/read.js';
 
 afterAll(() => deleteAllNetns());

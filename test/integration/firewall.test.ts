@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deleteAllNetns, hostBehind, ip, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
 import { arpFrame, counters, nft, nftScript, sendFrames, stopServers, tableText, tcpConnect, tcpServer, udpFrame } from '../helpers/traffic.js';
-import { applyPlan, loadFile, makePlan, readLive } from '../../src/engine/core.js';
+import { applyPlan, loadFile, makePlan, readLive } from '../../src/engine/index.js';
 import { nftBackend, noApplyMeanwhile } from '../../src/backends/nft/backend.js';
 import { acquireLock, applyGeneration, bumpGeneration, lockIsHeld } from '../../src/exec/lock.js';
 import { renderScript } from '../../src/render/script.js';

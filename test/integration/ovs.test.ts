@@ -154,7 +154,7 @@ interfaces:
 
 describe('faults', () => {
   it('a transaction OVSDB refuses (tag 5000) leaves nothing changed, kernel or OVS', async () => {
-    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/core.js');
+    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/index.js');
     const { readHostFacts } = await import('../../src/live/read.js');
     const { kernelState } = await import('../helpers/state.js');
     const sw = newNetns('ovs');
@@ -260,7 +260,7 @@ describe('ownership below the row: map keys and Interface rows', () => {
 
     // The file claims the hand-set rstp-priority with another value, and the apply fails after the
     // OVS transaction: the rollback writes 8192 back, unrecorded, as it was.
-    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/core.js');
+    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/index.js');
     const { readHostFacts } = await import('../../src/live/read.js');
     const facts = await readHostFacts();
     const options = { ovsdb: ovs.db };
@@ -367,7 +367,7 @@ it('an internal port\'s mtu and mac are set through OVSDB (mtu_request, mac): on
   expect(mtu).toBe(1500);
   // A failed apply of mtu and mac: OVSDB and the device are as they were (clearing mtu_request
   // alone would leave the device at 1400).
-  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/core.js');
+  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/index.js');
   const { readHostFacts } = await import('../../src/live/read.js');
   const { kernelState } = await import('../helpers/state.js');
   const facts = await readHostFacts();
@@ -514,7 +514,7 @@ interfaces:
 it('a failure injected at a random operation of an OVS plan leaves OVSDB and the namespace as they were', async () => {
   const fc = (await import('fast-check')).default;
   const { stringify } = await import('yaml');
-  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/core.js');
+  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/index.js');
   const { readHostFacts } = await import('../../src/live/read.js');
   const { kernelState } = await import('../helpers/state.js');
   const facts = await readHostFacts();

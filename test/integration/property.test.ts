@@ -88,7 +88,7 @@ it('apply A, then B: live is B; then empty: as it started', () => {
 // Property: apply A; then B's plan with a kernel refusal injected at a random operation → the
 // namespace is exactly as after A, field by field and marks included, and the error says so.
 it('a failure injected at a random operation of B\'s plan leaves the namespace exactly as A left it', async () => {
-  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/core.js');
+  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/index.js');
   const { readHostFacts } = await import('../../src/live/read.js');
   const { kernelState } = await import('../helpers/state.js');
   const facts = await readHostFacts();

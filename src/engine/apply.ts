@@ -1,17 +1,13 @@
-// The pipeline, end to end: config → live → diff → plan → execute → verify. Commands call these.
-import type { Change, Diagnostic, DesiredState, LiveState, Plan } from '../model.js';
+// Applying a plan: all or nothing, under the lock and the journal, stopped and rolled back by a
+// signal, verified afterwards (verify.ts); any failure puts the snapshot back (recover.ts).
+import type { Diagnostic, DesiredState, LiveState, Plan } from '../model.js';
 import { kindOf } from '../registry/kinds.js';
 import { NethostError } from '../model.js';
-import { checkAgainstLive, loadDesiredState } from '../config/load.js';
-import { readConfigFile } from '../config/read-file.js';
-import { readHostFacts, readRawLive } from '../live/read.js';
-import { normaliseLive } from '../live/normalise.js';
-import { diff, type DiffOptions } from '../diff/diff.js';
-import { buildPlan } from '../plan/plan.js';
-import { claimUnmarked, createdBefore, restoreReport, restoreScope, type RestoreReport } from '../plan/restore.js';
+import { readHostFacts } from '../live/read.js';
+import { type RestoreReport } from '../plan/restore.js';
 import { execute, type ExecFailure } from './execute.js';
-import { acquireLock, bumpGeneration, lockIsHeld, netnsIdentity, runDir } from '../exec/lock.js';
-import { interruptedAt, processStart, readJournal, removeJournal, writeJournal, writeProgress, type FoundJournal } from '../exec/journal.js';
+import { acquireLock, bumpGeneration } from '../exec/lock.js';
+import { processStart, removeJournal, writeJournal, writeProgress } from '../exec/journal.js';
 import { BACKENDS, backendOf, commandLine } from '../registry/backends.js';
 import type { RawLive } from '../backends/types.js';
 import type { HostFacts } from '../kinds/types.js';
@@ -19,86 +15,11 @@ import type { BackendOptions } from '../backends/types.js';
 import { checkNetns } from '../util/netns.js';
 import { showArgv } from '../util/text.js';
 import { trace } from '../util/trace.js';
-
-export async function loadFile(file: string, facts?: HostFacts, text: Promise<string> = readConfigFile(file)): Promise<DesiredState> {
-  const r = loadDesiredState(await text, file, facts ?? (await readHostFacts()));
-  if (!r.desired) throw new NethostError(`${file} is not valid`, r.diagnostics);
-  return r.desired;
-}
-
-/** Reads the live state under the apply lock (the verification, a restore); `also` adds the names
- *  other states need read (a snapshot's sysctl keys). */
-export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts, also: DesiredState[] = [], options?: BackendOptions, early?: ReadonlyMap<string, Promise<Partial<RawLive>>>): Promise<LiveState> {
-  checkNetns(netns);
-  const verifying = early !== undefined; // only the verification passes the reads it started early
-  const [raw, f] = await Promise.all([readRawLive({ netns, desired: Promise.resolve(desired), also, options, locked: true, verifying }, early), facts ?? readHostFacts()]);
-  return normaliseLive(raw, f, netns);
-}
-
-/** The one planning entry point: desired vs live, always with the live state (apply, verify, restore). */
-export function planChanges(desired: DesiredState, live: LiveState, opts: DiffOptions = {}): Plan {
-  return buildPlan(diff(desired, live, opts), desired, live);
-}
-
-/** Desired vs live → an ordered plan; problems only the live state reveals stop it here. */
-export function makePlan(desired: DesiredState, live: LiveState): Plan {
-  const problems = checkAgainstLive(desired, live);
-  const errors = problems.filter((d) => d.severity === 'error');
-  if (errors.length) throw new NethostError(`${desired.file} cannot be applied here`, problems);
-  const plan = planChanges(desired, live);
-  return problems.length ? { ...plan, warnings: problems } : plan;
-}
-
-/**
- * Loads the file while the live state is read: the read starts at once and waits for the file only
- * where it must (sysctl keys). A file that does not load lets the read finish for nothing.
- */
-async function loadWhileReading(file: string, netns: string | undefined, facts: HostFacts, options?: BackendOptions, deferChecks = false): Promise<{ desired: DesiredState; live: LiveState; parts: Map<string, Partial<RawLive>> }> {
-  let give!: (d: DesiredState | undefined) => void;
-  const wanted = new Promise<DesiredState | undefined>((r) => (give = r));
-  const text = readConfigFile(file);
-  text.catch(() => {}); // loadFile reports it
-  const parts = new Map<string, Partial<RawLive>>();
-  const raw = readRawLive({ netns, desired: wanted, options, deferChecks, locked: deferChecks, fileText: text }, undefined, parts);
-  raw.catch(() => {}); // awaited below: a failure while the file is still loading is reported then
-  let desired: DesiredState;
-  try {
-    trace('loading the file');
-    desired = await loadFile(file, facts, text);
-    trace('file loaded');
-  } catch (e) {
-    give(undefined);
-    throw e;
-  }
-  give(desired);
-  return { desired, live: normaliseLive(await raw, facts, netns), parts };
-}
-
-/** What a read-only command should say about an apply that is running or died in this namespace. */
-export function interruptedApplyNote(netns: string | undefined): string | undefined {
-  let found: FoundJournal | null;
-  let base: string;
-  try {
-    base = `${runDir()}/net-${netnsIdentity(netns)}`;
-    found = readJournal(base);
-  } catch {
-    return undefined; // not ours to read (not root), or no such namespace: the live read says that
-  }
-  if (!found) return undefined;
-  if (lockIsHeld(base)) return `an apply (pid ${found.journal.pid}) is running in this namespace right now; this plan may be out of date when it ends`;
-  return `${interruptedAt(found)}; the host may be half-changed. \`nethost apply\` rolls it back first, then applies`;
-}
-
-export async function planFile(file: string, netns?: string, options?: BackendOptions) {
-  checkNetns(netns); // '' is not "the current namespace"
-  const facts = await readHostFacts();
-  const { desired, live } = await loadWhileReading(file, netns, facts, options);
-  trace('live state read');
-  const plan = makePlan(desired, live);
-  trace('planned');
-  return { desired, live, plan, facts, interrupted: interruptedApplyNote(netns) };
-}
-
+import { loadWhileReading } from './load.js';
+import { makePlan } from './plan.js';
+import { readLive } from './read.js';
+import { recoverInterrupted, restore, restoredWords } from './recover.js';
+import { verify } from './verify.js';
 export interface ApplyOutcome {
   plan: Plan;
   applied: boolean;
@@ -122,20 +43,6 @@ export interface ApplyHooks {
 
 const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
-/** Stops the child of a dead apply (by PID, checked against its start time), and waits until it is gone. */
-async function stopLeftoverChild(found: FoundJournal, log: (s: string) => void) {
-  const child = found.progress?.child;
-  if (!child || processStart(child.pid) === null || processStart(child.pid) !== child.start) return;
-  log(`stopping ${child.argv[0]} (pid ${child.pid}) left running by the interrupted apply`);
-  try {
-    process.kill(child.pid, 'SIGKILL');
-  } catch {
-    /* ended meanwhile */
-  }
-  for (let i = 0; i < 250 && processStart(child.pid) === child.start; i++) await new Promise((r) => setTimeout(r, 20));
-  if (processStart(child.pid) === child.start) throw new NethostError(`pid ${child.pid} (${child.argv.join(' ')}) of the interrupted apply does not stop; nothing was changed`);
-}
-
 export async function applyFile(file: string, netns: string | undefined, hooks: ApplyHooks = {}): Promise<ApplyOutcome> {
   checkNetns(netns);
   const log = hooks.log ?? (() => {});
@@ -144,18 +51,7 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
   const lock = acquireLock(netns, hooks.lockTimeout ?? 0);
   try {
     bumpGeneration(lock.base); // before anything changes: a plan reading meanwhile can tell
-    let recovered: string | undefined;
-    const found = readJournalOrFail(lock.base);
-    if (found) {
-      recovered = interruptedAt(found);
-      log(`${recovered}; rolling it back first…`);
-      await stopLeftoverChild(found, log);
-      const ran = found.progress ? found.progress.last : 0; // the running invocation may have got to its end
-      const report = await restore(found.snapshot, found.journal, ran, netns, facts, hooks.options);
-      removeJournal(lock.base);
-      if (report.differences.length) throw new NethostError(`${recovered}: NOT fully restored, still different:\n  ${report.differences.join('\n  ')}\nnothing of ${file} was applied`);
-      log(`the interrupted apply is rolled back: ${restoredWords(report)}`);
-    }
+    const recovered = await recoverInterrupted(lock.base, file, netns, facts, hooks.options, log);
     const { desired, live: snapshot, parts } = await loadWhileReading(file, netns, facts, hooks.options, true);
     const plan = makePlan(desired, snapshot);
     trace('planned');
@@ -171,41 +67,6 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
       lock.release();
     }
   }
-}
-
-function readJournalOrFail(base: string): FoundJournal | null {
-  try {
-    return readJournal(base);
-  } catch (e: any) {
-    throw new NethostError(`the journal ${base}.journal of an earlier apply cannot be read (${e.message}); look at it, then remove it to go on`);
-  }
-}
-
-const restoredWords = (r: RestoreReport) => `previous state restored and verified${r.leftAlone.length ? `; left alone: ${r.leftAlone.join(', ')}` : ''}`;
-
-/**
- * Puts back, for everything in the apply's scope, what the snapshot had, and compares the whole
- * scope against the snapshot afterwards. A few rounds: an operation that fails (its object already
- * gone with its link) does not stop the rest.
- */
-export async function restore(snapshot: LiveState, plan: Pick<Plan, 'changes' | 'operations'>, ran: number, netns: string | undefined, facts: HostFacts, options?: BackendOptions): Promise<RestoreReport> {
-  const target: DesiredState = { file: '(snapshot)', resources: snapshot.resources };
-  const ids = plan.changes.map((c) => c.id);
-  const created = createdBefore(plan as Plan, ran);
-  const look = async () => {
-    const now = claimUnmarked(await readLive(netns, target, facts, [], options), snapshot, plan, created);
-    const scope = restoreScope(ids, snapshot, now);
-    return { now, scope, plan: planChanges(target, now, { scope }) };
-  };
-  let state = await look();
-  // (What cannot be put back by design is not retried: it is reported as left alone.)
-  const restorable = (c: Change) => !kindOf((c.after ?? c.before)!.kind).unrestorable?.(c);
-  for (let round = 0; round < 3 && state.plan.changes.some(restorable); round++) {
-    let ops = state.plan.operations;
-    for (let failure = await execute(ops, netns, { options }); failure; failure = await execute(ops, netns, { options })) ops = ops.slice(failure.index + 1);
-    state = await look();
-  }
-  return restoreReport(state.plan.changes, snapshot, state.now, state.scope);
 }
 
 /** The file's entry behind a line a tool refused, positioned (`FILE:LINE:COL: error: …`), if its kind knows it. */
@@ -304,16 +165,15 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
     if (signal) await interrupted();
     if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${showArgv(commandLine(failure.operation, netns, hooks.options))}: ${failure.message}`, 1, refusedEntry(failure, desired));
     trace('operations done');
-    let after: LiveState;
+    let again: Plan;
     try {
-      after = await readLive(netns, desired, facts, [], hooks.options, early);
-      trace('verification read');
+      // The first read may use the parts read early; a retry reads everything afresh.
+      again = await verify(desired, (attempt) => readLive(netns, desired, facts, [], hooks.options, attempt === 0 ? early : new Map()), () => !!signal);
+      trace('verified');
     } catch (e: any) {
       return await rollback('verification could not read the live state', e.message);
     }
     if (signal) await interrupted();
-    const again = planChanges(desired, after);
-    trace('verified');
     if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);
     if (hooks.keep) {
       // The journal and the lock stay until the answer: a dropped session (SIGHUP) or a kill -9
