@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireLab } from './guard.js';
 import { deleteAllNetns, ip, ipJson, links, newNetns, tempFile } from '../helpers/netns.js';
 import { expectSameNetwork } from '../helpers/compare.js';
-import { applyFile, planFile } from '../../src/engine/core.js';
+import { applyFile, planFile } from '../../src/engine/index.js';
 import { loadDesiredState } from '../../src/config/load.js';
 import { EMPTY_FACTS } from '../../src/kinds/types.js';
 

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { requireLab } from './guard.js';
 import { deleteAllNetns, ip, ipJson, newNetns, nethost, tempFile } from '../helpers/netns.js';
 import { startOvs, stopAllOvs, type Ovs } from '../helpers/ovs.js';
-import { applyFile, planFile } from '../../src/engine/core.js';
+import { applyFile, planFile } from '../../src/engine/index.js';
 import { renderScript } from '../../src/render/script.js';
 
 requireLab();

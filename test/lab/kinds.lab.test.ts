@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireLab } from './guard.js';
 import { deleteAllNetns, ip, ipJson, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
-import { applyFile, planFile } from '../../src/engine/core.js';
+import { applyFile, planFile } from '../../src/engine/index.js';
 
 requireLab();
 // The guest boots without udev: load tun so that /dev/net/tun exists for the VMs' taps.
