@@ -49,6 +49,19 @@ export interface LiveState {
 
 export type ChangeAction = 'create' | 'update' | 'replace' | 'delete' | 'adopt';
 
+/** Why a change is a replace, or was added by another (documented in nethost(1), JSON PLAN FORMAT). */
+export type ChangeReason =
+  /** The file says another kind than the live object has: recreated as the file's. */
+  | { code: 'kind-changed'; detail: { from: string; to: string } }
+  /** An attribute the kernel cannot change in place (a vxlan's vni): recreated. */
+  | { code: 'immutable-attribute'; detail: { attribute: string } }
+  /** Something it hangs on is recreated, and the kernel destroys it with that (an address with its link). */
+  | { code: 'dependency-recreated'; detail: { dependency: string } }
+  /** Something it is attached to is recreated, and the kernel drops the attachment (a port's master). */
+  | { code: 'reattached'; detail: { dependency: string } };
+
+export type ReasonCode = ChangeReason['code'];
+
 export interface AttrChange {
   name: string;
   before: AttrValue | undefined;
@@ -64,8 +77,8 @@ export interface Change {
   before?: Resource;
   after?: Resource;
   attrs: AttrChange[];
-  /** Why a replace or a cascade happened, in words. */
-  reasons: string[];
+  /** Why a replace or a cascade happened: stable codes for scripts; render/reasons.ts words them. */
+  reasons: ChangeReason[];
   /** Takes a link down or recreates it (traffic is interrupted). */
   disruptive: boolean;
 }

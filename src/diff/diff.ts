@@ -1,6 +1,6 @@
 // diff: DesiredState × LiveState → Change[]. Pure. Attributes the file leaves unset (undefined) and
 // attributes the kernel does not report are never compared, so silence is never drift.
-import type { AttrChange, AttrValue, Change, DesiredState, LiveState, Resource } from '../model.js';
+import type { AttrChange, AttrValue, Change, ChangeReason, DesiredState, LiveState, Resource } from '../model.js';
 import { NETHOST_ALIAS_EXISTING } from '../model.js';
 import { isLinkKind, kindOf } from '../registry/kinds.js';
 
@@ -53,9 +53,9 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
     if (!attrs.length && !kindChanged) continue;
     const replace = kindChanged || attrs.some((a) => a.forcesReplace && a.name !== 'mark');
     const adopting = attrs.some((a) => a.name === 'mark') && !l.owned && !opts.scope;
-    const reasons = kindChanged
-      ? [`kind changes from ${l.kind} to ${d.kind}`]
-      : attrs.filter((a) => a.forcesReplace && a.name !== 'mark').map((a) => `${a.name} cannot be changed in place`);
+    const reasons: ChangeReason[] = kindChanged
+      ? [{ code: 'kind-changed', detail: { from: l.kind, to: d.kind } }]
+      : attrs.filter((a) => a.forcesReplace && a.name !== 'mark').map((a) => ({ code: 'immutable-attribute', detail: { attribute: a.name } }));
     const action = replace ? 'replace' : adopting ? 'adopt' : 'update';
     const link = isLinkKind(d.kind);
     changes.set(d.id, {
@@ -99,17 +99,17 @@ function cascade(changes: Map<string, Change>, desired: DesiredState, live: Live
       const dep = r.deps.find((d) => d.id === id)!;
       const c = changes.get(r.id);
       if (c && (c.action === 'replace' || c.action === 'create' || c.action === 'delete')) continue;
-      const why = `${id.replace(/^link:/, '')} is recreated`;
+      const dependency = id.replace(/^link:/, '');
       if (dep.mode === 'recreate') {
         changes.set(r.id, {
           id: r.id, kind: r.kind, action: 'replace', before: l, after: r,
-          attrs: c?.attrs ?? [], reasons: [why], disruptive: isLinkKind(r.kind),
+          attrs: c?.attrs ?? [], reasons: [{ code: 'dependency-recreated', detail: { dependency } }], disruptive: isLinkKind(r.kind),
         });
         work.push(r.id);
       } else if (dep.mode === 'attach') {
         const attrs = (c?.attrs ?? []).filter((a) => a.name !== dep.via);
         attrs.push({ name: dep.via, before: null, after: r.attrs[dep.via], forcesReplace: false });
-        changes.set(r.id, { id: r.id, kind: r.kind, action: c?.action ?? 'update', before: l, after: r, attrs, reasons: [...(c?.reasons ?? []), `re-attached: ${why}`], disruptive: true });
+        changes.set(r.id, { id: r.id, kind: r.kind, action: c?.action ?? 'update', before: l, after: r, attrs, reasons: [...(c?.reasons ?? []), { code: 'reattached', detail: { dependency } }], disruptive: true });
       }
     }
   }

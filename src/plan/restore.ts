@@ -8,6 +8,7 @@
 import { showValue } from '../util/text.js';
 import type { Change, LiveState, Plan, Resource } from '../model.js';
 import { describe } from '../render/describe.js';
+import { reasonsLine } from '../render/reasons.js';
 import { kindOf } from '../registry/kinds.js';
 
 /** Plan ids, closed over "depends on" in each state given (any kind of dependency). */
@@ -81,7 +82,7 @@ export function restoreReport(remaining: Change[], snapshot: LiveState, now: Liv
     const kind = kindOf(r.kind);
     if (kind.summarise) return `${describe(r)}: ${kind.summarise(c)} (to get back to the snapshot)`;
     const attrs = c.attrs.filter((a) => !kind.internal?.includes(a.name)).map((a) => `${a.name} ${show(a.before)} (snapshot: ${show(a.after)})`);
-    return `${describe(r)}: ${attrs.join(', ') || c.reasons.join('; ') || c.action}`;
+    return `${describe(r)}: ${attrs.join(', ') || reasonsLine(c.reasons) || c.action}`;
   });
   for (const id of scope) {
     const r: Resource | undefined = now.resources.get(id);

@@ -4,6 +4,7 @@ import type { AttrChange, AttrValue, Change, Operation, Plan } from '../model.js
 import { NETHOST_PROTO } from '../model.js';
 import { isLinkKind } from '../registry/kinds.js';
 import { describe } from './describe.js';
+import { reasonsLine } from './reasons.js';
 import { kindOf } from '../registry/kinds.js';
 import { printable, quote, showValue } from '../util/text.js';
 
@@ -70,7 +71,7 @@ export function renderChange(c: Change, style: Style, ops: Operation[] = []): st
   const notes: string[] = [];
   const alias = replacedAlias(c);
   if (c.action === 'adopt') notes.push(`exists, not created by nethost: will be marked as managed${alias ? `, replacing its alias ${alias}` : ''}`);
-  if (c.reasons.length) notes.push(printable(c.reasons.join('; ')));
+  if (c.reasons.length) notes.push(printable(reasonsLine(c.reasons)));
   if (c.action === 'delete' && c.before?.attrs.mark === 'nethost:existing')
     notes.push(`existing device: released, never deleted; the addresses it had before nethost stay${typeof c.before.attrs.was === 'string' ? `, and its alias goes back to "${printable(c.before.attrs.was)}"` : ''}`);
   const note = kindOf(c.kind).note?.(c);
@@ -127,7 +128,7 @@ export function renderDrift(plan: Plan): string {
   const lines = plan.changes
     .map((c) => {
       const alias = replacedAlias(c);
-      const what = c.action === 'create' ? 'missing' : c.action === 'delete' ? 'not in the file' : c.action === 'adopt' ? `not marked as managed${alias ? ` (alias ${alias})` : ''}` : kindOf(c.kind).summarise ? kindOf(c.kind).summarise!(c) : c.attrs.filter((a) => !hidden(c, a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
+      const what = c.action === 'create' ? 'missing' : c.action === 'delete' ? 'not in the file' : c.action === 'adopt' ? `not marked as managed${alias ? ` (alias ${alias})` : ''}` : kindOf(c.kind).summarise ? kindOf(c.kind).summarise!(c) : c.attrs.filter((a) => !hidden(c, a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || reasonsLine(c.reasons);
       return printable(`drift: ${describe((c.after ?? c.before)!)}: ${what}`);
     });
   for (const n of plan.leftAlone ?? []) lines.push(`drift: ${n}`);

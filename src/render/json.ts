@@ -2,13 +2,14 @@
 // fields are only ever added within a version.
 import type { Plan } from '../model.js';
 import { describe } from './describe.js';
+import { reasonWords } from './reasons.js';
 import { summarize } from './human.js';
 import { commandInput, commandLine } from '../registry/backends.js';
 import type { BackendOptions } from '../backends/types.js';
 import { kindOf } from '../registry/kinds.js';
 
 
-export const PLAN_FORMAT_VERSION = '2';
+export const PLAN_FORMAT_VERSION = '3';
 
 export function planJson(plan: Plan, options?: BackendOptions) {
   return {
@@ -21,7 +22,9 @@ export function planJson(plan: Plan, options?: BackendOptions) {
       name: describe((c.after ?? c.before)!),
       action: c.action,
       disruptive: c.disruptive,
-      reasons: c.reasons,
+      reasons: c.reasons.map(reasonWords),
+      // Why, as stable codes (format 3 addition): kind-changed, immutable-attribute, dependency-recreated, reattached.
+      reason_codes: c.reasons,
       attributes: c.attrs.filter((a) => !kindOf(c.kind).internal?.includes(a.name)).map((a) => ({ name: a.name, before: a.before ?? null, after: a.after ?? null, forces_replace: a.forcesReplace })),
       // What the kind adds in its own terms (the firewall: rule by rule, by chain; format 2 addition).
       ...(kindOf(c.kind).jsonDetail?.(c) ?? {}),

@@ -155,7 +155,7 @@ describe('a change the kernel cannot make in place: vxlan vni', () => {
     expect(c.action).toBe('replace');
     expect(c.disruptive).toBe(true);
     expect(c.attrs).toContainEqual(expect.objectContaining({ name: 'vni', before: 100, after: 101, forcesReplace: true }));
-    expect(c.reasons.join(' ')).toMatch(/vni/);
+    expect(c.reasons).toEqual([{ code: 'immutable-attribute', detail: { attribute: 'vni' } }]);
     const del = delIndex(p, 'link:vx0');
     expect(p.operations[del].args).toEqual(['link', 'del', 'dev', 'vx0']);
     const create = putIndex(p, 'link:vx0');
@@ -172,7 +172,11 @@ describe('a change the kernel cannot make in place: vxlan vni', () => {
     expect(change(p, 'link:vx1').action).toBe('replace');
     const a = change(p, 'address:vx1:203.0.113.1/28');
     expect(a.action).toBe('replace');
-    expect(a.reasons.join(' ')).toMatch(/vx1 is recreated/);
+    expect(a.reasons).toEqual([{ code: 'dependency-recreated', detail: { dependency: 'vx1' } }]);
+    // Words for people, codes for scripts: both in --json.
+    const j = planJson(p).changes.find((c) => c.id === a.id)!;
+    expect(j.reasons).toEqual(['vx1 is recreated']);
+    expect(j.reason_codes).toEqual([{ code: 'dependency-recreated', detail: { dependency: 'vx1' } }]);
     expect(delIndex(p, 'address:vx1:203.0.113.1/28')).toBe(-1); // no explicit delete: the kernel does it
     expect(putIndex(p, 'address:vx1:203.0.113.1/28')).toBeGreaterThan(putIndex(p, 'link:vx1'));
     // nothing else recreated
@@ -445,7 +449,7 @@ describe('rendering', () => {
   it('--json: format_version, summary, changes, operations with the command argv', () => {
     const j = planJson(p);
     expect(JSON.parse(JSON.stringify(j))).toEqual(j);
-    expect(j.format_version).toBe('2');
+    expect(j.format_version).toBe('3');
     expect(j.netns).toBe(NS);
     expect(j.summary).toEqual({
       create: p.changes.filter((c) => c.action === 'create').length,
@@ -457,7 +461,7 @@ describe('rendering', () => {
     });
     expect(j.changes.map((c) => c.id)).toEqual(p.changes.map((c) => c.id));
     for (const c of j.changes) {
-      expect(Object.keys(c).sort()).toEqual(['action', 'attributes', 'disruptive', 'id', 'kind', 'name', 'reasons'].sort());
+      expect(Object.keys(c).sort()).toEqual(['action', 'attributes', 'disruptive', 'id', 'kind', 'name', 'reason_codes', 'reasons'].sort());
       for (const a of c.attributes) expect(Object.keys(a).sort()).toEqual(['after', 'before', 'forces_replace', 'name']);
     }
     expect(j.changes.find((c) => c.id === 'link:br0')!.name).toBe('bridge br0');
@@ -470,7 +474,7 @@ describe('rendering', () => {
 
   it('--json for the empty second plan', () => {
     const j = planJson(plan(d, live('applied', NS)));
-    expect(j).toMatchObject({ format_version: '2', changes: [], operations: [], summary: { create: 0, update: 0, replace: 0, delete: 0, adopt: 0, disruptive: 0 } });
+    expect(j).toMatchObject({ format_version: '3', changes: [], operations: [], summary: { create: 0, update: 0, replace: 0, delete: 0, adopt: 0, disruptive: 0 } });
   });
 
   it('human: one block per change and a summary line that adds up', () => {
