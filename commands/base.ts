@@ -5,6 +5,7 @@ import type { Diagnostic } from '../src/model.js';
 import { NethostError } from '../src/model.js';
 import { checkNetns } from '../src/util/netns.js';
 import { printable } from '../src/util/text.js';
+import { diagnosticJson, formatDiagnostic } from '../src/render/diagnostics.js';
 
 /** oclif rewrites the message of an error thrown while it parses a flag ("Parsing --netns …"); this
  *  one keeps the sentence, which `catch` prints as it is. */
@@ -33,17 +34,6 @@ export const useColor = (stream: NodeJS.WriteStream = process.stdout) => !!strea
 
 /** How many diagnostics an error prints (in line order): enough to fix in one go, never a flood. */
 export const MAX_PRINTED_DIAGNOSTICS = 50;
-
-// Text from the file or the kernel is printed with its control characters escaped (util/text.ts).
-export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.source ? `${printable(d.source.file)}:${d.source.line}:${d.source.col}: ` : '';
-  const hint = d.hint ? `\n    hint: ${printable(d.hint, true).replace(/\n/g, '\n          ')}` : '';
-  return `${where}${d.severity}: ${printable(d.message)}${hint}`;
-}
-
-export function diagnosticJson(d: Diagnostic) {
-  return { severity: d.severity, message: d.message, hint: d.hint ?? null, file: d.source?.file ?? null, line: d.source?.line ?? null, column: d.source?.col ?? null };
-}
 
 /** "… and 12 more errors" (or warnings, or both) for what a capped list leaves out. */
 export function omitted(rest: Diagnostic[]): string {

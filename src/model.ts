@@ -31,6 +31,11 @@ export interface Resource {
   owned: boolean;
   deps: Dependency[];
   source?: SourceRef;
+  /** What the engine carries with the object but never compares or shows: where its parts were
+   *  written in the file (a firewall rule's line), what a rollback loads back (nft's own listing),
+   *  someone else's values of keys nethost manages, facts read with it (the forwarding switches).
+   *  Plain JSON: the journal keeps it with the snapshot. */
+  carried?: object;
 }
 
 export interface DesiredState {

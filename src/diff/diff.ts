@@ -3,6 +3,7 @@
 import type { AttrChange, AttrValue, Change, ChangeReason, DesiredState, LiveState, Resource } from '../model.js';
 import { NETHOST_ALIAS_EXISTING } from '../model.js';
 import { isLinkKind, kindOf } from '../registry/kinds.js';
+import { indexDependents } from '../plan/graph.js';
 
 export interface DiffOptions {
   /** Restoring a snapshot: only these ids are looked at, and every one of them is nethost's. */
@@ -83,13 +84,7 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
 
 /** What the kernel does to dependents when a link is recreated: take them with it, or drop the attachment. */
 function cascade(changes: Map<string, Change>, desired: DesiredState, live: LiveState) {
-  const dependents = new Map<string, Resource[]>();
-  for (const r of desired.resources.values())
-    for (const d of r.deps) {
-      let list = dependents.get(d.id);
-      if (!list) dependents.set(d.id, (list = []));
-      list.push(r);
-    }
+  const dependents = indexDependents(desired.resources.values());
   const work = [...changes.values()].filter((c) => c.action === 'replace').map((c) => c.id);
   while (work.length) {
     const id = work.pop()!;

@@ -109,6 +109,12 @@ function readAddresses(ifname: string, info: RawAddrInfo[]): Resource[] {
 
 export const address: ResourceKind = {
   name: 'address',
+  // An address is known by its whole value: nothing of it changes in place, so the change is another
+  // address in its place (a delete and a create).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.2/24]}\n',
+  },
   describe: (r) => `address ${r.attrs.peer ? `${String(r.attrs.address).split('/')[0]} peer ${r.attrs.peer}` : r.attrs.address} on ${r.attrs.dev}`,
   // Its references to links are written under that link, as `addresses:`.
   referenceField: 'addresses',

@@ -38,6 +38,11 @@ function neighArgs(r: Resource, verb: 'replace' | 'del'): string[] {
 
 export const neighbor: SectionKind = {
   name: 'neighbor',
+  // The change is the link-layer address (ip neigh replace, in place).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\nneighbors:\n  - {dev: br0, to: 192.0.2.9, lladdr: "02:00:00:00:00:09"}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\nneighbors:\n  - {dev: br0, to: 192.0.2.9, lladdr: "02:00:00:00:00:0a"}\n',
+  },
   describe: (r) => `neighbour ${r.attrs.to} on ${r.attrs.dev}`,
   markWords: { field: 'protocol', none: '(none)' },
   section: 'neighbors',

@@ -102,6 +102,11 @@ function fromRaw(r: RawRoute, family: Family, facts: HostFacts, makers: () => Ma
 
 export const route: SectionKind = {
   name: 'route',
+  // The change is the gateway (ip route replace, in place).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\nroutes:\n  - {to: 203.0.113.0/24, via: 192.0.2.254, table: 100}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\nroutes:\n  - {to: 203.0.113.0/24, via: 192.0.2.253, table: 100}\n',
+  },
   section: 'routes',
   rank: RANK.routes,
   schema: z.array(routeEntry),

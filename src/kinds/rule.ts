@@ -79,6 +79,11 @@ function fromRaw(r: RawRule, family: Family): Resource | undefined {
 
 export const rule: SectionKind = {
   name: 'rule',
+  // The change is the table it looks up (a rule is known by its priority and selector).
+  sample: {
+    file: 'version: 1\nrules:\n  - {priority: 1000, from: 192.0.2.0/24, table: 100}\n',
+    change: 'version: 1\nrules:\n  - {priority: 1000, from: 192.0.2.0/24, table: 101}\n',
+  },
   describe: (r) => `rule ${r.attrs.priority}`,
   markWords: { field: 'protocol', none: '(none)' },
   section: 'rules',

@@ -20,6 +20,11 @@ export const sysctlValue = (v: unknown) => (typeof v === 'boolean' ? (v ? '1' : 
 
 export const sysctl: SectionKind = {
   name: 'sysctl',
+  // A per-namespace key away from its default (64); nethost never resets one the file drops.
+  sample: {
+    file: 'version: 1\nsysctls:\n  net.ipv4.ip_default_ttl: 63\n',
+    change: 'version: 1\nsysctls:\n  net.ipv4.ip_default_ttl: 62\n',
+  },
   describe: (r) => `sysctl ${r.attrs.key}`,
   section: 'sysctls',
   rank: RANK.sysctls,

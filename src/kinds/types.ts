@@ -19,9 +19,27 @@ export const EMPTY_FACTS: HostFacts = { users: {}, groups: {}, tables: {} };
 
 export type OpSpec = Omit<Operation, 'resource' | 'action' | 'phase'> & { phase?: Operation['phase'] };
 
+/** A minimal file that makes one object of this kind and a change of it in place: the conformance
+ *  test (test/integration/conformance.test.ts, test/lab/conformance.lab.test.ts) and the docs use it. */
+export interface KindSample {
+  /** A whole nethost file (version 1) that makes one object of this kind, with what it hangs on.
+   *  Documentation addresses only; an existing device only as a veth end or a `kind: ethernet` that
+   *  the test provides. */
+  file: string;
+  /** The same file with one attribute of this kind's object changed: an update in place, not a
+   *  replace (for a kind whose identity is its whole value, an address, another object instead). */
+  change: string;
+  /** Kernel modules or facilities the sample needs beyond what every host has: 'bonding', '8021q',
+   *  'ip_gre', 'ip6_gre', 'dummy', 'openvswitch-kernel', 'ovs' (a running Open vSwitch, which the
+   *  test starts), 'nf_conntrack_bridge'. Where one is missing the sample runs in the kernel lab. */
+  needs?: readonly string[];
+}
+
 /** What every resource kind implements: read, normalise, compare, and the operations for each action. */
 export interface ResourceKind {
   name: string;
+  /** One object of this kind and a change of it, as a file (see KindSample). */
+  sample?: KindSample;
   /** Tie-break order among resources the graph leaves unordered (links < addresses < routes < rules …). */
   rank: number;
   /** Attributes the kernel cannot change in place: changing one turns the change into a replace. */
@@ -49,8 +67,6 @@ export interface ResourceKind {
    *  and not nethost's (a foreign port on a bridge nethost manages), or someone else's part of one of
    *  nethost's (a member added to its bond) — or undefined when there is none or it is expected. */
   leftAlone?(live: Resource, desired: DesiredState): string | undefined;
-  /** Attributes only one side carries for the engine's own use (never compared, never shown). */
-  internal?: readonly string[];
   /** A change in a few words, where listing attributes would not say it (the firewall: rule by rule). */
   summarise?(c: Change): string;
   /** What a rollback, by design, cannot put back of this remaining change (a tunnel's earlier IPsec

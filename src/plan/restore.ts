@@ -10,22 +10,16 @@ import type { Change, LiveState, Plan, Resource } from '../model.js';
 import { describe } from '../render/describe.js';
 import { reasonsLine } from '../render/reasons.js';
 import { kindOf } from '../registry/kinds.js';
+import { indexDependents } from './graph.js';
 
 /** Plan ids, closed over "depends on" in each state given (any kind of dependency). */
 export function restoreScope(ids: Iterable<string>, ...states: LiveState[]): Set<string> {
   const scope = new Set(ids);
-  const dependents = new Map<string, string[]>();
-  for (const s of states)
-    for (const r of s.resources.values())
-      for (const d of r.deps) {
-        let list = dependents.get(d.id);
-        if (!list) dependents.set(d.id, (list = []));
-        list.push(r.id);
-      }
+  const dependents = indexDependents(states.flatMap((s) => [...s.resources.values()]));
   const work = [...scope];
   while (work.length) {
     const id = work.pop()!;
-    for (const dep of dependents.get(id) ?? []) if (!scope.has(dep)) (scope.add(dep), work.push(dep));
+    for (const { id: dep } of dependents.get(id) ?? []) if (!scope.has(dep)) (scope.add(dep), work.push(dep));
   }
   return scope;
 }
@@ -81,7 +75,7 @@ export function restoreReport(remaining: Change[], snapshot: LiveState, now: Liv
     if (c.action === 'delete') return `${describe(r)} is still there`;
     const kind = kindOf(r.kind);
     if (kind.summarise) return `${describe(r)}: ${kind.summarise(c)} (to get back to the snapshot)`;
-    const attrs = c.attrs.filter((a) => !kind.internal?.includes(a.name)).map((a) => `${a.name} ${show(a.before)} (snapshot: ${show(a.after)})`);
+    const attrs = c.attrs.map((a) => `${a.name} ${show(a.before)} (snapshot: ${show(a.after)})`);
     return `${describe(r)}: ${attrs.join(', ') || reasonsLine(c.reasons) || c.action}`;
   });
   for (const id of scope) {

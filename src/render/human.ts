@@ -4,6 +4,7 @@ import type { AttrChange, AttrValue, Change, Operation, Plan } from '../model.js
 import { NETHOST_PROTO } from '../model.js';
 import { isLinkKind } from '../registry/kinds.js';
 import { describe } from './describe.js';
+import { formatDiagnostic } from './diagnostics.js';
 import { reasonsLine } from './reasons.js';
 import { kindOf } from '../registry/kinds.js';
 import { printable, quote, showValue } from '../util/text.js';
@@ -22,7 +23,7 @@ const show = (v: AttrValue | undefined) => showValue(v);
 // `mark` (and an adopted device's `keep` and `was`, parts of its alias) is shown in words by markLine; a link's
 // `addresses` are the address changes listed with it.
 const HIDDEN = new Set(['mark', 'keep', 'was', 'addresses']);
-const hidden = (c: Change, name: string) => HIDDEN.has(name) || !!kindOf(c.kind).internal?.includes(name);
+const hidden = (_c: Change, name: string) => HIDDEN.has(name);
 
 function title(c: Change): string {
   const r = (c.after ?? c.before)!;
@@ -106,8 +107,7 @@ function attrLines(c: Change, style: Style, ops: Operation[]): string[] {
   return out;
 }
 
-const warningLines = (plan: Plan) =>
-  (plan.warnings ?? []).map((d) => `${d.source ? `${d.source.file}:${d.source.line}:${d.source.col}: ` : ''}${d.severity}: ${d.message}${d.hint ? `\n    hint: ${d.hint}` : ''}`);
+const warningLines = (plan: Plan) => (plan.warnings ?? []).map(formatDiagnostic);
 
 export function renderPlan(plan: Plan, style: Style): string {
   if (!plan.changes.length) return [`No changes. ${plan.netns ? `Namespace ${plan.netns}` : 'The host'} matches the file.`, ...(plan.leftAlone ?? []).map((n) => `  ! ${n}`), ...warningLines(plan)].join('\n') + '\n';

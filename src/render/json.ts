@@ -2,6 +2,7 @@
 // fields are only ever added within a version.
 import type { Plan } from '../model.js';
 import { describe } from './describe.js';
+import { diagnosticJson } from './diagnostics.js';
 import { reasonWords } from './reasons.js';
 import { summarize } from './human.js';
 import { commandInput, commandLine } from '../registry/backends.js';
@@ -25,7 +26,7 @@ export function planJson(plan: Plan, options?: BackendOptions) {
       reasons: c.reasons.map(reasonWords),
       // Why, as stable codes (format 3 addition): kind-changed, immutable-attribute, dependency-recreated, reattached.
       reason_codes: c.reasons,
-      attributes: c.attrs.filter((a) => !kindOf(c.kind).internal?.includes(a.name)).map((a) => ({ name: a.name, before: a.before ?? null, after: a.after ?? null, forces_replace: a.forcesReplace })),
+      attributes: c.attrs.map((a) => ({ name: a.name, before: a.before ?? null, after: a.after ?? null, forces_replace: a.forcesReplace })),
       // What the kind adds in its own terms (the firewall: rule by rule, by chain; format 2 addition).
       ...(kindOf(c.kind).jsonDetail?.(c) ?? {}),
     })),
@@ -39,6 +40,6 @@ export function planJson(plan: Plan, options?: BackendOptions) {
       command: commandLine(o, plan.netns, options),
       ...(commandInput(o) !== undefined ? { input: commandInput(o) } : {}),
     })),
-    warnings: (plan.warnings ?? []).map((d) => ({ severity: d.severity, message: d.message, hint: d.hint ?? null, file: d.source?.file ?? null, line: d.source?.line ?? null, column: d.source?.col ?? null })),
+    warnings: (plan.warnings ?? []).map(diagnosticJson),
   };
 }

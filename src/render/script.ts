@@ -4,16 +4,7 @@ import { NETHOST_PROTO } from '../model.js';
 import { backendOf, commandInput, commandLine } from '../registry/backends.js';
 import type { BackendOptions } from '../backends/types.js';
 import { invocations } from '../engine/execute.js';
-import { hasControl } from '../util/text.js';
-
-export function shellQuote(a: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a)) return a;
-  // A control character (a foreign link named with an ESC) is not printed raw: sh has no $'…', so
-  // printf writes it, from an octal escape. (No name ends in a newline, which $(…) would drop:
-  // the kernel refuses whitespace in names.)
-  if (hasControl(a)) return `"$(printf '${a.replace(/[\\%']/g, (c) => (c === "'" ? `'"'"'` : c + c)).replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => [...Buffer.from(c)].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join(''))}')"`;
-  return `'${a.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote } from '../util/text.js';
 
 export function renderScript(plan: Plan, options?: BackendOptions): string {
   const lines = ['#!/bin/sh', `# nethost plan --script${plan.netns ? ` --netns ${plan.netns}` : ''}: ${plan.operations.length} operations`];

@@ -600,7 +600,7 @@ describe('atomicity', () => {
     const before = tableText(ns, 'inet', 'nethost');
     const facts = await readHostFacts();
     const snapshot = await readLive(ns, await loadFile(a, facts), facts);
-    expect(snapshot.resources.get('nft:nethost')?.attrs.json).toBeUndefined(); // known: no JSON read
+    expect((snapshot.resources.get('nft:nethost')?.carried as { json?: unknown } | undefined)?.json).toBeUndefined(); // known: no JSON read
     nft(ns, 'flush', 'table', 'inet', 'nethost');
     const target = { file: '(snapshot)', resources: snapshot.resources };
     const plan = makePlan(target, await readLive(ns, target, facts));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/config/load.js';
 import { firewall } from '../../src/kinds/firewall/firewall.js';
-import { canonicalTable, desiredView, FIREWALL_ID } from '../../src/backends/nft/view.js';
+import { canonicalTable, carriedOf, desiredView, FIREWALL_ID, type FirewallCarried } from '../../src/backends/nft/view.js';
 import { stateless, viewOf } from '../../src/backends/nft/backend.js';
 import { listingHash, viewKey } from '../../src/backends/nft/memo.js';
 import { printRule } from '../../src/backends/nft/print.js';
@@ -71,11 +71,11 @@ describe('renderer', () => {
     expect(chains).toEqual(['bridge prerouting', 'bridge postrouting', 'bridge from-vnet0', 'bridge to-vnet0']);
     const order = (g.attrs.rules as string[]).map((r) => chains.indexOf(r.slice(0, r.indexOf(':'))));
     expect(order).toEqual([...order].sort((a, b) => a - b));
-    expect((g.attrs.sources as string[])[order.indexOf(1)]).toBe('6:49'); // allow_in's value
+    expect(carriedOf(g).sources![order.indexOf(1)]).toBe('6:49'); // allow_in's value
   });
   it('names each rule\'s line in the file', () => {
     const rules = fw!.attrs.rules as string[];
-    const sources = fw!.attrs.sources as string[];
+    const sources = carriedOf(fw).sources!;
     const at = (needle: string) => sources[rules.findIndex((x) => x.includes(needle))];
     const lineOf = (needle: string) => ISSUE.split('\n').findIndex((l) => l.includes(needle)) + 1;
     expect(at('snat ip to 198.51.100.10').split(':')[0]).toBe(String(lineOf('to: 198.51.100.10')));
@@ -112,7 +112,7 @@ describe('live state', () => {
   });
   it('the live resource carries the JSON a restore loads back, without handles', () => {
     const l = liveOf(objects('inet-nethost.json')).resources.get(FIREWALL_ID)!;
-    const script = JSON.parse(jsonScript(l.attrs)).nftables;
+    const script = JSON.parse(jsonScript(carriedOf(l).json!)).nftables;
     expect(script.slice(0, 4)).toEqual([
       { add: { table: { family: 'inet', name: 'nethost' } } }, { delete: { table: { family: 'inet', name: 'nethost' } } },
       { add: { table: { family: 'bridge', name: 'nethost' } } }, { delete: { table: { family: 'bridge', name: 'nethost' } } },
@@ -131,8 +131,11 @@ describe('live state', () => {
     const noSysctl = load(ISSUE.replace('sysctls:\n  net.ipv4.ip_forward: 1\n', '')).desired!;
     const live = liveOf(objects('inet-nethost.json'));
     const l = live.resources.get(FIREWALL_ID)!;
-    l.attrs.foreign = ['inet firewalld filter_INPUT input', 'ip docker DOCKER-ISOLATION egress'];
-    l.attrs.kernel_forwarding = ['ipv4=0', 'ipv6=0'];
+    l.carried = {
+      ...l.carried,
+      foreign: [{ family: 'inet', table: 'firewalld', name: 'filter_INPUT', hook: 'input' }, { family: 'ip', table: 'docker', name: 'DOCKER-ISOLATION', hook: 'egress' }],
+      kernelForwarding: { ipv4: '0', ipv6: '0' },
+    } satisfies FirewallCarried;
     const d = checkAgainstLive(noSysctl, live).map((x) => `${x.severity}: ${x.message}`);
     expect(d).toEqual([
       'warning: net.ipv4.ip_forward is 0 here and the file does not set it: the NAT and forward rules see no routed traffic',
@@ -321,10 +324,10 @@ describe('memo of listings (a no-op read prints no rule; drift still shows exact
     await viewOf(texts(), want, reader(), () => true, relist());
     const hit = await viewOf(texts(), want, reader(), () => false, relist());
     const [fromMemo] = firewall.fromLive({ nft: { tables: {}, view: hit.view, listings: hit.listings, fromMemo: hit.listings === undefined, foreign: [] } } as any, facts);
-    expect(fromMemo.attrs.json).toBeUndefined();
+    expect(carriedOf(fromMemo).json).toBeUndefined();
     expect(firewall.create!(fromMemo, undefined as any)).toEqual([{ backend: 'nft', args: [textScript(desired.attrs).text], disruptive: false }]);
     const [listed] = firewall.fromLive({ nft: { tables: {}, view: hit.view, listings: json(), foreign: [] } } as any, facts);
-    expect(firewall.create!(listed, undefined as any)).toEqual([{ backend: 'nft', options: ['-j'], args: [jsonScript(listed.attrs)], disruptive: false }]);
+    expect(firewall.create!(listed, undefined as any)).toEqual([{ backend: 'nft', options: ['-j'], args: [jsonScript(carriedOf(listed).json!)], disruptive: false }]);
   });
   it('a memo that cannot be written only costs the printing', async () => {
     process.env.NETHOST_LOCK_DIR = join(useDir(), 'not', 'there'); // its parent does not exist

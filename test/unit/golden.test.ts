@@ -16,7 +16,7 @@ import { buildPlan } from '../../src/plan/plan.js';
 import { renderDrift, renderPlan } from '../../src/render/human.js';
 import { planJson } from '../../src/render/json.js';
 import { renderScript } from '../../src/render/script.js';
-import { diagnosticJson, formatDiagnostic } from '../../commands/base.js';
+import { diagnosticJson, formatDiagnostic } from '../../src/render/diagnostics.js';
 import { facts, HOST, live, type Scenario } from './fixtures.js';
 
 const GOLDEN = join(import.meta.dirname, '..', 'golden');

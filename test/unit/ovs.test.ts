@@ -103,8 +103,11 @@ describe('planning against OVS', () => {
     // By hand: other_config:stp-priority on the bridge and options:dst_port on gre0, neither recorded.
     const l = live(raw((s) => s.replace('"netdev","', '"netdev","').replace(/(\["map",\[\]\]),(\["set",\[\]\]),(\["map",\[\["nethost","1"\]\]\])\]\]/, '["map",[["stp-priority","4096"]]],$2,$3]]').replace('["dst_port","4790"]', '').replace('["key","42"]', '["dst_port","4790"],["key","42"]')));
     const br = l.resources.get('link:ovsbr0')!;
-    expect(br.attrs).toMatchObject({ stp_priority: 32768, keys: [], foreign: ['other_config:stp-priority=4096'] });
-    expect(l.resources.get('ovs-tunnel:gre0')!.attrs).toMatchObject({ dst_port: null, key: 42, keys: ['options:key', 'options:local_ip', 'options:remote_ip'], foreign: ['options:dst_port=4790'] });
+    expect(br.attrs).toMatchObject({ stp_priority: 32768 });
+    expect(br.carried).toEqual({ keys: [], foreign: { 'other_config:stp-priority': '4096' } });
+    const gre = l.resources.get('ovs-tunnel:gre0')!;
+    expect(gre.attrs).toMatchObject({ dst_port: null, key: 42 });
+    expect(gre.carried).toEqual({ keys: ['options:key', 'options:local_ip', 'options:remote_ip'], foreign: { 'options:dst_port': '4790' } });
     expect(plan(desired(yaml), l).changes).toEqual([]);
     // The file drops gre0's key and local_ip: those two go, the record with them; dst_port stays.
     const p = plan(desired(yaml.replace(', local_ip: 198.51.100.1, key: 42', '')), l);

@@ -14,7 +14,7 @@ import { NethostError } from '../../model.js';
 import type { Backend, InvocationFailure } from '../types.js';
 import type { RunControl } from '../../exec/run.js';
 import { inNetns, run } from '../../exec/run.js';
-import { canonicalView, desiredView, FIREWALL_ID, kernelRefusal, ruleSource, sameView, type FirewallView, type RawNft } from './view.js';
+import { canonicalView, carriedOf, desiredView, FIREWALL_ID, kernelRefusal, ruleSource, sameView, type FirewallView, type RawNft } from './view.js';
 import { splitRule, strings, TABLES, textScript } from './ruleset.js';
 import { listingHash, recalled, remember, viewKey } from './memo.js';
 import { applyGeneration, lockIsHeld, netnsIdentity, runDir } from '../../exec/lock.js';
@@ -183,7 +183,7 @@ export const nftBackend: Backend = {
     chainsRead.catch(() => {}); // awaited below
     const forwarding = (async () => {
       const fw = (await desired)?.resources.get(FIREWALL_ID);
-      if (!strings(fw?.attrs.forwarding).length) return undefined;
+      if (!carriedOf(fw).forwarding?.length) return undefined;
       return (await early) ?? readForwarding(netns);
     })();
     forwarding.catch(() => {}); // awaited below, after the tables' own errors
@@ -211,7 +211,7 @@ export const nftBackend: Backend = {
     const nft: RawNft = { tables: {}, view, listings, fromMemo: listings === undefined, foreign };
     await Promise.all([
       // Nothing to load, so nothing to check, when the tables already hold exactly these rules.
-      fw && !fw.attrs.listed && !sameView(view, want!) && !deferChecks ? checkDesired(netns, d!) : undefined,
+      fw && !carriedOf(fw).listed && !sameView(view, want!) && !deferChecks ? checkDesired(netns, d!) : undefined,
       forwarding.then((f) => f && (nft.forwarding = f)),
     ]);
     return { nft };
@@ -223,7 +223,7 @@ export const nftBackend: Backend = {
   // undo, and a refused rule is named by its line in the file all the same (refusedLine).
   async check(plan, desired, netns) {
     const fw = desired.resources.get(FIREWALL_ID);
-    if (!fw || fw.attrs.listed) return;
+    if (!fw || carriedOf(fw).listed) return;
     const first = plan.operations.findIndex((o) => o.backend === 'nft' && !o.options?.includes('-j'));
     if (first > 0) await checkDesired(netns, desired);
   },

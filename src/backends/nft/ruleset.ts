@@ -66,10 +66,9 @@ function renderScript(attrs: Attrs): Script {
   return { text: lines.join('\n') + '\n', ruleAt };
 }
 
-/** The same for a table as it was read (restore): nft's own JSON, which `nft -j -f` takes back.
- *  `attrs.json` holds each table's stateless listing (`nft -j list table`, handles dropped). */
-export function jsonScript(attrs: Attrs): string {
-  const listings = strings(attrs.json);
+/** The same for a table as it was read (restore): nft's own JSON, which `nft -j -f` takes back,
+ *  from each table's stateless listing (`nft -j list table`, handles dropped). */
+export function jsonScript(listings: readonly string[]): string {
   const cmds: unknown[] = [];
   for (const t of TABLES) cmds.push({ add: { table: { family: t, name: 'nethost' } } }, { delete: { table: { family: t, name: 'nethost' } } });
   for (const l of listings)

@@ -101,9 +101,30 @@ export function kernelRefusal(ruleText: string, table: string, message: string):
   return `the kernel refused this rule: ${message}`;
 }
 
+/** What the firewall's resource carries for the engine (Resource.carried): never compared or shown. */
+export interface FirewallCarried {
+  /** A desired firewall: where each rule was written (`LINE:COL`), in rule order. */
+  sources?: string[];
+  /** A desired firewall: the interfaces its rules name, `NAME@LINE:COL`, checked against the namespace. */
+  refs?: string[];
+  /** A desired firewall: the families its NAT and forwarding rules route (ipv4, ipv6). */
+  forwarding?: string[];
+  /** A live firewall: nft's own listing of each table (stateless), which a rollback loads back;
+   *  absent when the memo knew the ruleset (a rollback loads its text). */
+  json?: string[];
+  /** A live firewall: read from the kernel, not rendered from a file. */
+  listed?: boolean;
+  /** A live firewall: other tables' base chains with policy drop. */
+  foreign?: { family: string; table: string; name: string; hook: string }[];
+  /** A live firewall: net.ipv4.ip_forward and net.ipv6.conf.all.forwarding, when read. */
+  kernelForwarding?: { ipv4?: string; ipv6?: string };
+}
+
+export const carriedOf = (r: Pick<Resource, 'carried'> | undefined): FirewallCarried => (r?.carried ?? {}) as FirewallCarried;
+
 /** Where rule number i of a desired firewall came from. */
 export function ruleSource(r: Resource, file: string, i: number): SourceRef | undefined {
-  const s = strings(r.attrs.sources)[i];
+  const s = carriedOf(r).sources?.[i];
   if (!s) return r.source;
   const [line, col] = s.split(':').map(Number);
   return { file, line, col };

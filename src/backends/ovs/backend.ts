@@ -14,6 +14,7 @@ import type { RunControl } from '../../exec/run.js';
 import { run } from '../../exec/run.js';
 import { PSK_REF_KEY, BRIDGE_COLUMNS, INTERFACE_COLUMNS, parseOvsLists, parseTable, PORT_COLUMNS, type OvsLive } from './rows.js';
 import { HELD, holdKey, namesHeldKey, namesKey, redactKeys, resolvePsk, PSK_REF } from './psk.js';
+import { shellQuote } from '../../util/text.js';
 
 declare module '../types.js' {
   interface BackendOptions {
@@ -220,8 +221,6 @@ function shown(args: string[]): string[] {
 
 const chain = (ops: Operation[], f: (a: string[]) => string[]) => ops.flatMap((o) => ['--', ...f(o.args)]);
 
-const sq = (a: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-
 export const ovsBackend: Backend = {
   name: 'ovs',
   async read({ netns, desired, also = [], options }) {
@@ -233,15 +232,15 @@ export const ovsBackend: Backend = {
   command: (op, _netns, options) => vsctlArgv(resolveDb(options), '--', ...shown(op.args)),
   script(ops, _netns, options) {
     // One transaction, one command; the key is read from its file (or variable) when the script runs.
-    const head = vsctlArgv(resolveDb(options)).map(sq).join(' ');
+    const head = vsctlArgv(resolveDb(options)).map(shellQuote).join(' ');
     const parts = ops.map((o) =>
       o.args
         .map((a) => {
           const i = a.indexOf(PSK_REF);
-          if (i < 0) return sq(a);
+          if (i < 0) return shellQuote(a);
           const ref = a.slice(i + PSK_REF.length);
           // (A rollback's key it had is never printed: a script of one stops at the variable.)
-          const value = ref.startsWith('file:') ? `$(cat ${sq(ref.slice(5))})` : ref.startsWith(HELD) ? '${NETHOST_OLD_PSK:?the key it had is never printed}' : `\${${ref.slice(4)}:?}`;
+          const value = ref.startsWith('file:') ? `$(cat ${shellQuote(ref.slice(5))})` : ref.startsWith(HELD) ? '${NETHOST_OLD_PSK:?the key it had is never printed}' : `\${${ref.slice(4)}:?}`;
           return `"${a.slice(0, i)}\\"${value}\\""`;
         })
         .join(' '),

@@ -7,7 +7,7 @@
 import type { Diagnostic, DesiredState, LiveState, Resource, SourceRef } from '../../model.js';
 import type { DetailLine, OpSpec, SectionKind } from '../types.js';
 import { sysctlId } from '../../backends/sysctl/backend.js';
-import { canonicalView, FIREWALL_ID, kernelRefusal, listingOf, ruleSource, type RawNft } from '../../backends/nft/view.js';
+import { canonicalView, carriedOf, FIREWALL_ID, kernelRefusal, listingOf, ruleSource, type FirewallCarried, type RawNft } from '../../backends/nft/view.js';
 import type { RawLive } from '../../backends/types.js';
 import { linkId } from '../../model.js';
 import { coverageIndex } from '../../util/net.js';
@@ -17,8 +17,6 @@ import { jsonScript, splitRule, strings, TABLES, textScript } from '../../backen
 import { firewallDiff } from './chain-diff.js';
 import { RANK } from '../ranks.js';
 
-/** Attributes only one side has, for the engine's own use: never compared, never shown. */
-const INTERNAL_ATTRS = new Set(['sources', 'refs', 'forwarding', 'json', 'foreign', 'kernel_forwarding', 'listed']);
 
 const BUILTIN_PROTOS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 132: 'sctp' };
 
@@ -36,20 +34,14 @@ const pos = (s: SourceRef | undefined) => (s ? `${s.line}:${s.col}` : '');
 function liveResource(nft: RawNft): Resource {
   const view = nft.view ?? canonicalView(nft.tables);
   const listings = nft.fromMemo ? undefined : (nft.listings ?? TABLES.filter((t) => nft.tables[t]).map((t) => listingOf(nft.tables[t]!)));
-  const foreign = nft.foreign.filter((c) => c.policy === 'drop').map((c) => `${c.family} ${c.table} ${c.name} ${c.hook}`);
-  return {
-    id: FIREWALL_ID,
-    kind: 'firewall',
-    owned: true,
-    deps: [],
-    attrs: {
-      tables: view.tables, chains: view.chains, rules: view.rules, others: view.others,
-      json: listings, // kept as the strings nft gave: a plan never needs them re-encoded
-      listed: true, // read from the kernel (a snapshot), not rendered from a file
-      foreign,
-      kernel_forwarding: nft.forwarding ? [`ipv4=${nft.forwarding.ipv4 ?? ''}`, `ipv6=${nft.forwarding.ipv6 ?? ''}`] : undefined,
-    },
+  const foreign = nft.foreign.filter((c) => c.policy === 'drop').map(({ family, table, name, hook }) => ({ family, table, name, hook }));
+  const carried: FirewallCarried = {
+    json: listings, // kept as the strings nft gave: a plan never needs them re-encoded
+    listed: true, // read from the kernel (a snapshot), not rendered from a file
+    foreign,
+    kernelForwarding: nft.forwarding,
   };
+  return { id: FIREWALL_ID, kind: 'firewall', owned: true, deps: [], attrs: { tables: view.tables, chains: view.chains, rules: view.rules, others: view.others }, carried };
 }
 
 /** The families the file's NAT and forwarding rules route (for the ip_forward warning). */
@@ -69,6 +61,11 @@ function forwardingFamilies(fw: Firewall | undefined): string[] {
 
 export const firewall: SectionKind = {
   name: 'firewall',
+  // An input policy with one port open; the change opens another port instead.
+  sample: {
+    file: 'version: 1\nfirewall:\n  input: {policy: drop, allow: [{proto: tcp, port: 22}]}\n',
+    change: 'version: 1\nfirewall:\n  input: {policy: drop, allow: [{proto: tcp, port: 2222}]}\n',
+  },
   describe: () => 'firewall (nft tables inet nethost, bridge nethost)',
   // Rule by rule, grouped by chain: `+` added, `-` removed.
   detailLines(c) {
@@ -150,22 +147,14 @@ export const firewall: SectionKind = {
       owned: true,
       deps: [],
       source: at(['firewall'], true) ?? (guards.length ? at(['interfaces', guards[0][0], 'guard'], true) : undefined),
-      attrs: {
-        tables: [...tables].sort(),
-        chains: chains.map(chainEntry),
-        rules: rules.map(ruleEntry),
-        others: [],
-        sources: rules.map((r) => pos(r.source)),
-        refs,
-        forwarding: forwardingFamilies(section),
-      },
+      attrs: { tables: [...tables].sort(), chains: chains.map(chainEntry), rules: rules.map(ruleEntry), others: [] },
+      carried: { sources: rules.map((r) => pos(r.source)), refs, forwarding: forwardingFamilies(section) } satisfies FirewallCarried,
     };
     return { resources: [resource], diagnostics };
   },
-  internal: [...INTERNAL_ATTRS],
   refusedLine(r, line, message, file) {
     // The operation's input is this resource's script (rendered once: the same text and line map).
-    const i = !r.attrs.listed ? textScript(r.attrs).ruleAt.get(line) : undefined;
+    const i = !carriedOf(r).listed ? textScript(r.attrs).ruleAt.get(line) : undefined;
     if (i === undefined) return undefined;
     const { table, chain, text } = splitRule(strings(r.attrs.rules)[i]);
     return { severity: 'error', message: `${kernelRefusal(text, table, message)} (${table} nethost, chain ${chain}: ${text})`, source: ruleSource(r, file, i) };
@@ -188,7 +177,8 @@ export const firewall: SectionKind = {
 function ops(r: Resource): OpSpec[] {
   // A snapshot goes back as nft listed it (JSON); one the memo knew is the ruleset nethost rendered,
   // and goes back as that text.
-  if (r.attrs.json !== undefined) return [{ backend: 'nft', options: ['-j'], args: [jsonScript(r.attrs)], disruptive: false }];
+  const { json } = carriedOf(r);
+  if (json !== undefined) return [{ backend: 'nft', options: ['-j'], args: [jsonScript(json)], disruptive: false }];
   return [{ backend: 'nft', args: [textScript(r.attrs).text], disruptive: false }];
 }
 
@@ -200,7 +190,7 @@ function checkFirewall(r: Resource, desired: DesiredState, live: LiveState): Dia
     const [line, col] = s.split(':').map(Number);
     return line ? { file: desired.file, line, col } : r.source;
   };
-  for (const ref of strings(r.attrs.refs)) {
+  for (const ref of carriedOf(r).refs ?? []) {
     const at = ref.lastIndexOf('@');
     const name = ref.slice(0, at);
     if (desired.resources.has(linkId(name)) || live.linkNames.has(name)) continue;
@@ -222,17 +212,16 @@ function checkFirewall(r: Resource, desired: DesiredState, live: LiveState): Dia
   const l = live.resources.get(FIREWALL_ID);
   if (!l) return dedupe(out);
   // Forwarding off in the kernel and not set by the file: NAT and forward rules would see nothing.
-  const kernel = strings(l.attrs.kernel_forwarding);
-  for (const fam of strings(r.attrs.forwarding)) {
+  const kernel = carriedOf(l).kernelForwarding ?? {};
+  for (const fam of carriedOf(r).forwarding ?? []) {
     const key = fam === 'ipv4' ? 'net.ipv4.ip_forward' : 'net.ipv6.conf.all.forwarding';
     const path = key.replace(/\./g, '/');
     if (desired.resources.has(sysctlId(path))) continue;
-    if (kernel.includes(`${fam}=0`))
+    if (kernel[fam as 'ipv4' | 'ipv6'] === '0')
       out.push({ severity: 'warning', message: `${key} is 0 here and the file does not set it: the NAT and forward rules see no routed traffic`, hint: `add under sysctls: ${key}: 1`, source: r.source });
   }
   const hooks = new Set(strings(r.attrs.chains).filter((c) => c.startsWith('inet ')).map((c) => /hook (\S+)/.exec(c)?.[1]).filter(Boolean));
-  for (const f of strings(l.attrs.foreign)) {
-    const [family, table, name, hook] = f.split(' ');
+  for (const { family, table, name, hook } of carriedOf(l).foreign ?? []) {
     if (hooks.has(hook))
       out.push({ severity: 'warning', message: `table ${family} ${table} has base chain ${name} on the ${hook} hook with policy drop: an accept in nethost's table does not override it`, hint: `the packet must be accepted by ${family} ${table} too (nethost never changes other tables)`, source: r.source });
   }

@@ -57,6 +57,12 @@ export const bond = defineLinkKind({
   createArgs: (_n, a) =>
     ['type', 'bond', ...bondArgs({ ...a, xmit_hash_policy: a.xmit_hash_policy === 'layer2' ? undefined : a.xmit_hash_policy, updelay: a.updelay || undefined, downdelay: a.downdelay || undefined })],
   changeArgs: (c) => ['type', 'bond', ...bondArgs(c)],
+  // The change is the MII monitoring interval, in place (a mode change releases the ports: not minimal).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  bond0: {kind: bond, mode: active-backup, miimon: 100}\n',
+    change: 'version: 1\ninterfaces:\n  bond0: {kind: bond, mode: active-backup, miimon: 200}\n',
+    needs: ['bonding'],
+  },
   // The kernel changes a bond's mode only with no ports and the bond down: release, change, re-add.
   modeChange(name, desired, ctx): OpSpec[] | undefined {
     const live = ctx.live?.resources.get(linkId(name));

@@ -40,6 +40,11 @@ export const bridge = defineLinkKind({
   createArgs: (_n, a) =>
     ['type', 'bridge', ...bridgeArgs({ ...a, forward_delay: a.forward_delay === 15 ? undefined : a.forward_delay, ageing: a.ageing === 300 ? undefined : a.ageing, stp: a.stp || undefined }, false)],
   changeArgs: (c) => ['type', 'bridge', ...bridgeArgs(c, true)],
+  // The change sets the FDB ageing time (default 300 s), in place.
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: bridge}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: bridge, ageing: 120}\n',
+  },
 });
 
 function bridgeArgs(a: Record<string, unknown>, change: boolean): string[] {

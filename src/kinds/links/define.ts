@@ -63,6 +63,7 @@ export interface LinkSpec {
   createdBy?(r: Resource): string | undefined;
   checkFile?: LinkKind['checkFile'];
   describe?: LinkKind['describe'];
+  sample?: LinkKind['sample'];
   mtuFollowsPorts?: boolean;
   portsJoinDown?: boolean;
 }
@@ -116,6 +117,7 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
     replaceWhen: spec.replaceWhen,
     checkFile: spec.checkFile,
     describe: spec.describe,
+    sample: spec.sample,
     mtuFollowsPorts: spec.mtuFollowsPorts,
     portsJoinDown: spec.portsJoinDown,
     schema: schemaWith({}),

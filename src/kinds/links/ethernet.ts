@@ -12,4 +12,9 @@ export const ethernet = defineLinkKind({
   creatable: false,
   attrs: () => ({ attrs: {} }),
   liveAttrs: () => ({}),
+  // eth0 is provided by the test (a veth end): adopted, its MTU changed, and released when dropped.
+  sample: {
+    file: 'version: 1\ninterfaces:\n  eth0: {kind: ethernet, mtu: 1500}\n',
+    change: 'version: 1\ninterfaces:\n  eth0: {kind: ethernet, mtu: 1400}\n',
+  },
 });

@@ -2,7 +2,7 @@ import { linkId } from '../../model.js';
 import { z } from 'zod';
 import { canonicalIp } from '../../util/net.js';
 import { ifname, ipAddress } from '../fields.js';
-import { defineLinkKind } from './define.js';
+import { defineLinkKind, type LinkSpec } from './define.js';
 
 const ip = (s: unknown) => (typeof s === 'string' && s !== 'any' ? canonicalIp(s)?.ip ?? null : null);
 /** iproute2 prints GRE keys as dotted quads ("0.0.4.210" is 1234). */
@@ -13,9 +13,10 @@ const key = (s: unknown): number | null => {
   return p.length === 4 ? ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3] : Number(s);
 };
 
-function greKind(kind: 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap') {
+function greKind(kind: 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap', sample: LinkSpec['sample']) {
   return defineLinkKind({
     configKind: kind,
+    sample,
     fields: {
       local: ipAddress.optional().describe('source address'),
       remote: ipAddress.optional().describe('peer address; absent = unbound (multicast/NBMA GRE with neighbours)'),
@@ -73,7 +74,14 @@ function greArgs(a: Record<string, unknown>): string[] {
   return out;
 }
 
-export const gre = greKind('gre');
-export const gretap = greKind('gretap');
-export const ip6gre = greKind('ip6gre');
-export const ip6gretap = greKind('ip6gretap');
+/** One keyed tunnel of this kind between two documentation addresses; the change is its TTL (hop
+ *  limit), which the kernel changes in place (endpoints and keys it does not). */
+function greSample(kind: string, name: string, local: string, remote: string, needs: string): LinkSpec['sample'] {
+  const file = (ttl: number) => `version: 1\ninterfaces:\n  ${name}: {kind: ${kind}, local: "${local}", remote: "${remote}", key: 1, ttl: ${ttl}}\n`;
+  return { file: file(64), change: file(32), needs: [needs] };
+}
+
+export const gre = greKind('gre', greSample('gre', 'gre1', '198.51.100.1', '198.51.100.2', 'ip_gre'));
+export const gretap = greKind('gretap', greSample('gretap', 'gt1', '198.51.100.1', '198.51.100.2', 'ip_gre'));
+export const ip6gre = greKind('ip6gre', greSample('ip6gre', 'g6', '2001:db8::1', '2001:db8::2', 'ip6_gre'));
+export const ip6gretap = greKind('ip6gretap', greSample('ip6gretap', 'gt6', '2001:db8::1', '2001:db8::2', 'ip6_gre'));

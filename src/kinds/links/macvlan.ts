@@ -5,9 +5,12 @@ import { ifname } from '../fields.js';
 
 const MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
 
-function macvlanLike(kind: 'macvlan' | 'macvtap'): LinkSpec {
+function macvlanLike(kind: 'macvlan' | 'macvtap', name: string): LinkSpec {
+  // On eth0, which the test provides (a veth end); the change is the mode, bridge → private, in place.
+  const sample = (mode: string) => `version: 1\ninterfaces:\n  eth0: {kind: ethernet}\n  ${name}: {kind: ${kind}, link: eth0, mode: ${mode}}\n`;
   return {
     configKind: kind,
+    sample: { file: sample('bridge'), change: sample('private') },
     fields: {
       link: ifname.describe('lower device'),
       mode: z.enum(MODES).optional().describe('bridge | vepa | private | passthru; default vepa (the kernel default)'),
@@ -40,5 +43,5 @@ function macvlanLike(kind: 'macvlan' | 'macvtap'): LinkSpec {
   };
 }
 
-export const macvlan = defineLinkKind(macvlanLike('macvlan'));
-export const macvtap = defineLinkKind(macvlanLike('macvtap'));
+export const macvlan = defineLinkKind(macvlanLike('macvlan', 'mv0'));
+export const macvtap = defineLinkKind(macvlanLike('macvtap', 'mt0'));

@@ -14,8 +14,11 @@ function resolve(v: string | number | undefined, table: Record<string, number>):
 }
 
 function tuntap(kind: 'tap' | 'tun') {
+  // Owner and queues are fixed at creation: the change is a common attribute, the MTU.
+  const sample = (mtu: number) => `version: 1\ninterfaces:\n  ${kind}0: {kind: ${kind}, mtu: ${mtu}}\n`;
   return defineLinkKind({
     configKind: kind,
+    sample: { file: sample(1500), change: sample(1400) },
     fields: {
       user: account('user').optional().describe('owner (name or uid)'),
       group: account('group').optional().describe('group (name or gid)'),

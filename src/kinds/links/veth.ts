@@ -26,6 +26,11 @@ export const veth = defineLinkKind({
     if (a.peer_netns) out.push('netns', String(a.peer_netns));
     return out;
   },
+  // Both ends in the file; the change is one end's MTU.
+  sample: {
+    file: 'version: 1\ninterfaces:\n  v0: {kind: veth, peer: v1, mtu: 1500}\n  v1: {kind: veth, peer: v0}\n',
+    change: 'version: 1\ninterfaces:\n  v0: {kind: veth, peer: v1, mtu: 1400}\n  v1: {kind: veth, peer: v0}\n',
+  },
   createdBy: (r) => (r.deps.some((d) => d.via === 'peer') ? linkId(String(r.attrs.peer)) : undefined),
   alsoDeletes: (r) => (typeof r.attrs.peer === 'string' ? [r.attrs.peer] : []),
   // A peer the file declares must name this end back; a peer it does not declare is created with

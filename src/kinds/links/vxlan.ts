@@ -63,6 +63,11 @@ export const vxlan = defineLinkKind({
     if (!a.learning) out.push('nolearning');
     return out;
   },
+  // VNI, port and endpoints are fixed (a change of one is a replace): the change is the TTL (default 0, inherit).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  vx0: {kind: vxlan, vni: 100, remote: 198.51.100.2}\n',
+    change: 'version: 1\ninterfaces:\n  vx0: {kind: vxlan, vni: 100, remote: 198.51.100.2, ttl: 64}\n',
+  },
   changeArgs: (c, a) => {
     // iproute2 wants the VNI on every vxlan change, even an unchanged one.
     const out = ['type', 'vxlan', 'id', String(a.vni)];

@@ -10,6 +10,12 @@ const BOND_COLS: Record<string, string> = { bond_mode: 'bond_mode', lacp: 'lacp'
 
 export const ovsBond: LinkKind = {
   name: 'ovs-bond',
+  // Two taps bonded on a userspace-datapath bridge; the change is the bond mode (a Port column).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [bond0]}\n  bond0: {kind: ovs-bond, ports: [tap0, tap1], bond_mode: active-backup}\n  tap0: {kind: tap}\n  tap1: {kind: tap}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [bond0]}\n  bond0: {kind: ovs-bond, ports: [tap0, tap1], bond_mode: balance-slb}\n  tap0: {kind: tap}\n  tap1: {kind: tap}\n',
+    needs: ['ovs'],
+  },
   // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
   holdsPortsItself: true,
   configKind: 'ovs-bond',

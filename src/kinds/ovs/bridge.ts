@@ -6,10 +6,10 @@ import { NethostError } from '../../model.js';
 import type { LinkKind } from '../types.js';
 import { commonLinkFields } from '../links/schema.js';
 import { canonicalMac } from '../../util/net.js';
-import { assign, deviceId, equalIgnoring, isOvsDevice, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, portId } from './common.js';
+import { assign, deviceId, isOvsDevice, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsName, ovsOp, portId } from './common.js';
 import { DEFAULT_PRIORITY, ovsLiveResources } from './live.js';
 import { OVS_RANK } from '../ranks.js';
-import { stateField, portSettings, setRow, foreignSets, markChange, portNames, ROW_INTERNAL, foreignInterfaces } from './write.js';
+import { stateField, portSettings, setRow, foreignSets, markChange, portNames, foreignInterfaces } from './write.js';
 
 const BRIDGE_COLS: Record<string, string> = {
   mark: `external_ids:${OVS_MARK_KEY}`,
@@ -25,13 +25,17 @@ const bridgeDefault = (a: string, v: unknown) => (a === 'datapath' && v === 'sys
 
 export const ovsBridge: LinkKind = {
   name: 'ovs-bridge',
+  // On the userspace datapath (no kernel module); the change is fail_mode, a column set in place.
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, fail_mode: secure}\n',
+    needs: ['ovs'],
+  },
   // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
   holdsPortsItself: true,
   configKind: 'ovs-bridge',
   rank: OVS_RANK,
   immutable: ['datapath'],
-  internal: ROW_INTERNAL,
-  equal: equalIgnoring(ROW_INTERNAL),
   disruptive: ['datapath', 'fail_mode'],
   schema: z
     .object({

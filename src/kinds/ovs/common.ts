@@ -16,7 +16,7 @@
 // nethost creates), names, and how the rows of the raw state are found. Ports and tunnels are OVSDB
 // rows, not kernel links: only bridges and internal ports have a kernel device (`link:NAME`).
 import { z } from 'zod';
-import type { AttrValue } from '../../model.js';
+import type { AttrValue, Resource } from '../../model.js';
 import type { OpSpec } from '../types.js';
 import type { RawLink } from '../../backends/ip/raw.js';
 import type { RawLive } from '../../backends/types.js';
@@ -57,9 +57,23 @@ export function isOvsDevice(l: RawLink, raw: RawLive): boolean {
   return !!raw.ovs && internalNames(raw.ovs).has(l.ifname);
 }
 
+/** What an OVS resource carries for the engine (Resource.carried): never compared or shown. */
+export interface OvsCarried {
+  /** The row's record of the map keys nethost set (external_ids:nethost-keys). */
+  keys?: string[];
+  /** Managed map keys someone else set on the row (`column:key` → value): a rollback writes them back. */
+  foreign?: Record<string, string>;
+  /** A port's interfaces without nethost's mark (a member added to its bond by hand). */
+  unmarkedInterfaces?: string[];
+  /** An internal port's kernel device as it is: a rollback to "unset" puts these back. */
+  deviceMtu?: number | null;
+  deviceMac?: string | null;
+}
+
+export const ovsCarried = (r: Pick<Resource, 'carried'> | undefined): OvsCarried => (r?.carried ?? {}) as OvsCarried;
+
 /** A row's managed map keys as nethost owns them. `get` answers only for keys in the row's record;
- *  `keys` is the record; `foreign` holds the managed keys someone else set (`col:key=value`), which a
- *  rollback writes back. */
+ *  `keys` is the record; `foreign` holds the managed keys someone else set, which a rollback writes back. */
 export function ownedMaps(ext: Record<string, string>, maps: Record<string, Record<string, string>>, managed: readonly string[]) {
   const keys = (ext[OVS_KEYS_KEY] ?? '').split(',').filter(Boolean).sort();
   const mine = new Set(keys);
@@ -67,32 +81,9 @@ export function ownedMaps(ext: Record<string, string>, maps: Record<string, Reco
     const i = colKey.indexOf(':');
     return maps[colKey.slice(0, i)]?.[colKey.slice(i + 1)];
   };
-  return {
-    get: (colKey: string) => (mine.has(colKey) ? value(colKey) : undefined),
-    keys,
-    foreign: managed.filter((k) => !mine.has(k) && value(k) !== undefined).map((k) => `${k}=${value(k)}`),
-  };
-}
-
-/** `foreign` back into column:key → value. */
-export function foreignValues(v: unknown): Map<string, string> {
-  const out = new Map<string, string>();
-  if (Array.isArray(v))
-    for (const x of v) {
-      const s = String(x);
-      const i = s.indexOf('=');
-      if (i > 0) out.set(s.slice(0, i), s.slice(i + 1));
-    }
-  return out;
-}
-
-/** Equality for kinds with attributes only the engine uses (`internal`): those are never compared. */
-export function equalIgnoring(internal: readonly string[]) {
-  return (name: string, a: AttrValue | undefined, b: AttrValue | undefined) => {
-    if (internal.includes(name)) return true;
-    if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
-    return a === b;
-  };
+  const foreign: Record<string, string> = {};
+  for (const k of managed) if (!mine.has(k) && value(k) !== undefined) foreign[k] = value(k)!;
+  return { get: (colKey: string) => (mine.has(colKey) ? value(colKey) : undefined), keys, foreign };
 }
 
 /** A map key as a canonical attribute value: absent → the default. */

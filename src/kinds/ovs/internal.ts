@@ -8,6 +8,12 @@ import { stateField, deviceOps } from './write.js';
 
 export const ovsInternal: LinkKind = {
   name: 'ovs-internal',
+  // Its own attribute is its kernel device's state (mtu and mac are its port's Interface row).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [mgmt0]}\n  mgmt0: {kind: ovs-internal, state: up}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [mgmt0]}\n  mgmt0: {kind: ovs-internal, state: down}\n',
+    needs: ['ovs'],
+  },
   // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
   holdsPortsItself: true,
   configKind: 'ovs-internal',

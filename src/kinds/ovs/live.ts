@@ -12,7 +12,7 @@ import type { OvsInterfaceRow, OvsPortRow } from '../../backends/ovs/rows.js';
 import { OTHER_KEY, SET_BY_HAND } from '../../backends/ovs/psk.js';
 import { linkId } from '../../model.js';
 import { canonicalIp, canonicalMac } from '../../util/net.js';
-import { bondId, deviceId, num, OVS_MARK_KEY, ownedMaps, patchId, portId, PSK_REF_KEY, tunnelId } from './common.js';
+import { bondId, deviceId, num, OVS_MARK_KEY, ownedMaps, patchId, portId, PSK_REF_KEY, tunnelId, type OvsCarried } from './common.js';
 
 /** The map keys of each row nethost sets (and records in external_ids:nethost-keys). */
 export const BRIDGE_KEYS = ['other_config:stp-priority', 'other_config:rstp-priority'] as const;
@@ -50,9 +50,8 @@ export function ovsLiveResources(raw: RawLive, devices: RawLink[]): Resource[] {
         stp_priority: num(keys.get('other_config:stp-priority'), DEFAULT_PRIORITY),
         rstp_priority: num(keys.get('other_config:rstp-priority'), DEFAULT_PRIORITY),
         fail_mode: b.fail_mode ?? 'standalone',
-        keys: keys.keys,
-        foreign: keys.foreign,
       },
+      carried: { keys: keys.keys, foreign: keys.foreign } satisfies OvsCarried,
       owned,
       deps: [],
     });
@@ -97,18 +96,19 @@ function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[],
         vlan_mode: p.vlan_mode,
         type,
         interfaces: bond ? members : undefined,
-        unmarked_interfaces: unmarked,
         // An internal port's kernel device as OVS is asked to keep it (mtu_request, mac), and as it is
         // (a rollback to "unset" puts the device's own values back: clearing the columns leaves them).
         ...(type === 'internal'
           ? {
               mtu: ifaces[0].mtu_request,
               mac: ifaces[0].mac === null ? null : canonicalMac(ifaces[0].mac) ?? ifaces[0].mac,
-              device_mtu: kernel.get(ifaces[0].name)?.mtu ?? null,
-              device_mac: kernel.get(ifaces[0].name)?.address ?? null,
             }
           : {}),
       },
+      carried: {
+        unmarkedInterfaces: unmarked,
+        ...(type === 'internal' ? { deviceMtu: kernel.get(ifaces[0].name)?.mtu ?? null, deviceMac: kernel.get(ifaces[0].name)?.address ?? null } : {}),
+      } satisfies OvsCarried,
       owned,
       // A port is deleted before the kernel link it carries, and before its bridge.
       deps: [
@@ -123,7 +123,7 @@ function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[],
   else if (i && i.type === 'internal') out.push({ id: linkId(i.name), kind: 'ovs-internal', attrs: { state: state(kernel.get(i.name)) }, owned, deps: [on] });
   else if (i && i.type === 'patch') {
     const keys = ownedMaps(i.external_ids, { options: i.options }, PATCH_KEYS);
-    out.push({ id: patchId(i.name), kind: 'ovs-patch', attrs: { peer: keys.get('options:peer') ?? null, keys: keys.keys, foreign: keys.foreign }, owned, deps: [on] });
+    out.push({ id: patchId(i.name), kind: 'ovs-patch', attrs: { peer: keys.get('options:peer') ?? null }, carried: { keys: keys.keys, foreign: keys.foreign } satisfies OvsCarried, owned, deps: [on] });
   } else if (i && (TUNNEL_TYPES as readonly string[]).includes(i.type)) {
     const keys = ownedMaps(i.external_ids, { options: i.options }, TUNNEL_KEYS);
     const o = { remote_ip: keys.get('options:remote_ip'), local_ip: keys.get('options:local_ip'), key: keys.get('options:key'), dst_port: keys.get('options:dst_port') };
@@ -136,9 +136,8 @@ function portResources(p: OvsPortRow, bridge: string, ifaces: OvsInterfaceRow[],
         key: o.key === undefined ? null : /^\d+$/.test(o.key) ? Number(o.key) : o.key,
         dst_port: num(o.dst_port, DEFAULT_DST_PORT[i.type] ?? null),
         ipsec: i.options.psk === undefined ? null : ipsecRef(i, otherKey),
-        keys: keys.keys,
-        foreign: keys.foreign,
       },
+      carried: { keys: keys.keys, foreign: keys.foreign } satisfies OvsCarried,
       owned,
       deps: [on],
     });

@@ -1,22 +1,27 @@
 // ovs-patch: a patch Interface's peer (options:peer): two bridges joined.
 import { z } from 'zod';
 import type { LinkKind } from '../types.js';
-import { equalIgnoring, nameOf, ovsName, ovsOp, patchId, portId } from './common.js';
+import { nameOf, ovsName, ovsOp, patchId, portId } from './common.js';
 import { OVS_RANK } from '../ranks.js';
-import { setRow, foreignSets, ROW_INTERNAL, onSomeBridge } from './write.js';
+import { setRow, foreignSets, onSomeBridge } from './write.js';
 
 const PATCH_COLS: Record<string, string> = { peer: 'options:peer' };
 
 export const ovsPatch: LinkKind = {
   name: 'ovs-patch',
+  // Two bridges joined by two pairs of patch ports; the change crosses the pairs (each end's peer,
+  // its one attribute: the ends name each other, so four change together).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [pa1, pa2]}\n  br1: {kind: ovs-bridge, datapath: netdev, ports: [pb1, pb2]}\n  pa1: {kind: ovs-patch, peer: pb1}\n  pb1: {kind: ovs-patch, peer: pa1}\n  pa2: {kind: ovs-patch, peer: pb2}\n  pb2: {kind: ovs-patch, peer: pa2}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [pa1, pa2]}\n  br1: {kind: ovs-bridge, datapath: netdev, ports: [pb1, pb2]}\n  pa1: {kind: ovs-patch, peer: pb2}\n  pb2: {kind: ovs-patch, peer: pa1}\n  pa2: {kind: ovs-patch, peer: pb1}\n  pb1: {kind: ovs-patch, peer: pa2}\n',
+    needs: ['ovs'],
+  },
   // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
   holdsPortsItself: true,
   configKind: 'ovs-patch',
   rank: OVS_RANK,
   immutable: [],
   disruptive: ['peer'],
-  internal: ROW_INTERNAL,
-  equal: equalIgnoring(ROW_INTERNAL),
   schema: z.object({ kind: z.literal('ovs-patch'), peer: ovsName.describe('the patch port at the other end, on another OVS bridge (options:peer)') }).strict(),
   nameSchema: ovsName,
   idOf: patchId,

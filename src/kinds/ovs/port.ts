@@ -3,19 +3,22 @@ import { linkId } from '../../model.js';
 import { NethostError } from '../../model.js';
 import type { OpSpec, ResourceKind } from '../types.js';
 import { OVS_NEXT_TRANSACTION } from '../../backends/ovs/rows.js';
-import { assign, equalIgnoring, nameOf, OVS_MARK, OVS_MARK_KEY, ovsOp } from './common.js';
+import { assign, nameOf, ovsCarried, OVS_MARK, OVS_MARK_KEY, ovsOp } from './common.js';
 import { OVS_RANK } from '../ranks.js';
 import { setRow, markChange, unmarkedInterfaces, foreignInterfaces, markIface, unmarkIface } from './write.js';
 
 const PORT_COLS: Record<string, string> = { mark: `external_ids:${OVS_MARK_KEY}`, tag: 'tag', trunks: 'trunks', vlan_mode: 'vlan_mode' };
-const PORT_INTERNAL = ['unmarked_interfaces', 'device_mtu', 'device_mac'];
 /** The Interface rows of a port without nethost's mark (read from OVSDB). */
 export const ovsPort: ResourceKind = {
   name: 'ovs-port',
+  // A tap on a userspace-datapath bridge, as an access port; the change is its VLAN tag.
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: {tap0: {tag: 10}}}\n  tap0: {kind: tap}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: {tap0: {tag: 20}}}\n  tap0: {kind: tap}\n',
+    needs: ['ovs'],
+  },
   describe: (r) => `OVS port ${nameOf(r.id)}${r.attrs.bridge ? ` on ${r.attrs.bridge}` : ''}`,
   rank: OVS_RANK,
-  internal: PORT_INTERNAL,
-  equal: equalIgnoring(PORT_INTERNAL),
   immutable: ['bridge'],
   disruptive: ['tag', 'trunks', 'vlan_mode', 'type'],
   replaceWhen: (name, before, after) => name === 'type' && (before === 'bond') !== (after === 'bond'),
@@ -52,7 +55,7 @@ export const ovsPort: ResourceKind = {
           // Only a rollback goes back to unset (the file's absent is "not managed"). OVS keeps the
           // device as it was told last, even against `ip link set`: it is told the device's earlier
           // value first, and the column is cleared in a transaction of its own, after that one.
-          const was = c.name === 'mtu' ? d.attrs.device_mtu : d.attrs.device_mac;
+          const was = c.name === 'mtu' ? ovsCarried(d).deviceMtu : ovsCarried(d).deviceMac;
           if (was !== null && was !== undefined) ops.push(ovsOp('set', 'Interface', name, `${column}=${c.name === 'mac' ? JSON.stringify(was) : String(was)}`));
           later.push({ ...ovsOp('clear', 'Interface', name, column), phase: 'late', options: [OVS_NEXT_TRANSACTION] });
         }

@@ -5,10 +5,10 @@ import type { LinkKind, OpSpec } from '../types.js';
 import { ipAddress } from '../fields.js';
 import { canonicalIp } from '../../util/net.js';
 import { HELD, heldKey, namesHeldKey, OTHER_KEY, PSK_REF, SET_BY_HAND } from '../../backends/ovs/psk.js';
-import { equalIgnoring, nameOf, ovsName, ovsOp, portId, PSK_REF_KEY, tunnelId } from './common.js';
+import { nameOf, ovsName, ovsOp, portId, PSK_REF_KEY, tunnelId } from './common.js';
 import { DEFAULT_DST_PORT, TUNNEL_TYPES } from './live.js';
 import { OVS_RANK } from '../ranks.js';
-import { setRow, foreignSets, ROW_INTERNAL, onSomeBridge } from './write.js';
+import { setRow, foreignSets, onSomeBridge } from './write.js';
 
 const TUNNEL_COLS: Record<string, string> = { remote_ip: 'options:remote_ip', local_ip: 'options:local_ip', key: 'options:key', dst_port: 'options:dst_port' };
 
@@ -33,13 +33,17 @@ function tunnelOps(name: string, changes: { name: string; after: unknown }[], de
 
 export const ovsTunnel: LinkKind = {
   name: 'ovs-tunnel',
+  // A GRE port on a userspace-datapath bridge; the change is its key (options:key, in place).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [gtun0]}\n  gtun0: {kind: ovs-tunnel, type: gre, remote_ip: 198.51.100.2, key: 42}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [gtun0]}\n  gtun0: {kind: ovs-tunnel, type: gre, remote_ip: 198.51.100.2, key: 43}\n',
+    needs: ['ovs'],
+  },
   // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
   holdsPortsItself: true,
   configKind: 'ovs-tunnel',
   rank: OVS_RANK,
   immutable: [],
-  internal: ROW_INTERNAL,
-  equal: equalIgnoring(ROW_INTERNAL),
   schema: z
     .object({
       kind: z.literal('ovs-tunnel'),
@@ -89,7 +93,7 @@ export const ovsTunnel: LinkKind = {
   delete: () => [], // the port's del-port removes its interface
   unrestorable(c) {
     if (c.action !== 'update') return undefined;
-    const left = c.attrs.filter((a) => !ROW_INTERNAL.includes(a.name));
+    const left = c.attrs;
     const key = left.find((a) => a.name === 'ipsec');
     const name = nameOf((c.after ?? c.before)!.id);
     if (left.length !== 1 || !key || !namesHeldKey(key.after) || heldKey(name) !== undefined) return undefined;

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { AttrChange, Resource } from '../../model.js';
 import type { LinkKind, OpSpec } from '../types.js';
-import { assign, foreignValues, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsOp } from './common.js';
+import { assign, nameOf, OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, ovsOp, ovsCarried } from './common.js';
 
 export const vlan = z.number().int().min(0).max(4095);
 export const stateField = z.enum(['up', 'down']).default('up').describe('administrative state of its kernel device; default up');
@@ -27,9 +27,9 @@ export const ipLink = (name: string, state: unknown): OpSpec => ({ backend: 'ip'
 export function setRow(table: string, name: string, changes: { name: string; after: unknown }[], col: Record<string, string>, isDefault: (attr: string, v: unknown) => boolean, record?: { live?: Resource; target: Resource }): OpSpec[] {
   const sets: string[] = [];
   const ops: OpSpec[] = [];
-  const before = new Set(Array.isArray(record?.live?.attrs.keys) ? (record!.live!.attrs.keys as string[]) : []);
+  const before = new Set(ovsCarried(record?.live).keys ?? []);
   const keys = new Set(before);
-  const foreign = foreignValues(record?.target.attrs.foreign);
+  const foreign = new Map(Object.entries(ovsCarried(record?.target).foreign ?? {}));
   for (const c of changes) {
     const column = col[c.name];
     if (!column) continue;
@@ -52,15 +52,14 @@ export function setRow(table: string, name: string, changes: { name: string; aft
 }
 
 /** Someone else's values of managed keys on a row a rollback recreates: written back, not recorded. */
-export const foreignSets = (r: Resource) => [...foreignValues(r.attrs.foreign)].map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+export const foreignSets = (r: Resource) => Object.entries(ovsCarried(r).foreign ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
 
 export const markChange = (changes: AttrChange[]) => changes.filter((c) => c.name === 'mark').map((c) => ({ name: 'mark', after: c.after === null ? null : OVS_MARK }));
 
 export const portNames = (ports: unknown): string[] => (Array.isArray(ports) ? ports : ports && typeof ports === 'object' ? Object.keys(ports) : []);
 
-export const ROW_INTERNAL = ['keys', 'foreign'];
 
-export const unmarkedInterfaces = (r: Resource): string[] => (Array.isArray(r.attrs.unmarked_interfaces) ? (r.attrs.unmarked_interfaces as string[]) : []);
+export const unmarkedInterfaces = (r: Resource): string[] => ovsCarried(r).unmarkedInterfaces ?? [];
 /** Someone else's members of a bond of nethost's (del-port and del-br would take them). */
 export const foreignInterfaces = (r: Resource): string[] => (r.owned && r.attrs.type === 'bond' ? unmarkedInterfaces(r) : []);
 export const markIface = (iface: string) => ovsOp('set', 'Interface', iface, assign(`external_ids:${OVS_MARK_KEY}`, OVS_MARK));
