@@ -16,8 +16,12 @@ const oclifCommandSort = {
     b.onLoad({ filter: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/ }, (args) => {
       const from = '.sort((a, b) => a.id.localeCompare(b.id))';
       const text = readFileSync(args.path, 'utf8');
-      if (!text.includes(from)) throw new Error(`${args.path}: the command sort build.mjs rewrites is gone; revisit oclifCommandSort`);
-      return { contents: text.replace(from, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))'), loader: 'js' };
+      if (!text.includes(from))
+        throw new Error(`${args.path}: the command sort build.mjs rewrites is gone; revisit oclifCommandSort`);
+      return {
+        contents: text.replace(from, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))'),
+        loader: 'js',
+      };
     });
   },
 };
@@ -36,7 +40,13 @@ await build({
   minifySyntax: !process.env.NETHOST_READABLE_BUILD,
   minifyWhitespace: !process.env.NETHOST_READABLE_BUILD,
 });
-await build({ ...common, entryPoints: ['src/config/schema.ts'], outfile: 'dist/schema.js', format: 'esm', packages: 'external' });
+await build({
+  ...common,
+  entryPoints: ['src/config/schema.ts'],
+  outfile: 'dist/schema.js',
+  format: 'esm',
+  packages: 'external',
+});
 
 // The published JSON Schema is generated from the same zod schemas that validate files.
 const { jsonSchema } = await import('./dist/schema.js');
@@ -47,17 +57,35 @@ writeFileSync('schema/nethost.schema.json', JSON.stringify(jsonSchema(), null, 2
 // (oclif, `validate` of each example) and the pure pipeline over captured live states first.
 const { loadBundle } = await import('./bin/bundle.js');
 const bundle = loadBundle({ useCache: false });
-const examples = existsSync('examples') ? readdirSync('examples').filter((f) => f.endsWith('.yaml')).map((f) => join('examples', f)) : [];
+const examples = existsSync('examples')
+  ? readdirSync('examples')
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => join('examples', f))
+  : [];
 const fixtures = 'test/fixtures/host';
 const lives = existsSync(fixtures)
-  ? readdirSync(fixtures, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => {
-      const j = (f) => JSON.parse(readFileSync(join(fixtures, d.name, f), 'utf8'));
-      const neigh = existsSync(join(fixtures, d.name, 'neigh-all.json')) ? 'neigh-all.json' : 'neigh.json';
-      return { links: j('address.json'), neighbors: j(neigh), routes4: j('route4.json'), rules4: j('rule4.json'), routes6: j('route6.json'), rules6: j('rule6.json'), sysctls: {} };
-    })
+  ? readdirSync(fixtures, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => {
+        const j = (f) => JSON.parse(readFileSync(join(fixtures, d.name, f), 'utf8'));
+        const neigh = existsSync(join(fixtures, d.name, 'neigh-all.json')) ? 'neigh-all.json' : 'neigh.json';
+        return {
+          links: j('address.json'),
+          neighbors: j(neigh),
+          routes4: j('route4.json'),
+          rules4: j('rule4.json'),
+          routes6: j('route6.json'),
+          rules6: j('rule6.json'),
+          sysctls: {},
+        };
+      })
   : [];
 const facts = { users: { root: 0 }, groups: { root: 0 }, tables: { main: 254, local: 255, default: 253 } };
-const plans = bundle.exports.warmUp({ files: examples.map((f) => ({ name: f, text: readFileSync(f, 'utf8') })), lives, facts });
+const plans = bundle.exports.warmUp({
+  files: examples.map((f) => ({ name: f, text: readFileSync(f, 'utf8') })),
+  lives,
+  facts,
+});
 if (lives.length && plans < lives.length) throw new Error(`code-cache warm-up made only ${plans} plans`);
 const write = process.stdout.write;
 process.stdout.write = () => true; // the warm-up's command output is not the build's

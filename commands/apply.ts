@@ -21,9 +21,15 @@ export default class Apply extends NethostCommand {
     confirm: Flags.integer({
       min: 1,
       max: 3600,
-      description: 'after a verified apply, keep the changes only if "yes" is answered within SECONDS (on the terminal, or a line on standard input); otherwise roll them back, like netplan try',
+      description:
+        'after a verified apply, keep the changes only if "yes" is answered within SECONDS (on the terminal, or a line on standard input); otherwise roll them back, like netplan try',
     }),
-    'lock-timeout': Flags.integer({ min: 0, max: 86400, default: 0, description: 'seconds to wait for another apply on the same namespace to finish (default: refuse at once)' }),
+    'lock-timeout': Flags.integer({
+      min: 0,
+      max: 86400,
+      default: 0,
+      description: 'seconds to wait for another apply on the same namespace to finish (default: refuse at once)',
+    }),
   };
 
   async run() {
@@ -48,7 +54,9 @@ export default class Apply extends NethostCommand {
     const keep = seconds
       ? async () => {
           const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: !!process.stdin.isTTY });
-          process.stderr.write(`\nApplied and verified. Keep these changes? Type "yes" within ${seconds} s, or they are rolled back: `);
+          process.stderr.write(
+            `\nApplied and verified. Keep these changes? Type "yes" within ${seconds} s, or they are rolled back: `,
+          );
           const answer = await new Promise<string | undefined>((resolve) => {
             const timer = setTimeout(() => resolve(undefined), seconds * 1000);
             rl.once('line', (l) => (clearTimeout(timer), resolve(l)));
@@ -59,10 +67,23 @@ export default class Apply extends NethostCommand {
           return answer?.trim() === 'yes';
         }
       : undefined;
-    const outcome = await applyFile(args.file, flags.netns, { confirm, keep, log: (l) => process.stderr.write(`nethost: ${l}\n`), lockTimeout: flags['lock-timeout'], options: { ovsdb: flags.ovsdb } });
+    const outcome = await applyFile(args.file, flags.netns, {
+      confirm,
+      keep,
+      log: (l) => process.stderr.write(`nethost: ${l}\n`),
+      lockTimeout: flags['lock-timeout'],
+      options: { ovsdb: flags.ovsdb },
+    });
     if (this.json) {
       const { planJson } = await import('../src/render/json.js');
-      this.out(toJson({ applied: outcome.applied, verified: outcome.applied, recovered: outcome.recovered ?? null, plan: planJson(outcome.plan, { ovsdb: flags.ovsdb }) }) + '\n');
+      this.out(
+        toJson({
+          applied: outcome.applied,
+          verified: outcome.applied,
+          recovered: outcome.recovered ?? null,
+          plan: planJson(outcome.plan, { ovsdb: flags.ovsdb }),
+        }) + '\n',
+      );
       return;
     }
     if (!outcome.plan.changes.length) this.out(renderPlan(outcome.plan, { color: false }));

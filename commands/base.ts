@@ -26,11 +26,15 @@ export const netnsFlag = Flags.string({
     return input;
   },
 });
-export const ovsdbFlag = Flags.string({ description: 'Open vSwitch database to use, unix:PATH (default: $NETHOST_OVSDB, else ovs-vsctl\'s own: $OVS_RUNDIR/db.sock)' });
+export const ovsdbFlag = Flags.string({
+  description:
+    "Open vSwitch database to use, unix:PATH (default: $NETHOST_OVSDB, else ovs-vsctl's own: $OVS_RUNDIR/db.sock)",
+});
 export const jsonFlag = Flags.boolean({ description: 'print machine-readable JSON on stdout' });
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org). */
-export const useColor = (stream: NodeJS.WriteStream = process.stdout) => !!stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+export const useColor = (stream: NodeJS.WriteStream = process.stdout) =>
+  !!stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
 
 /** How many diagnostics an error prints (in line order): enough to fix in one go, never a flood. */
 export const MAX_PRINTED_DIAGNOSTICS = 50;
@@ -39,12 +43,16 @@ export const MAX_PRINTED_DIAGNOSTICS = 50;
 export function omitted(rest: Diagnostic[]): string {
   const errors = rest.filter((d) => d.severity === 'error').length;
   const count = (n: number, what: string) => `${n} more ${what}${n === 1 ? '' : 's'}`;
-  const parts = [errors && count(errors, 'error'), rest.length - errors && count(rest.length - errors, 'warning')].filter(Boolean);
+  const parts = [
+    errors && count(errors, 'error'),
+    rest.length - errors && count(rest.length - errors, 'warning'),
+  ].filter(Boolean);
   return `… and ${parts.join(' and ')}`;
 }
 
 /** JSON for the terminal: JSON.stringify escapes C0 controls in strings, this also DEL and C1. */
-export const toJson = (v: unknown) => JSON.stringify(v, null, 2).replace(/[\x7f-\x9f]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+export const toJson = (v: unknown) =>
+  JSON.stringify(v, null, 2).replace(/[\x7f-\x9f]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
 
 /** An error as printed on stderr: the sentence, then at most MAX_PRINTED_DIAGNOSTICS diagnostics. */
 export function errorText(e: NethostError): string {
@@ -56,7 +64,11 @@ export function errorText(e: NethostError): string {
 
 /** An error as --json prints it: the same first diagnostics, and how many there were in all. */
 export function errorJson(e: NethostError) {
-  return { error: e.message, diagnostics: e.diagnostics.slice(0, MAX_PRINTED_DIAGNOSTICS).map(diagnosticJson), diagnostics_total: e.diagnostics.length };
+  return {
+    error: e.message,
+    diagnostics: e.diagnostics.slice(0, MAX_PRINTED_DIAGNOSTICS).map(diagnosticJson),
+    diagnostics_total: e.diagnostics.length,
+  };
 }
 
 export abstract class NethostCommand extends Command {

@@ -17,7 +17,10 @@ export default class DriftCheck extends NethostCommand {
     const inSync = plan.changes.length === 0 && !plan.leftAlone?.length && !interrupted;
     if (flags.json) {
       const { planJson } = await import('../src/render/json.js');
-      this.out(toJson({ in_sync: inSync, interrupted_apply: interrupted ?? null, ...planJson(plan, { ovsdb: flags.ovsdb }) }) + '\n');
+      this.out(
+        toJson({ in_sync: inSync, interrupted_apply: interrupted ?? null, ...planJson(plan, { ovsdb: flags.ovsdb }) }) +
+          '\n',
+      );
     } else if (!inSync) {
       const { renderDrift } = await import('../src/render/human.js');
       if (interrupted) this.out(`drift: ${interrupted}\n`);

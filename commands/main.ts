@@ -15,8 +15,11 @@ export async function main(dir: string, args?: string[]): Promise<void> {
   // No user plugins: nethost installs none, and reading ~/.local/share/nethost as another user
   // (sudo keeps HOME) only prints an EACCES warning.
   try {
-    await run(args ?? process.argv.slice(2), { root: dir.startsWith('file:') ? fileURLToPath(dir) : dir, userPlugins: false });
-    flush();
+    await run(args ?? process.argv.slice(2), {
+      root: dir.startsWith('file:') ? fileURLToPath(dir) : dir,
+      userPlugins: false,
+    });
+    await flush();
   } catch (error: any) {
     // oclif's own errors quote the argv as typed ("Nonexistent flag: --x…"): a control character
     // in it is escaped, as everything else nethost prints (nethost's own messages already are).

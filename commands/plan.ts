@@ -4,14 +4,22 @@ import { jsonFlag, netnsFlag, ovsdbFlag, NethostCommand, toJson, useColor } from
 
 export default class PlanCommand extends NethostCommand {
   static summary = 'Show the changes that would make the live state match the file.';
-  static description = 'Exit status: 0 nothing to do, 2 changes pending, 1 error (like terraform plan -detailed-exitcode).';
-  static examples = ['<%= config.bin %> plan host.yaml', '<%= config.bin %> plan host.yaml --netns lab1 --json', '<%= config.bin %> plan host.yaml --script > apply.sh'];
+  static description =
+    'Exit status: 0 nothing to do, 2 changes pending, 1 error (like terraform plan -detailed-exitcode).';
+  static examples = [
+    '<%= config.bin %> plan host.yaml',
+    '<%= config.bin %> plan host.yaml --netns lab1 --json',
+    '<%= config.bin %> plan host.yaml --script > apply.sh',
+  ];
   static args = { file: Args.string({ required: true, description: 'the nethost YAML file' }) };
   static flags = {
     netns: netnsFlag,
     ovsdb: ovsdbFlag,
     json: jsonFlag,
-    script: Flags.boolean({ description: 'print the exact ip / sysctl commands as a runnable sh script', exclusive: ['json'] }),
+    script: Flags.boolean({
+      description: 'print the exact ip / sysctl commands as a runnable sh script',
+      exclusive: ['json'],
+    }),
   };
 
   async run() {

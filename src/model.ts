@@ -143,4 +143,5 @@ export const NETHOST_ALIAS = 'nethost';
 /** The ifalias on existing devices it manages but never created (`kind: ethernet`): only released, never deleted. */
 export const NETHOST_ALIAS_EXISTING = 'nethost:existing';
 /** Any `nethost:existing…` alias is nethost's (it may record the device's own addresses: kinds/links/common.ts). */
-export const isNethostAlias = (a: unknown) => a === NETHOST_ALIAS || (typeof a === 'string' && a.startsWith(NETHOST_ALIAS_EXISTING));
+export const isNethostAlias = (a: unknown) =>
+  a === NETHOST_ALIAS || (typeof a === 'string' && a.startsWith(NETHOST_ALIAS_EXISTING));

@@ -13,10 +13,12 @@ import type { RunControl } from '../exec/run.js';
 
 /** Settings of the tools nethost drives, from the command line (each backend declares its own by
  *  module augmentation: `ovsdb` in ./ovs). */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by module augmentation (a type alias cannot be)
 export interface BackendOptions {}
 
 /** Every backend's raw live state in one object. A backend adds its own fields from its folder
  *  (`declare module '../types.js' { interface RawLive { … } }`) and fills them in `read`. */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by module augmentation (a type alias cannot be)
 export interface RawLive {}
 
 export interface ReadContext {
@@ -36,7 +38,6 @@ export interface ReadContext {
   /** The verification of an apply, right after its operations. */
   verifying?: boolean;
 }
-
 
 export interface InvocationFailure {
   /** Index, in the operations given to `run`, of the one that failed (or was running when stopped). */
@@ -59,7 +60,11 @@ export interface Backend {
   empty(): Partial<RawLive>;
   /** Consecutive operations with the same key are run by one invocation. */
   groupKey(op: Operation): string;
-  run(ops: Operation[], netns: string | undefined, control: RunControl & { options?: BackendOptions }): Promise<InvocationFailure | undefined>;
+  run(
+    ops: Operation[],
+    netns: string | undefined,
+    control: RunControl & { options?: BackendOptions },
+  ): Promise<InvocationFailure | undefined>;
   /** The exact argv a person would run for this operation alone (`--script`, JSON, error messages). */
   command(op: Operation, netns: string | undefined, options?: BackendOptions): string[];
   /** `--script` lines for one invocation, when it is not one command per operation (an OVSDB

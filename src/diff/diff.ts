@@ -25,7 +25,13 @@ function compare(d: Resource, l: Resource): AttrChange[] {
     const have = l.attrs[name];
     if (have === undefined) continue;
     const same = kind.equal ? kind.equal(name, want, have) : equal(want, have);
-    if (!same) out.push({ name, before: have, after: want, forcesReplace: kind.immutable.includes(name) || !!kind.replaceWhen?.(name, have, want) });
+    if (!same)
+      out.push({
+        name,
+        before: have,
+        after: want,
+        forcesReplace: kind.immutable.includes(name) || !!kind.replaceWhen?.(name, have, want),
+      });
   }
   return out;
 }
@@ -33,7 +39,12 @@ function compare(d: Resource, l: Resource): AttrChange[] {
 function allAttrs(r: Resource, side: 'before' | 'after'): AttrChange[] {
   return Object.entries(r.attrs)
     .filter(([, v]) => v !== undefined && v !== null)
-    .map(([name, v]) => ({ name, before: side === 'before' ? v : undefined, after: side === 'after' ? v : undefined, forcesReplace: false }));
+    .map(([name, v]) => ({
+      name,
+      before: side === 'before' ? v : undefined,
+      after: side === 'after' ? v : undefined,
+      forcesReplace: false,
+    }));
 }
 
 export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions = {}): Change[] {
@@ -44,7 +55,15 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
     if (!inScope(d.id)) continue;
     const l = live.resources.get(d.id);
     if (!l) {
-      changes.set(d.id, { id: d.id, kind: d.kind, action: 'create', after: d, attrs: allAttrs(d, 'after'), reasons: [], disruptive: false });
+      changes.set(d.id, {
+        id: d.id,
+        kind: d.kind,
+        action: 'create',
+        after: d,
+        attrs: allAttrs(d, 'after'),
+        reasons: [],
+        disruptive: false,
+      });
       continue;
     }
     if (kindOf(d.kind).satisfiedBy?.(d, l)) continue;
@@ -56,13 +75,28 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
     const adopting = attrs.some((a) => a.name === 'mark') && !l.owned && !opts.scope;
     const reasons: ChangeReason[] = kindChanged
       ? [{ code: 'kind-changed', detail: { from: l.kind, to: d.kind } }]
-      : attrs.filter((a) => a.forcesReplace && a.name !== 'mark').map((a) => ({ code: 'immutable-attribute', detail: { attribute: a.name } }));
+      : attrs
+          .filter((a) => a.forcesReplace && a.name !== 'mark')
+          .map((a) => ({ code: 'immutable-attribute', detail: { attribute: a.name } }));
     const action = replace ? 'replace' : adopting ? 'adopt' : 'update';
     const link = isLinkKind(d.kind);
     changes.set(d.id, {
-      id: d.id, kind: d.kind, action, before: l, after: d, attrs, reasons,
+      id: d.id,
+      kind: d.kind,
+      action,
+      before: l,
+      after: d,
+      attrs,
+      reasons,
       disruptive:
-        link && (replace || attrs.some((a) => DISRUPTIVE_ATTRS.has(a.name) || kindOf(d.kind).disruptive?.includes(a.name) || (a.name === 'state' && a.after === 'down'))),
+        link &&
+        (replace ||
+          attrs.some(
+            (a) =>
+              DISRUPTIVE_ATTRS.has(a.name) ||
+              kindOf(d.kind).disruptive?.includes(a.name) ||
+              (a.name === 'state' && a.after === 'down'),
+          )),
     });
   }
 
@@ -73,7 +107,12 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
     const managed = opts.scope ? l.owned : kind.manages ? kind.manages(l, desired) : l.owned;
     if (!managed) continue;
     changes.set(l.id, {
-      id: l.id, kind: l.kind, action: 'delete', before: l, attrs: allAttrs(l, 'before'), reasons: [],
+      id: l.id,
+      kind: l.kind,
+      action: 'delete',
+      before: l,
+      attrs: allAttrs(l, 'before'),
+      reasons: [],
       disruptive: isLinkKind(l.kind) && kind.creatable !== false && l.attrs.mark !== NETHOST_ALIAS_EXISTING,
     });
   }
@@ -97,14 +136,29 @@ function cascade(changes: Map<string, Change>, desired: DesiredState, live: Live
       const dependency = id.replace(/^link:/, '');
       if (dep.mode === 'recreate') {
         changes.set(r.id, {
-          id: r.id, kind: r.kind, action: 'replace', before: l, after: r,
-          attrs: c?.attrs ?? [], reasons: [{ code: 'dependency-recreated', detail: { dependency } }], disruptive: isLinkKind(r.kind),
+          id: r.id,
+          kind: r.kind,
+          action: 'replace',
+          before: l,
+          after: r,
+          attrs: c?.attrs ?? [],
+          reasons: [{ code: 'dependency-recreated', detail: { dependency } }],
+          disruptive: isLinkKind(r.kind),
         });
         work.push(r.id);
       } else if (dep.mode === 'attach') {
         const attrs = (c?.attrs ?? []).filter((a) => a.name !== dep.via);
         attrs.push({ name: dep.via, before: null, after: r.attrs[dep.via], forcesReplace: false });
-        changes.set(r.id, { id: r.id, kind: r.kind, action: c?.action ?? 'update', before: l, after: r, attrs, reasons: [...(c?.reasons ?? []), { code: 'reattached', detail: { dependency } }], disruptive: true });
+        changes.set(r.id, {
+          id: r.id,
+          kind: r.kind,
+          action: c?.action ?? 'update',
+          before: l,
+          after: r,
+          attrs,
+          reasons: [...(c?.reasons ?? []), { code: 'reattached', detail: { dependency } }],
+          disruptive: true,
+        });
       }
     }
   }

@@ -4,7 +4,7 @@ import type { Diagnostic, DesiredState, LiveState, Plan } from '../model.js';
 import { kindOf } from '../registry/kinds.js';
 import { NethostError } from '../model.js';
 import { readHostFacts } from '../live/read.js';
-import { type RestoreReport } from '../plan/restore.js';
+import type { RestoreReport } from '../plan/restore.js';
 import { execute, type ExecFailure } from './execute.js';
 import { acquireLock, bumpGeneration } from '../exec/lock.js';
 import { processStart, removeJournal, writeJournal, writeProgress } from '../exec/journal.js';
@@ -43,7 +43,11 @@ export interface ApplyHooks {
 
 const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
-export async function applyFile(file: string, netns: string | undefined, hooks: ApplyHooks = {}): Promise<ApplyOutcome> {
+export async function applyFile(
+  file: string,
+  netns: string | undefined,
+  hooks: ApplyHooks = {},
+): Promise<ApplyOutcome> {
   checkNetns(netns);
   const log = hooks.log ?? (() => {});
   const facts = await readHostFacts();
@@ -58,7 +62,11 @@ export async function applyFile(file: string, netns: string | undefined, hooks: 
     if (!plan.changes.length) return { plan, applied: false, recovered };
     for (const b of BACKENDS) await b.check?.(plan, desired, netns);
     if (hooks.confirm && !(await hooks.confirm(plan))) return { plan, applied: false, recovered };
-    await applyPlan(plan, desired, snapshot, facts, { ...hooks, journal: { base: lock.base, file }, snapshotParts: parts });
+    await applyPlan(plan, desired, snapshot, facts, {
+      ...hooks,
+      journal: { base: lock.base, file },
+      snapshotParts: parts,
+    });
     return { plan, applied: true, recovered };
   } finally {
     try {
@@ -90,7 +98,13 @@ export interface ApplyPlanHooks extends ApplyHooks {
  * that is verified, and the error says what failed, what the kernel said, and whether the restore
  * is complete.
  */
-export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: LiveState, facts: HostFacts, hooks: ApplyPlanHooks = {}): Promise<void> {
+export async function applyPlan(
+  plan: Plan,
+  desired: DesiredState,
+  snapshot: LiveState,
+  facts: HostFacts,
+  hooks: ApplyPlanHooks = {},
+): Promise<void> {
   const netns = plan.netns;
   checkNetns(netns);
   const log = hooks.log ?? (() => {});
@@ -107,11 +121,23 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
   for (const s of signals) process.on(s, onSignal);
   const journal = hooks.journal;
   try {
-    if (journal) writeJournal(journal.base, { netns: netns ?? null, file: journal.file, changes: plan.changes, operations: plan.operations, snapshot });
+    if (journal)
+      writeJournal(journal.base, {
+        netns: netns ?? null,
+        file: journal.file,
+        changes: plan.changes,
+        operations: plan.operations,
+        snapshot,
+      });
     // How far the operations may have got: up to a refused one (ip stops there), or to the end of the
     // invocation a signal stopped.
     let ran = 0;
-    const rollback = async (what: string, cause: string, exitCode = 1, diagnostics: Diagnostic[] = []): Promise<never> => {
+    const rollback = async (
+      what: string,
+      cause: string,
+      exitCode = 1,
+      diagnostics: Diagnostic[] = [],
+    ): Promise<never> => {
       log(`${what}; restoring the previous state…`);
       let report: RestoreReport;
       try {
@@ -119,10 +145,16 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
       } catch (e: any) {
         // The journal stays: the next apply retries the rollback before anything else.
         const kept = journal ? `; the journal ${journal.base}.journal is kept and the next apply rolls back first` : '';
-        throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\nrestoring the previous state failed: ${e.message}${kept}`, diagnostics, exitCode);
+        throw new NethostError(
+          `${what}${cause ? `: ${cause}` : ''}\nrestoring the previous state failed: ${e.message}${kept}`,
+          diagnostics,
+          exitCode,
+        );
       }
       if (journal) removeJournal(journal.base);
-      const status = report.differences.length ? `NOT fully restored, still different:\n  ${report.differences.join('\n  ')}` : restoredWords(report);
+      const status = report.differences.length
+        ? `NOT fully restored, still different:\n  ${report.differences.join('\n  ')}`
+        : restoredWords(report);
       throw new NethostError(`${what}${cause ? `: ${cause}` : ''}\n${status}`, diagnostics, exitCode);
     };
     const interrupted = () => rollback(`interrupted by ${signal}`, '', SIGNAL_EXIT[signal!] ?? 1);
@@ -143,7 +175,15 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
         if (last < inv.start || last >= inv.start + inv.ops.length || last === n - 1) continue;
         // Started once the next invocation has been spawned: that one is on the way to the end,
         // this read only has to be done by then.
-        const p = new Promise<void>((r) => setImmediate(r)).then(() => BACKENDS.find((b) => b.name === name)!.read({ netns, desired: Promise.resolve(desired), options: hooks.options, locked: true, verifying: true }));
+        const p = new Promise<void>((r) => setImmediate(r)).then(() =>
+          BACKENDS.find((b) => b.name === name)!.read({
+            netns,
+            desired: Promise.resolve(desired),
+            options: hooks.options,
+            locked: true,
+            verifying: true,
+          }),
+        );
         p.catch(() => {}); // awaited by the verification, or not at all after a failure
         early.set(name, p);
       }
@@ -158,27 +198,47 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Liv
       onInvocationDone: startEarly,
       // Recorded once its child runs: the PID and start time that a later recovery checks.
       onSpawn: (child) => {
-        if (journal) writeProgress(journal.base, { ...current, child: { pid: child.pid, start: processStart(child.pid), argv: child.argv } });
+        if (journal)
+          writeProgress(journal.base, {
+            ...current,
+            child: { pid: child.pid, start: processStart(child.pid), argv: child.argv },
+          });
       },
     });
     ran = failure ? (failure.stopped ? current.last : failure.index) : n;
     if (signal) await interrupted();
-    if (failure) await rollback(`operation ${failure.index + 1} of ${n} failed`, `${showArgv(commandLine(failure.operation, netns, hooks.options))}: ${failure.message}`, 1, refusedEntry(failure, desired));
+    if (failure)
+      await rollback(
+        `operation ${failure.index + 1} of ${n} failed`,
+        `${showArgv(commandLine(failure.operation, netns, hooks.options))}: ${failure.message}`,
+        1,
+        refusedEntry(failure, desired),
+      );
     trace('operations done');
     let again: Plan;
     try {
       // The first read may use the parts read early; a retry reads everything afresh.
-      again = await verify(desired, (attempt) => readLive(netns, desired, facts, [], hooks.options, attempt === 0 ? early : new Map()), () => !!signal);
+      again = await verify(
+        desired,
+        (attempt) => readLive(netns, desired, facts, [], hooks.options, attempt === 0 ? early : new Map()),
+        () => !!signal,
+      );
       trace('verified');
     } catch (e: any) {
       return await rollback('verification could not read the live state', e.message);
     }
     if (signal) await interrupted();
-    if (again.changes.length) await rollback('verification failed', `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`);
+    if (again.changes.length)
+      await rollback(
+        'verification failed',
+        `still different after apply: ${again.changes.map((c) => `${c.action} ${c.id}`).join(', ')}`,
+      );
     if (hooks.keep) {
       // The journal and the lock stay until the answer: a dropped session (SIGHUP) or a kill -9
       // while waiting rolls back too.
-      const aborted = new Promise<boolean>((r) => stop.signal.addEventListener('abort', () => r(false), { once: true }));
+      const aborted = new Promise<boolean>((r) =>
+        stop.signal.addEventListener('abort', () => r(false), { once: true }),
+      );
       const kept = await Promise.race([hooks.keep(), aborted]);
       if (signal) await interrupted();
       if (!kept) await rollback('the changes were not confirmed', '');

@@ -4,6 +4,7 @@ import type { Operation } from '../model.js';
 import { NethostError } from '../model.js';
 import { backendOf } from '../registry/backends.js';
 import type { RunControl } from '../exec/run.js';
+import type { InvocationFailure } from '../backends/types.js';
 
 export interface ExecFailure {
   operation: Operation;
@@ -42,12 +43,16 @@ export interface ExecuteControl extends RunControl {
   onInvocationDone?(inv: Invocation): void;
 }
 
-export async function execute(ops: Operation[], netns: string | undefined, control: ExecuteControl = {}): Promise<ExecFailure | undefined> {
+export async function execute(
+  ops: Operation[],
+  netns: string | undefined,
+  control: ExecuteControl = {},
+): Promise<ExecFailure | undefined> {
   const list = invocations(ops);
   for (const inv of list) {
     if (control.signal?.aborted) return { operation: inv.ops[0], index: inv.start, message: 'stopped', stopped: true };
     control.onInvocation?.(inv, list.length);
-    let failure;
+    let failure: InvocationFailure | undefined;
     try {
       failure = await backendOf(inv.ops[0]).run(inv.ops, netns, control);
     } catch (e) {
@@ -59,7 +64,13 @@ export async function execute(ops: Operation[], netns: string | undefined, contr
       control.onInvocationDone?.(inv);
       continue;
     }
-    return { operation: inv.ops[failure.index], index: inv.start + failure.index, message: failure.message, ...(failure.stopped ? { stopped: true } : {}), ...(failure.line ? { line: failure.line } : {}) };
+    return {
+      operation: inv.ops[failure.index],
+      index: inv.start + failure.index,
+      message: failure.message,
+      ...(failure.stopped ? { stopped: true } : {}),
+      ...(failure.line ? { line: failure.line } : {}),
+    };
   }
   return undefined;
 }

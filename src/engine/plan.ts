@@ -36,7 +36,8 @@ export function interruptedApplyNote(netns: string | undefined): string | undefi
     return undefined; // not ours to read (not root), or no such namespace: the live read says that
   }
   if (!found) return undefined;
-  if (lockIsHeld(base)) return `an apply (pid ${found.journal.pid}) is running in this namespace right now; this plan may be out of date when it ends`;
+  if (lockIsHeld(base))
+    return `an apply (pid ${found.journal.pid}) is running in this namespace right now; this plan may be out of date when it ends`;
   return `${interruptedAt(found)}; the host may be half-changed. \`nethost apply\` rolls it back first, then applies`;
 }
 

@@ -9,9 +9,19 @@ import { checkNetns } from '../util/netns.js';
 
 /** Reads the live state under the apply lock (the verification, a restore); `also` adds the names
  *  other states need read (a snapshot's sysctl keys). */
-export async function readLive(netns: string | undefined, desired: DesiredState | undefined, facts?: HostFacts, also: DesiredState[] = [], options?: BackendOptions, early?: ReadonlyMap<string, Promise<Partial<RawLive>>>): Promise<LiveState> {
+export async function readLive(
+  netns: string | undefined,
+  desired: DesiredState | undefined,
+  facts?: HostFacts,
+  also: DesiredState[] = [],
+  options?: BackendOptions,
+  early?: ReadonlyMap<string, Promise<Partial<RawLive>>>,
+): Promise<LiveState> {
   checkNetns(netns);
   const verifying = early !== undefined; // only the verification passes the reads it started early
-  const [raw, f] = await Promise.all([readRawLive({ netns, desired: Promise.resolve(desired), also, options, locked: true, verifying }, early), facts ?? readHostFacts()]);
+  const [raw, f] = await Promise.all([
+    readRawLive({ netns, desired: Promise.resolve(desired), also, options, locked: true, verifying }, early),
+    facts ?? readHostFacts(),
+  ]);
   return normaliseLive(raw, f, netns);
 }

@@ -21,25 +21,38 @@ async function stopLeftoverChild(found: FoundJournal, log: (s: string) => void) 
     /* ended meanwhile */
   }
   for (let i = 0; i < 250 && processStart(child.pid) === child.start; i++) await new Promise((r) => setTimeout(r, 20));
-  if (processStart(child.pid) === child.start) throw new NethostError(`pid ${child.pid} (${child.argv.join(' ')}) of the interrupted apply does not stop; nothing was changed`);
+  if (processStart(child.pid) === child.start)
+    throw new NethostError(
+      `pid ${child.pid} (${child.argv.join(' ')}) of the interrupted apply does not stop; nothing was changed`,
+    );
 }
 
 function readJournalOrFail(base: string): FoundJournal | null {
   try {
     return readJournal(base);
   } catch (e: any) {
-    throw new NethostError(`the journal ${base}.journal of an earlier apply cannot be read (${e.message}); look at it, then remove it to go on`);
+    throw new NethostError(
+      `the journal ${base}.journal of an earlier apply cannot be read (${e.message}); look at it, then remove it to go on`,
+    );
   }
 }
 
-export const restoredWords = (r: RestoreReport) => `previous state restored and verified${r.leftAlone.length ? `; left alone: ${r.leftAlone.join(', ')}` : ''}`;
+export const restoredWords = (r: RestoreReport) =>
+  `previous state restored and verified${r.leftAlone.length ? `; left alone: ${r.leftAlone.join(', ')}` : ''}`;
 
 /**
  * Puts back, for everything in the apply's scope, what the snapshot had, and compares the whole
  * scope against the snapshot afterwards. A few rounds: an operation that fails (its object already
  * gone with its link) does not stop the rest.
  */
-export async function restore(snapshot: LiveState, plan: Pick<Plan, 'changes' | 'operations'>, ran: number, netns: string | undefined, facts: HostFacts, options?: BackendOptions): Promise<RestoreReport> {
+export async function restore(
+  snapshot: LiveState,
+  plan: Pick<Plan, 'changes' | 'operations'>,
+  ran: number,
+  netns: string | undefined,
+  facts: HostFacts,
+  options?: BackendOptions,
+): Promise<RestoreReport> {
   const target: DesiredState = { file: '(snapshot)', resources: snapshot.resources };
   const ids = plan.changes.map((c) => c.id);
   const created = createdBefore(plan as Plan, ran);
@@ -53,7 +66,12 @@ export async function restore(snapshot: LiveState, plan: Pick<Plan, 'changes' | 
   const restorable = (c: Change) => !kindOf((c.after ?? c.before)!.kind).unrestorable?.(c);
   for (let round = 0; round < 3 && state.plan.changes.some(restorable); round++) {
     let ops = state.plan.operations;
-    for (let failure = await execute(ops, netns, { options }); failure; failure = await execute(ops, netns, { options })) ops = ops.slice(failure.index + 1);
+    for (
+      let failure = await execute(ops, netns, { options });
+      failure;
+      failure = await execute(ops, netns, { options })
+    )
+      ops = ops.slice(failure.index + 1);
     state = await look();
   }
   return restoreReport(state.plan.changes, snapshot, state.now, state.scope);
@@ -62,7 +80,14 @@ export async function restore(snapshot: LiveState, plan: Pick<Plan, 'changes' | 
 /** The recovery of an apply that was interrupted (kill -9, a crash, a power cut) in this
  *  namespace, under the lock: its leftover child stopped, the scope put back to its snapshot and
  *  verified. Returns the note for the operator, or undefined when no journal was found. */
-export async function recoverInterrupted(base: string, file: string, netns: string | undefined, facts: HostFacts, options: BackendOptions | undefined, log: (line: string) => void): Promise<string | undefined> {
+export async function recoverInterrupted(
+  base: string,
+  file: string,
+  netns: string | undefined,
+  facts: HostFacts,
+  options: BackendOptions | undefined,
+  log: (line: string) => void,
+): Promise<string | undefined> {
   const found = readJournalOrFail(base);
   if (!found) return undefined;
   const recovered = interruptedAt(found);
@@ -71,7 +96,10 @@ export async function recoverInterrupted(base: string, file: string, netns: stri
   const ran = found.progress ? found.progress.last : 0; // the running invocation may have got to its end
   const report = await restore(found.snapshot, found.journal, ran, netns, facts, options);
   removeJournal(base);
-  if (report.differences.length) throw new NethostError(`${recovered}: NOT fully restored, still different:\n  ${report.differences.join('\n  ')}\nnothing of ${file} was applied`);
+  if (report.differences.length)
+    throw new NethostError(
+      `${recovered}: NOT fully restored, still different:\n  ${report.differences.join('\n  ')}\nnothing of ${file} was applied`,
+    );
   log(`the interrupted apply is rolled back: ${restoredWords(report)}`);
   return recovered;
 }

@@ -13,7 +13,12 @@ export const VERIFY_RETRY_DELAYS_MS = [50, 300] as const;
  * apply started early), `read(n)` a fresh one; stops early when `stopped()` says a signal came.
  * A read that fails throws (the caller rolls back with its message).
  */
-export async function verify(desired: DesiredState, read: (attempt: number) => Promise<LiveState>, stopped: () => boolean = () => false, delays: readonly number[] = VERIFY_RETRY_DELAYS_MS): Promise<Plan> {
+export async function verify(
+  desired: DesiredState,
+  read: (attempt: number) => Promise<LiveState>,
+  stopped: () => boolean = () => false,
+  delays: readonly number[] = VERIFY_RETRY_DELAYS_MS,
+): Promise<Plan> {
   let remaining = planChanges(desired, await read(0));
   for (let i = 0; i < delays.length && remaining.changes.length && !stopped(); i++) {
     await new Promise((r) => setTimeout(r, delays[i]));

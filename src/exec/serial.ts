@@ -17,7 +17,8 @@ export const liveToJson = (l: LiveState): LiveJson => ({
 });
 
 export function liveFromJson(j: LiveJson): LiveState {
-  if (!j || !Array.isArray(j.resources) || !Array.isArray(j.linkNames) || !Array.isArray(j.addresses)) throw new Error('not a serialised live state');
+  if (!j || !Array.isArray(j.resources) || !Array.isArray(j.linkNames) || !Array.isArray(j.addresses))
+    throw new Error('not a serialised live state');
   return {
     ...(j.netns === null ? {} : { netns: j.netns }),
     resources: new Map(j.resources.map((r) => [r.id, r])),

@@ -16,7 +16,8 @@ const SYSCTL_KEY_MAX = 255;
 export function sysctlPath(key: string): string {
   return key.includes('/') ? key.replace(/^\/?(proc\/sys\/)?/, '') : key.replace(/\./g, '/');
 }
-export const sysctlValue = (v: unknown) => (typeof v === 'boolean' ? (v ? '1' : '0') : String(v).trim().split(/\s+/).join(' '));
+export const sysctlValue = (v: unknown) =>
+  typeof v === 'boolean' ? (v ? '1' : '0') : String(v).trim().split(/\s+/).join(' ');
 
 export const sysctl: SectionKind = {
   name: 'sysctl',
@@ -32,7 +33,11 @@ export const sysctl: SectionKind = {
   immutable: [],
   fromLive(raw) {
     return Object.entries(raw.sysctls).map(([path, value]) => ({
-      id: sysctlId(path), kind: 'sysctl', attrs: { key: path, value: sysctlValue(value) }, owned: false, deps: [],
+      id: sysctlId(path),
+      kind: 'sysctl',
+      attrs: { key: path, value: sysctlValue(value) },
+      owned: false,
+      deps: [],
     }));
   },
   fromConfig(map: Record<string, string | number | boolean>, at, desired) {
@@ -42,21 +47,43 @@ export const sysctl: SectionKind = {
       const path = sysctlPath(key);
       const where = { path: ['sysctls', key], source: at(['sysctls', key], true) };
       if (hasControl(key)) {
-        diagnostics.push({ severity: 'error', message: `sysctl key ${quote(key)} holds a control character or NUL`, hint: CONTROL_HINT, ...where });
+        diagnostics.push({
+          severity: 'error',
+          message: `sysctl key ${quote(key)} holds a control character or NUL`,
+          hint: CONTROL_HINT,
+          ...where,
+        });
         continue;
       }
       if (Buffer.byteLength(key) > SYSCTL_KEY_MAX) {
-        diagnostics.push({ severity: 'error', message: `sysctl key ${quote(key)} is longer than ${SYSCTL_KEY_MAX} bytes`, hint: 'write a key under /proc/sys/net, e.g. net.ipv4.ip_forward', ...where });
+        diagnostics.push({
+          severity: 'error',
+          message: `sysctl key ${quote(key)} is longer than ${SYSCTL_KEY_MAX} bytes`,
+          hint: 'write a key under /proc/sys/net, e.g. net.ipv4.ip_forward',
+          ...where,
+        });
         continue;
       }
       if (!/^net\/[A-Za-z0-9_./-]+$/.test(path) || path.includes('..')) {
-        diagnostics.push({ severity: 'error', message: `${quote(key)} is not a per-namespace network sysctl`, hint: 'only net.* keys belong to a network namespace, e.g. net.ipv4.ip_forward', ...where });
+        diagnostics.push({
+          severity: 'error',
+          message: `${quote(key)} is not a per-namespace network sysctl`,
+          hint: 'only net.* keys belong to a network namespace, e.g. net.ipv4.ip_forward',
+          ...where,
+        });
         continue;
       }
       const deps: Resource['deps'] = [];
       const m = /^net\/ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(path);
       if (m && desired.has(linkId(m[1]))) deps.push({ id: linkId(m[1]), via: 'key', mode: 'recreate' });
-      resources.push({ id: sysctlId(path), kind: 'sysctl', attrs: { key: path, value: sysctlValue(value) }, owned: true, deps, source: at(['sysctls', key]) });
+      resources.push({
+        id: sysctlId(path),
+        kind: 'sysctl',
+        attrs: { key: path, value: sysctlValue(value) },
+        owned: true,
+        deps,
+        source: at(['sysctls', key]),
+      });
     }
     return { resources, diagnostics };
   },

@@ -1,5 +1,17 @@
 import type { z } from 'zod';
-import type { AttrChange, AttrValue, Attrs, Change, Dependency, DesiredState, Diagnostic, LiveState, Operation, Resource, SourceRef } from '../model.js';
+import type {
+  AttrChange,
+  AttrValue,
+  Attrs,
+  Change,
+  Dependency,
+  DesiredState,
+  Diagnostic,
+  LiveState,
+  Operation,
+  Resource,
+  SourceRef,
+} from '../model.js';
 import type { RawLink } from '../backends/ip/raw.js';
 import type { RawLive } from '../backends/types.js';
 
@@ -130,13 +142,21 @@ export interface LinkKind extends ResourceKind {
    *  kernel devices are Open vSwitch's). */
   matches(raw: RawLink, live: RawLive): boolean;
   /** Its `ports` are not kernel ports (`master`): the kind makes their resources from the whole file. */
-  portResources?(name: string, entry: any, file: Map<string, { kind: LinkKind; entry: any }>): { resources: Resource[]; diagnostics: Diagnostic[] };
+  portResources?(
+    name: string,
+    entry: any,
+    file: Map<string, { kind: LinkKind; entry: any }>,
+  ): { resources: Resource[]; diagnostics: Diagnostic[] };
   /** Its resource id, when it is not a kernel link (`link:NAME`): OVS tunnels and bonds are OVSDB rows. */
   idOf?(name: string): string;
   /** The name rule for this kind's entries, when not the kernel's (OVS tunnels are only OVSDB rows). */
   nameSchema?: z.ZodType<string>;
   /** Kind-specific canonical attributes and dependencies from the file entry. */
-  fromConfig(name: string, entry: any, facts: HostFacts): { attrs: Attrs; deps: Dependency[]; diagnostics?: Diagnostic[] };
+  fromConfig(
+    name: string,
+    entry: any,
+    facts: HostFacts,
+  ): { attrs: Attrs; deps: Dependency[]; diagnostics?: Diagnostic[] };
   /** Takes the fields section kinds add to every interface entry (the registry gives them once). */
   takeInterfaceFields?(fields: Record<string, z.ZodType>): void;
   /** A master whose MTU follows its ports unless a `link set` fixed it (a Linux bridge). */
@@ -159,7 +179,13 @@ export interface SectionKind extends ResourceKind {
   interfaceFields?: { fields: Record<string, z.ZodType>; orderedAfter: string };
   /** `at(path, true)` locates the key of the last step rather than its value. `interfaces`: the
    *  file's valid interface entries by name (parsed), for kinds with `readsInterfaces`. */
-  fromConfig(section: any, at: (path: (string | number)[], key?: boolean) => SourceRef | undefined, desired: Map<string, Resource>, facts: HostFacts, interfaces?: ReadonlyMap<string, any>): {
+  fromConfig(
+    section: any,
+    at: (path: (string | number)[], key?: boolean) => SourceRef | undefined,
+    desired: Map<string, Resource>,
+    facts: HostFacts,
+    interfaces?: ReadonlyMap<string, any>,
+  ): {
     resources: Resource[];
     diagnostics: Diagnostic[];
   };

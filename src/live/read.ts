@@ -10,7 +10,11 @@ import { BACKENDS } from '../registry/backends.js';
  * The raw live state: every backend reads its part at once. Reads that depend on the file (sysctl
  * keys) wait for `desired`, so the rest overlaps loading it.
  */
-export async function readRawLive(ctx: ReadContext, early?: ReadonlyMap<string, Promise<Partial<RawLive>>>, parts?: Map<string, Partial<RawLive>>): Promise<RawLive> {
+export async function readRawLive(
+  ctx: ReadContext,
+  early?: ReadonlyMap<string, Promise<Partial<RawLive>>>,
+  parts?: Map<string, Partial<RawLive>>,
+): Promise<RawLive> {
   // A part already being read (apply's verification, started once its backend's last operation ran).
   const read = await Promise.all(BACKENDS.map((b) => early?.get(b.name) ?? b.read(ctx)));
   BACKENDS.forEach((b, i) => parts?.set(b.name, read[i]));
@@ -50,7 +54,13 @@ const readOr = (p: string) => readFile(p, 'utf8').catch(() => '');
 /** A file of iproute2's with its `.d` directory (`NAME.d/*.conf`), as ip reads them. */
 async function withConfDir(path: string): Promise<string> {
   const names = await readdir(`${path}.d`).catch(() => [] as string[]);
-  const parts = await Promise.all([readOr(path), ...names.filter((n) => n.endsWith('.conf')).sort().map((n) => readOr(`${path}.d/${n}`))]);
+  const parts = await Promise.all([
+    readOr(path),
+    ...names
+      .filter((n) => n.endsWith('.conf'))
+      .sort()
+      .map((n) => readOr(`${path}.d/${n}`)),
+  ]);
   return parts.join('\n');
 }
 
@@ -62,5 +72,11 @@ export async function readHostFacts(): Promise<HostFacts> {
     withConfDir('/etc/iproute2/rt_protos'),
     readOr('/etc/protocols'),
   ]);
-  return { users: parseIdFile(passwd), groups: parseIdFile(group), tables: parseTables(tables), protos: parseTables(protos), protocols: parseProtocols(protocols) };
+  return {
+    users: parseIdFile(passwd),
+    groups: parseIdFile(group),
+    tables: parseTables(tables),
+    protos: parseTables(protos),
+    protocols: parseProtocols(protocols),
+  };
 }

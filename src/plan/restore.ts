@@ -19,7 +19,7 @@ export function restoreScope(ids: Iterable<string>, ...states: LiveState[]): Set
   const work = [...scope];
   while (work.length) {
     const id = work.pop()!;
-    for (const { id: dep } of dependents.get(id) ?? []) if (!scope.has(dep)) (scope.add(dep), work.push(dep));
+    for (const { id: dep } of dependents.get(id) ?? []) if (!scope.has(dep)) scope.add(dep), work.push(dep);
   }
   return scope;
 }
@@ -35,20 +35,33 @@ export function createdBefore(plan: Plan, cutoff: number): Set<string> {
   const out = new Set<string>();
   for (const c of plan.changes) {
     if ((c.action !== 'create' && c.action !== 'replace') || !c.id.startsWith('link:')) continue;
-    const starts = [c.id, ...(c.after?.deps ?? []).filter((d) => d.via === 'peer').map((d) => d.id)].map((id) => first.get(id) ?? Infinity);
+    const starts = [c.id, ...(c.after?.deps ?? []).filter((d) => d.via === 'peer').map((d) => d.id)].map(
+      (id) => first.get(id) ?? Infinity,
+    );
     if (Math.min(...starts) < cutoff) out.add(c.id);
   }
   return out;
 }
 
 /** `now`, with the unmarked links that `createdBefore` names counted as nethost's. */
-export function claimUnmarked(now: LiveState, snapshot: LiveState, plan: Pick<Plan, 'changes'>, created: Set<string>): LiveState {
+export function claimUnmarked(
+  now: LiveState,
+  snapshot: LiveState,
+  plan: Pick<Plan, 'changes'>,
+  created: Set<string>,
+): LiveState {
   if (!created.size) return now;
   const planned = new Map(plan.changes.map((c) => [c.id, c.after?.kind]));
   const resources = new Map(now.resources);
   for (const id of created) {
     const r = resources.get(id);
-    if (r && !r.owned && !snapshot.resources.has(id) && r.kind === planned.get(id) && (r.attrs.mark === null || r.attrs.mark === undefined))
+    if (
+      r &&
+      !r.owned &&
+      !snapshot.resources.has(id) &&
+      r.kind === planned.get(id) &&
+      (r.attrs.mark === null || r.attrs.mark === undefined)
+    )
       resources.set(id, { ...r, owned: true });
   }
   return { ...now, resources };
@@ -65,11 +78,16 @@ export interface RestoreReport {
 const show = (v: unknown) => showValue(v, true);
 
 /** The words for what a restore plan still wants, and for foreign objects that appeared meanwhile. */
-export function restoreReport(remaining: Change[], snapshot: LiveState, now: LiveState, scope: Set<string>): RestoreReport {
+export function restoreReport(
+  remaining: Change[],
+  snapshot: LiveState,
+  now: LiveState,
+  scope: Set<string>,
+): RestoreReport {
   const leftAlone: string[] = [];
   const differences = remaining.flatMap((c) => {
     const note = kindOf((c.after ?? c.before)!.kind).unrestorable?.(c);
-    if (note) return leftAlone.push(`${describe((c.after ?? c.before)!)}: ${note}`), [];
+    if (note) return (leftAlone.push(`${describe((c.after ?? c.before)!)}: ${note}`), []);
     const r = (c.after ?? c.before)!;
     if (c.action === 'create') return `${describe(r)} is missing`;
     if (c.action === 'delete') return `${describe(r)} is still there`;
@@ -80,7 +98,8 @@ export function restoreReport(remaining: Change[], snapshot: LiveState, now: Liv
   });
   for (const id of scope) {
     const r: Resource | undefined = now.resources.get(id);
-    if (r && !snapshot.resources.has(id) && !r.owned) leftAlone.push(`${describe(r)} (not nethost's, appeared during the apply)`);
+    if (r && !snapshot.resources.has(id) && !r.owned)
+      leftAlone.push(`${describe(r)} (not nethost's, appeared during the apply)`);
   }
   return { differences, leftAlone };
 }

@@ -16,7 +16,8 @@ export function backendOf(op: Pick<Operation, 'backend'>): Backend {
 }
 
 /** The exact command a person would run for one operation. */
-export const commandLine = (op: Operation, netns: string | undefined, options?: BackendOptions) => backendOf(op).command(op, netns, options);
+export const commandLine = (op: Operation, netns: string | undefined, options?: BackendOptions) =>
+  backendOf(op).command(op, netns, options);
 
 /** What one operation's command reads on stdin (a here-document in `--script`), if anything. */
 export const commandInput = (op: Operation) => backendOf(op).input?.(op);

@@ -27,7 +27,28 @@ import { firewall } from '../kinds/firewall/firewall.js';
 
 // The OVS kinds come first: ovs-bridge claims the kernel devices Open vSwitch makes (taps on the
 // userspace datapath, vxlan_sys_*), before tap, vxlan or ethernet could.
-export const LINK_KINDS: LinkKind[] = [ovsBridge, ovsInternal, ovsTunnel, ovsBond, ovsPatch, bridge, bond, vlan, vxlan, veth, macvlan, macvtap, tap, tun, dummy, gre, gretap, ip6gre, ip6gretap, ethernet];
+export const LINK_KINDS: LinkKind[] = [
+  ovsBridge,
+  ovsInternal,
+  ovsTunnel,
+  ovsBond,
+  ovsPatch,
+  bridge,
+  bond,
+  vlan,
+  vxlan,
+  veth,
+  macvlan,
+  macvtap,
+  tap,
+  tun,
+  dummy,
+  gre,
+  gretap,
+  ip6gre,
+  ip6gretap,
+  ethernet,
+];
 export const SECTION_KINDS: SectionKind[] = [route, rule, neighbor, sysctl, firewall];
 
 // The fields section kinds add to every interface (the firewall's `guard`), given to the link kinds.

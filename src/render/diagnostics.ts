@@ -10,5 +10,12 @@ export function formatDiagnostic(d: Diagnostic): string {
 }
 
 export function diagnosticJson(d: Diagnostic) {
-  return { severity: d.severity, message: d.message, hint: d.hint ?? null, file: d.source?.file ?? null, line: d.source?.line ?? null, column: d.source?.col ?? null };
+  return {
+    severity: d.severity,
+    message: d.message,
+    hint: d.hint ?? null,
+    file: d.source?.file ?? null,
+    line: d.source?.line ?? null,
+    column: d.source?.col ?? null,
+  };
 }

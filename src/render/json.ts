@@ -9,7 +9,6 @@ import { commandInput, commandLine } from '../registry/backends.js';
 import type { BackendOptions } from '../backends/types.js';
 import { kindOf } from '../registry/kinds.js';
 
-
 export const PLAN_FORMAT_VERSION = '3';
 
 export function planJson(plan: Plan, options?: BackendOptions) {
@@ -26,7 +25,12 @@ export function planJson(plan: Plan, options?: BackendOptions) {
       reasons: c.reasons.map(reasonWords),
       // Why, as stable codes (format 3 addition): kind-changed, immutable-attribute, dependency-recreated, reattached.
       reason_codes: c.reasons,
-      attributes: c.attrs.map((a) => ({ name: a.name, before: a.before ?? null, after: a.after ?? null, forces_replace: a.forcesReplace })),
+      attributes: c.attrs.map((a) => ({
+        name: a.name,
+        before: a.before ?? null,
+        after: a.after ?? null,
+        forces_replace: a.forcesReplace,
+      })),
       // What the kind adds in its own terms (the firewall: rule by rule, by chain; format 2 addition).
       ...(kindOf(c.kind).jsonDetail?.(c) ?? {}),
     })),

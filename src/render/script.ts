@@ -7,7 +7,10 @@ import { invocations } from '../engine/execute.js';
 import { shellQuote } from '../util/text.js';
 
 export function renderScript(plan: Plan, options?: BackendOptions): string {
-  const lines = ['#!/bin/sh', `# nethost plan --script${plan.netns ? ` --netns ${plan.netns}` : ''}: ${plan.operations.length} operations`];
+  const lines = [
+    '#!/bin/sh',
+    `# nethost plan --script${plan.netns ? ` --netns ${plan.netns}` : ''}: ${plan.operations.length} operations`,
+  ];
   // The number itself must stay in the commands: ip knows no name for it unless rt_protos gives one.
   if (plan.operations.some((o) => o.args.includes(String(NETHOST_PROTO))))
     lines.push(`# proto/protocol ${NETHOST_PROTO} is nethost: its mark on the routes, rules and neighbours it owns`);

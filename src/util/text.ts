@@ -39,7 +39,8 @@ export function quote(v: unknown): string {
 /** What a value is, for "must be a number, not …": `a string "1500"`, `the number 5`, `a list`. */
 export function describeValue(v: unknown): string {
   if (typeof v === 'string') return `a string ${quote(v)}`;
-  if (typeof v === 'number') return Number.isFinite(v) ? `the number ${v}` : Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
+  if (typeof v === 'number')
+    return Number.isFinite(v) ? `the number ${v}` : Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
   if (typeof v === 'boolean') return `the boolean ${v}`;
   if (v === null || v === undefined) return 'an empty value (null)';
   return quote(v);
@@ -66,6 +67,7 @@ export function shellQuote(a: string): string {
   // A control character (a foreign link named with an ESC) is not printed raw: sh has no $'…', so
   // printf writes it, from an octal escape. (No name ends in a newline, which $(…) would drop:
   // the kernel refuses whitespace in names.)
-  if (hasControl(a)) return `"$(printf '${a.replace(/[\\%']/g, (c) => (c === "'" ? `'"'"'` : c + c)).replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => [...Buffer.from(c)].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join(''))}')"`;
+  if (hasControl(a))
+    return `"$(printf '${a.replace(/[\\%']/g, (c) => (c === "'" ? `'"'"'` : c + c)).replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => [...Buffer.from(c)].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join(''))}')"`;
   return `'${a.replace(/'/g, `'\\''`)}'`;
 }

@@ -6,5 +6,7 @@ export function trace(what: string, since?: number): void {
   if (!on) return;
   const now = performance.now();
   const shown = what.length > 200 ? `${what.slice(0, 200)}… (${what.length} characters)` : what;
-  process.stderr.write(`nethost trace: ${since === undefined ? '' : `${since.toFixed(0)}-`}${now.toFixed(0)} ms ${shown}\n`);
+  process.stderr.write(
+    `nethost trace: ${since === undefined ? '' : `${since.toFixed(0)}-`}${now.toFixed(0)} ms ${shown}\n`,
+  );
 }

@@ -3,49 +3,13 @@
 // src/ and commands/ (type imports and dynamic imports counted) and fails on an import that points
 // up a layer, and on any cycle between files. It also holds the seams: generic code names no
 // registered kind, and a backend never imports a kind.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { findCycle } from '../../src/plan/graph.js';
 import { ALL_KINDS } from '../../src/registry/kinds.js';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-
-/** Layer of a file, by its path: lower numbers are lower layers. */
-export const LAYERS: [RegExp, number, string][] = [
-  [/^src\/(util\/|model\.ts$)/, 0, 'util, model'],
-  [/^src\/exec\//, 1, 'exec'],
-  [/^src\/backends\//, 2, 'backends'],
-  [/^src\/kinds\//, 3, 'kinds'],
-  [/^src\/registry\//, 4, 'registry'],
-  [/^src\/(config|live|diff|plan|render|engine)\//, 5, 'engine'],
-  [/^commands\//, 6, 'commands'],
-];
-
-export function layerOf(file: string): { rank: number; name: string } {
-  const l = LAYERS.find(([re]) => re.test(file));
-  if (!l) throw new Error(`${file} is in no layer: add it to LAYERS (and ARCHITECTURE.md)`);
-  return { rank: l[1], name: l[2] };
-}
-
-function walk(dir: string): string[] {
-  return readdirSync(join(ROOT, dir)).flatMap((n) => {
-    const p = `${dir}/${n}`;
-    return statSync(join(ROOT, p)).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
-
-/** Every relative import of a file (static, type-only, re-export, dynamic), as repository paths. */
-export function importsOf(file: string): string[] {
-  const info = ts.preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true);
-  return info.importedFiles
-    .map((i) => i.fileName)
-    .filter((s) => s.startsWith('.'))
-    .map((s) => relative(ROOT, resolve(ROOT, dirname(file), s)).replace(/\.js$/, '.ts'));
-}
-
-export const SOURCES = [...walk('src'), ...walk('commands')].sort();
+import { importsOf, layerOf, ROOT, SOURCES } from '../helpers/imports.js';
 
 describe('architecture: one direction through the code', () => {
   const graph = new Map(SOURCES.map((f) => [f, importsOf(f)]));
@@ -56,7 +20,11 @@ describe('architecture: one direction through the code', () => {
   });
 
   it('no import points up a layer', () => {
-    const up = [...graph].flatMap(([f, is]) => is.filter((i) => layerOf(i).rank > layerOf(f).rank).map((i) => `${f} (${layerOf(f).name}) → ${i} (${layerOf(i).name})`));
+    const up = [...graph].flatMap(([f, is]) =>
+      is
+        .filter((i) => layerOf(i).rank > layerOf(f).rank)
+        .map((i) => `${f} (${layerOf(f).name}) → ${i} (${layerOf(i).name})`),
+    );
     expect(up).toEqual([]);
   });
 
@@ -69,14 +37,20 @@ describe('architecture: one direction through the code', () => {
     const wrong = [...graph].flatMap(([f, is]) => {
       const m = /^src\/backends\/([^/]+)\//.exec(f);
       if (!m) return [];
-      return is.filter((i) => /^src\/backends\/[^/]+\//.test(i) && !i.startsWith(`src/backends/${m[1]}/`)).map((i) => `${f} → ${i}`);
+      return is
+        .filter((i) => /^src\/backends\/[^/]+\//.test(i) && !i.startsWith(`src/backends/${m[1]}/`))
+        .map((i) => `${f} → ${i}`);
     });
     expect(wrong).toEqual([]);
   });
 
   it('an index.ts holds wiring only (imports and exports)', () => {
     const heavy = SOURCES.filter((f) => f.endsWith('/index.ts')).filter((f) => {
-      const code = readFileSync(join(ROOT, f), 'utf8').split('\n').filter((l) => l.trim() && !/^\s*(\/\/|\/\*|\*|import |export \{|export \* |export const [A-Z_]+ = \{)/.test(l));
+      const code = readFileSync(join(ROOT, f), 'utf8')
+        .split('\n')
+        .filter(
+          (l) => l.trim() && !/^\s*(\/\/|\/\*|\*|import |export \{|export \* |export const [A-Z_]+ = \{)/.test(l),
+        );
       return code.length > 3;
     });
     expect(heavy).toEqual([]);
@@ -84,7 +58,12 @@ describe('architecture: one direction through the code', () => {
 
   it('the test itself fails on an upward import and on a cycle', () => {
     expect(layerOf('src/kinds/x.ts').rank).toBeGreaterThan(layerOf('src/backends/y/z.ts').rank);
-    expect(findCycle([{ id: 'a', after: ['b'] }, { id: 'b', after: ['a'] }])).toEqual(['a', 'b', 'a']);
+    expect(
+      findCycle([
+        { id: 'a', after: ['b'] },
+        { id: 'b', after: ['a'] },
+      ]),
+    ).toEqual(['a', 'b', 'a']);
   });
 
   it('generic code names no registered kind: kinds own their special cases through hooks', () => {
@@ -93,7 +72,11 @@ describe('architecture: one direction through the code', () => {
     for (const f of SOURCES.filter((f) => GENERIC.test(f))) {
       const source = ts.createSourceFile(f, readFileSync(join(ROOT, f), 'utf8'), ts.ScriptTarget.ES2022, true);
       const visit = (n: ts.Node) => {
-        if ((ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) && names.has(n.text) && !TOOL_WORDS[f]?.includes(n.text)) {
+        if (
+          (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) &&
+          names.has(n.text) &&
+          !TOOL_WORDS[f]?.includes(n.text)
+        ) {
           found.push(`${f}:${source.getLineAndCharacterOfPosition(n.getStart()).line + 1}: '${n.text}'`);
         }
         ts.forEachChild(n, visit);
@@ -105,7 +88,12 @@ describe('architecture: one direction through the code', () => {
 
   it('the scan sees a kind named in generic code', () => {
     const names = new Set(ALL_KINDS.map((k) => k.name));
-    const source = ts.createSourceFile('x.ts', "if (r.kind === 'bridge') x(); // 'bond' in a comment is not code", ts.ScriptTarget.ES2022, true);
+    const source = ts.createSourceFile(
+      'x.ts',
+      "if (r.kind === 'bridge') x(); // 'bond' in a comment is not code",
+      ts.ScriptTarget.ES2022,
+      true,
+    );
     const seen: string[] = [];
     const visit = (n: ts.Node): void => {
       if (ts.isStringLiteral(n) && names.has(n.text)) seen.push(n.text);

@@ -63,7 +63,10 @@ export function load(text: string, file = 'test.yaml'): LoadResult {
 /** Loads a file that must be valid; fails the test with its diagnostics otherwise. */
 export function desired(text: string, file = 'test.yaml'): DesiredState {
   const r = load(text, file);
-  if (!r.desired) throw new Error(`expected a valid file, got:\n${r.diagnostics.map((d) => `${d.source?.line}:${d.source?.col} ${d.message}`).join('\n')}`);
+  if (!r.desired)
+    throw new Error(
+      `expected a valid file, got:\n${r.diagnostics.map((d) => `${d.source?.line}:${d.source?.col} ${d.message}`).join('\n')}`,
+    );
   return r.desired;
 }
 
@@ -73,4 +76,5 @@ export function plan(d: DesiredState, l: LiveState): Plan {
 
 /** Position of the first operation of a resource in the put phase (-1 if none). */
 export const putIndex = (p: Plan, id: string) => p.operations.findIndex((o) => o.resource === id && o.phase === 'put');
-export const delIndex = (p: Plan, id: string) => p.operations.findIndex((o) => o.resource === id && o.phase === 'delete');
+export const delIndex = (p: Plan, id: string) =>
+  p.operations.findIndex((o) => o.resource === id && o.phase === 'delete');

@@ -24,12 +24,18 @@ const UPDATE = process.env.NETHOST_GOLDEN_UPDATE === '1';
 /** Fields of plan --json added after the outputs were recorded: not part of the comparison. */
 const ADDED_JSON = { top: ['format_version'], change: ['reason_codes'] };
 
-const scenarios = readdirSync(HOST, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name as Scenario).sort();
+const scenarios = readdirSync(HOST, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name as Scenario)
+  .sort();
 const lives: [string, LiveState][] = scenarios.map((s) => [s, live(s, 'golden')]);
 
 function inputs(): { name: string; file: string; text: string }[] {
   const out: { name: string; file: string; text: string }[] = [];
-  for (const f of readdirSync('examples').filter((f) => f.endsWith('.yaml')).sort()) out.push({ name: `examples/${f}`, file: `examples/${f}`, text: readFileSync(join('examples', f), 'utf8') });
+  for (const f of readdirSync('examples')
+    .filter((f) => f.endsWith('.yaml'))
+    .sort())
+    out.push({ name: `examples/${f}`, file: `examples/${f}`, text: readFileSync(join('examples', f), 'utf8') });
   for (const s of scenarios) {
     const p = join(HOST, s, 'nethost.yaml');
     if (existsSync(p)) out.push({ name: `host/${s}`, file: 'nethost.yaml', text: readFileSync(p, 'utf8') });
@@ -55,7 +61,11 @@ function outputsOf(file: string, text: string): string {
   const f = facts();
   const r = loadDesiredState(text, file, f);
   const parts: string[] = [];
-  parts.push('## diagnostics', ...r.diagnostics.map(formatDiagnostic), JSON.stringify(r.diagnostics.map(diagnosticJson)));
+  parts.push(
+    '## diagnostics',
+    ...r.diagnostics.map(formatDiagnostic),
+    JSON.stringify(r.diagnostics.map(diagnosticJson)),
+  );
   if (!r.desired) return parts.join('\n');
   const targets: [string, DesiredState][] = [['file', r.desired]];
   for (const [name, l] of lives) {
@@ -65,7 +75,13 @@ function outputsOf(file: string, text: string): string {
       parts.push(...problems.map(formatDiagnostic));
       if (problems.some((p) => p.severity === 'error')) continue;
       const plan = buildPlan(diff(d, l), d, l);
-      parts.push(renderPlan(plan, { color: false }), renderPlan(plan, { color: true }), renderDrift(plan), renderScript(plan), JSON.stringify(jsonWithoutAdded(planJson(plan))));
+      parts.push(
+        renderPlan(plan, { color: false }),
+        renderPlan(plan, { color: true }),
+        renderDrift(plan),
+        renderScript(plan),
+        JSON.stringify(jsonWithoutAdded(planJson(plan))),
+      );
     }
   }
   return parts.join('\n');
@@ -85,7 +101,9 @@ describe('golden: what a user sees is unchanged, byte for byte', () => {
     expect(Object.keys(recorded).sort()).toEqual(all.map((i) => i.name).sort());
   });
   it('records plans, not only diagnostics', () => {
-    expect(Object.values(recorded).filter((o) => o.includes('nethost will make these changes')).length).toBeGreaterThan(100);
+    expect(Object.values(recorded).filter((o) => o.includes('nethost will make these changes')).length).toBeGreaterThan(
+      100,
+    );
   });
   for (const i of all) it(i.name, () => expect(outputsOf(i.file, i.text)).toBe(recorded[i.name]));
 });

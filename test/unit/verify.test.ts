@@ -15,21 +15,36 @@ describe('verify', () => {
     const made = live('empty');
     for (const r of d.resources.values()) made.resources.set(r.id, { ...r, attrs: { ...r.attrs } });
     const reads: number[] = [];
-    const plan = await verify(d, async (n) => (reads.push(n), n === 0 ? notYet : made), () => false, [0, 0]);
+    const plan = await verify(
+      d,
+      async (n) => (reads.push(n), n === 0 ? notYet : made),
+      () => false,
+      [0, 0],
+    );
     expect(plan.changes).toEqual([]);
     expect(reads).toEqual([0, 1]);
   });
 
   it('a state that never settles is reported after the bounded number of reads', async () => {
     const reads: number[] = [];
-    const plan = await verify(d, async (n) => (reads.push(n), notYet), () => false, [0, 0]);
+    const plan = await verify(
+      d,
+      async (n) => (reads.push(n), notYet),
+      () => false,
+      [0, 0],
+    );
     expect(plan.changes.map((c) => c.id).sort()).toEqual(['address:br9:192.0.2.9/24', 'link:br9']);
     expect(reads).toEqual([0, 1, 2]);
   });
 
   it('a signal stops the retries at once', async () => {
     const reads: number[] = [];
-    await verify(d, async (n) => (reads.push(n), notYet), () => true, [0, 0]);
+    await verify(
+      d,
+      async (n) => (reads.push(n), notYet),
+      () => true,
+      [0, 0],
+    );
     expect(reads).toEqual([0]);
   });
 });

@@ -8,7 +8,10 @@ import { ipArgv, run, type RunOptions } from '../../exec/run.js';
 import { splitIpBatch } from './json.js';
 
 async function ipBatchJson(netns: string | undefined, flags: string[], commands: string[]): Promise<unknown[][]> {
-  const r = await run(ipArgv(netns, ...flags, '-j', '-batch', '-'), { input: commands.join('\n') + '\n', readOnly: true });
+  const r = await run(ipArgv(netns, ...flags, '-j', '-batch', '-'), {
+    input: commands.join('\n') + '\n',
+    readOnly: true,
+  });
   if (r.code !== 0) {
     const msg = r.stderr.trim();
     if (netns && /Cannot open network namespace|No such file/.test(msg))
@@ -59,17 +62,27 @@ function segments(ops: Operation[]): { start: number; ops: Operation[]; batch: b
   return out;
 }
 
-async function runSegment(seg: { ops: Operation[]; batch: boolean }, netns: string | undefined, control: RunOptions): Promise<InvocationFailure | undefined> {
+async function runSegment(
+  seg: { ops: Operation[]; batch: boolean },
+  netns: string | undefined,
+  control: RunOptions,
+): Promise<InvocationFailure | undefined> {
   const flags = seg.ops[0].options ?? [];
   const r = seg.batch
-    ? await run(ipArgv(netns, ...flags, '-batch', '-'), { ...control, input: seg.ops.map((o) => batchLine(o.args)).join('\n') + '\n' } satisfies RunOptions)
+    ? await run(ipArgv(netns, ...flags, '-batch', '-'), {
+        ...control,
+        input: seg.ops.map((o) => batchLine(o.args)).join('\n') + '\n',
+      } satisfies RunOptions)
     : await run(ipArgv(netns, ...flags, ...seg.ops[0].args), control);
   if (r.code === 0 && !r.stopped) return undefined;
   // Without -force, ip stops at the first failing line and names it: "Command failed -:N".
   const m = seg.batch ? /Command failed -:(\d+)/.exec(r.stderr) : null;
   const index = m ? Math.min(Number(m[1]) - 1, seg.ops.length - 1) : 0;
   if (r.stopped) return { index, message: 'stopped', tookEffect: 'prefix', stopped: true };
-  const message = r.stderr.split('\n').filter((l) => l.trim() && !/^Command failed/.test(l)).join('; ');
+  const message = r.stderr
+    .split('\n')
+    .filter((l) => l.trim() && !/^Command failed/.test(l))
+    .join('; ');
   return { index, message: message || r.stderr.trim() || `ip exited ${r.code}`, tookEffect: 'prefix' };
 }
 

@@ -13,7 +13,8 @@ export function splitIpBatch(stdout: string, expected: number): unknown[][] {
   // The usual output holds no control character: one native regex test, then one result per line.
   // A raw newline inside a string makes a line fail to parse, and the scanner reads it instead.
   const out = (!RAW_CONTROL.test(stdout) && byLine(stdout)) || scanJsonValues(stdout);
-  if (out.length !== expected) throw new NethostError(`unexpected output from ip -batch: ${out.length} results for ${expected} commands`);
+  if (out.length !== expected)
+    throw new NethostError(`unexpected output from ip -batch: ${out.length} results for ${expected} commands`);
   return out as unknown[][];
 }
 
@@ -57,7 +58,8 @@ export function scanJsonValues(text: string): unknown[] {
   while (i < n) {
     OUTSIDE_RUN.lastIndex = i;
     if (OUTSIDE_RUN.test(text)) {
-      if (depth === 0 && !BLANK.test(text.slice(i, OUTSIDE_RUN.lastIndex))) throw bad(`${printable(text.slice(i, i + 40))} outside any JSON value`);
+      if (depth === 0 && !BLANK.test(text.slice(i, OUTSIDE_RUN.lastIndex)))
+        throw bad(`${printable(text.slice(i, i + 40))} outside any JSON value`);
       i = OUTSIDE_RUN.lastIndex;
       if (i >= n) break;
     }

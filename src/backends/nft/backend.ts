@@ -14,7 +14,17 @@ import { NethostError } from '../../model.js';
 import type { Backend, InvocationFailure } from '../types.js';
 import type { RunControl } from '../../exec/run.js';
 import { inNetns, run } from '../../exec/run.js';
-import { canonicalView, carriedOf, desiredView, FIREWALL_ID, kernelRefusal, ruleSource, sameView, type FirewallView, type RawNft } from './view.js';
+import {
+  canonicalView,
+  carriedOf,
+  desiredView,
+  FIREWALL_ID,
+  kernelRefusal,
+  ruleSource,
+  sameView,
+  type FirewallView,
+  type RawNft,
+} from './view.js';
 import { splitRule, strings, TABLES, textScript } from './ruleset.js';
 import { listingHash, recalled, remember, viewKey } from './memo.js';
 import { applyGeneration, lockIsHeld, netnsIdentity, runDir } from '../../exec/lock.js';
@@ -45,7 +55,10 @@ export const stateless = (stdout: string) => stdout.trim().replace(/, "handle": 
  *  dropped; undefined if the table does not exist. */
 async function listTable(netns: string | undefined, family: string, json: boolean): Promise<string | undefined> {
   // The text listing is written one token at a time: to a file, not a pipe (see stdoutToFile).
-  const r = await run(nftArgv(netns, [...(json ? ['-j'] : []), '-s', 'list', 'table', family, 'nethost']), { stdoutToFile: !json, readOnly: true });
+  const r = await run(nftArgv(netns, [...(json ? ['-j'] : []), '-s', 'list', 'table', family, 'nethost']), {
+    stdoutToFile: !json,
+    readOnly: true,
+  });
   if (r.code === 0) return json ? stateless(r.stdout) : r.stdout;
   if (/No such file or directory/.test(r.stderr)) return undefined;
   throw readError(netns, r.stderr);
@@ -53,15 +66,20 @@ async function listTable(netns: string | undefined, family: string, json: boolea
 
 function readError(netns: string | undefined, stderr: string): NethostError {
   const msg = stderr.trim();
-  if (netns && /Cannot open network namespace|No such file/.test(msg)) return new NethostError(`network namespace "${netns}" does not exist (ip netns list shows the ones that do)`);
-  if (/Operation not permitted/.test(msg)) return new NethostError('reading nftables needs root (CAP_NET_ADMIN): run nethost as root');
+  if (netns && /Cannot open network namespace|No such file/.test(msg))
+    return new NethostError(`network namespace "${netns}" does not exist (ip netns list shows the ones that do)`);
+  if (/Operation not permitted/.test(msg))
+    return new NethostError('reading nftables needs root (CAP_NET_ADMIN): run nethost as root');
   return new NethostError(`reading nftables failed: ${msg}`);
 }
 
 async function readForwarding(netns: string | undefined): Promise<RawNft['forwarding']> {
-  const r = await run(inNetns(netns, ['sysctl', '-e', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding']), { readOnly: true });
+  const r = await run(inNetns(netns, ['sysctl', '-e', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding']), {
+    readOnly: true,
+  });
   const out: RawNft['forwarding'] = {};
-  for (const m of r.stdout.matchAll(/^net\.(ipv4\.ip_forward|ipv6\.conf\.all\.forwarding) = (\S+)/gm)) out[m[1].startsWith('ipv4') ? 'ipv4' : 'ipv6'] = m[2];
+  for (const m of r.stdout.matchAll(/^net\.(ipv4\.ip_forward|ipv6\.conf\.all\.forwarding) = (\S+)/gm))
+    out[m[1].startsWith('ipv4') ? 'ipv4' : 'ipv6'] = m[2];
   return out;
 }
 
@@ -84,7 +102,9 @@ async function checkDesired(netns: string | undefined, desired: DesiredState) {
   throw new NethostError(`${desired.file} cannot be applied here`, [
     {
       severity: 'error',
-      message: entry ? `${kernelRefusal(entry.text, entry.table, e.message)} (${entry.table} nethost, chain ${entry.chain}: ${entry.text})` : `nft refused the firewall: ${e.message}`,
+      message: entry
+        ? `${kernelRefusal(entry.text, entry.table, e.message)} (${entry.table} nethost, chain ${entry.chain}: ${entry.text})`
+        : `nft refused the firewall: ${e.message}`,
       source: e.rule !== undefined ? ruleSource(r, desired.file, e.rule) : r.source,
     },
   ]);
@@ -107,7 +127,13 @@ export interface TablesRead {
  * listing must not get a drifted text remembered as in sync. Without texts (the verification right
  * after an apply's transaction), nft's JSON alone is read and printed.
  */
-export async function viewOf(texts: (string | undefined)[] | undefined, want: FirewallView | undefined, readJson: () => Promise<(string | undefined)[]>, mayRemember: () => boolean, readTexts: () => Promise<(string | undefined)[]>): Promise<TablesRead> {
+export async function viewOf(
+  texts: (string | undefined)[] | undefined,
+  want: FirewallView | undefined,
+  readJson: () => Promise<(string | undefined)[]>,
+  mayRemember: () => boolean,
+  readTexts: () => Promise<(string | undefined)[]>,
+): Promise<TablesRead> {
   const present = texts?.filter((l): l is string => l !== undefined);
   if (present && !present.length) return { view: canonicalView({}), listings: [] };
   const key = want && present && viewKey(want);
@@ -159,7 +185,8 @@ export const nftBackend: Backend = {
   async read({ netns, desired, deferChecks, locked, verifying, fileText }) {
     if (!NFT) {
       const d = await desired;
-      if (d?.resources.has(FIREWALL_ID)) throw new NethostError('the file has a firewall, but nft is not installed (apt-get install nftables)');
+      if (d?.resources.has(FIREWALL_ID))
+        throw new NethostError('the file has a firewall, but nft is not installed (apt-get install nftables)');
       return {};
     }
     // The forwarding sysctls, when the file's rules need them, are read alongside the tables: at
@@ -167,7 +194,10 @@ export const nftBackend: Backend = {
     // else once the file says so.
     // (Started inside the callback itself: the parse runs right after the text arrives, and a
     // later tick would come after it.)
-    const early = fileText?.then((t) => (/^firewall:/m.test(t) ? readForwarding(netns) : undefined), () => undefined);
+    const early = fileText?.then(
+      (t) => (/^firewall:/m.test(t) ? readForwarding(netns) : undefined),
+      () => undefined,
+    );
     early?.catch(() => {});
     // Other tables' base chains matter only to a file with a firewall (the warning about their drop
     // policies): listed at once when the text names one (`firewall:` or a `guard:`), else only if
@@ -177,9 +207,15 @@ export const nftBackend: Backend = {
         if (r.code !== 0) throw readError(netns, r.stderr);
         return parseObjects(r.stdout);
       });
-    const hintedChains = fileText?.then((t) => (/^firewall:|\bguard:/m.test(t) ? listChains() : undefined), () => undefined);
+    const hintedChains = fileText?.then(
+      (t) => (/^firewall:|\bguard:/m.test(t) ? listChains() : undefined),
+      () => undefined,
+    );
     // (The verification compares resources only: it needs none.)
-    const chainsRead = verifying ? Promise.resolve([]) : (async () => (await hintedChains) ?? ((await desired)?.resources.has(FIREWALL_ID) || !fileText ? listChains() : []))();
+    const chainsRead = verifying
+      ? Promise.resolve([])
+      : (async () =>
+          (await hintedChains) ?? ((await desired)?.resources.has(FIREWALL_ID) || !fileText ? listChains() : []))();
     chainsRead.catch(() => {}); // awaited below
     const forwarding = (async () => {
       const fw = (await desired)?.resources.get(FIREWALL_ID);
@@ -198,14 +234,15 @@ export const nftBackend: Backend = {
     ]).then(([b, i, c]) => [i, b, c] as const);
     const foreign = chains
       .map((o) => o.chain)
-      .filter((c) => c && c.hook && c.table !== 'nethost')
+      .filter((c) => c?.hook && c.table !== 'nethost')
       .map((c) => ({ family: c.family, table: c.table, name: c.name, hook: c.hook, policy: c.policy ?? 'accept' }));
     const d = await desired;
     const fw = d?.resources.get(FIREWALL_ID);
     // The file's firewall, or a snapshot's (a restore's target): the view to recognise.
     const want = fw ? desiredView(fw.attrs) : undefined;
     const texts = verifying ? undefined : [inet, bridge];
-    const json = () => Promise.all(TABLES.map((t, i) => (texts && texts[i] === undefined ? undefined : listTable(netns, t, true))));
+    const json = () =>
+      Promise.all(TABLES.map((t, i) => (texts && texts[i] === undefined ? undefined : listTable(netns, t, true))));
     const relist = () => Promise.all(TABLES.map((t) => listTable(netns, t, false)));
     const { view, listings } = await viewOf(texts, want, json, mayRemember, relist);
     const nft: RawNft = { tables: {}, view, listings, fromMemo: listings === undefined, foreign };

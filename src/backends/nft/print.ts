@@ -41,7 +41,8 @@ function printExpr(e: J): string | undefined {
   if (e.payload) return e.payload.protocol ? `${e.payload.protocol} ${e.payload.field}` : undefined;
   if (e.meta) return BARE_META.has(e.meta.key) ? e.meta.key : `meta ${e.meta.key}`;
   if (e.ct) return `ct ${e.ct.dir ? `${e.ct.dir} ` : ''}${e.ct.key}`;
-  if (e['tcp option']) return `tcp option ${e['tcp option'].name}${e['tcp option'].field ? ` ${e['tcp option'].field}` : ''}`;
+  if (e['tcp option'])
+    return `tcp option ${e['tcp option'].name}${e['tcp option'].field ? ` ${e['tcp option'].field}` : ''}`;
   if (e.fib) return `fib ${(e.fib.flags ?? []).join(' . ')} ${e.fib.result}`;
   if (e.rt) return `rt ${e.rt.key}`;
   return undefined;
@@ -50,7 +51,7 @@ function printExpr(e: J): string | undefined {
 function printMatch(m: J): string | undefined {
   const { op, left, right } = m;
   // `tcp flags & (syn | rst) == syn` lists as `tcp flags syn / syn,rst`.
-  if (left && left['&'] && Array.isArray(left['&']) && op === '==') {
+  if (left?.['&'] && Array.isArray(left['&']) && op === '==') {
     const [l, mask] = left['&'];
     const ls = printExpr(l);
     if (ls === undefined || !Array.isArray(mask)) return undefined;
@@ -63,7 +64,8 @@ function printMatch(m: J): string | undefined {
 }
 
 function natTarget(s: J): string {
-  const addr = s.addr === undefined ? '' : s.family === 'ip6' && s.port !== undefined ? `[${s.addr}]` : printValue(s.addr);
+  const addr =
+    s.addr === undefined ? '' : s.family === 'ip6' && s.port !== undefined ? `[${s.addr}]` : printValue(s.addr);
   const port = s.port === undefined ? '' : `:${printValue(s.port)}`;
   return `${addr}${port}`;
 }
@@ -123,4 +125,7 @@ export function printChainHeader(c: J): string {
 
 /** The printer's own code: a memo of "this listing prints as that ruleset" (src/backends/nft) holds
  *  only for the printer that made it. */
-export const printerSource = () => [printValue, printExpr, printMatch, natTarget, printStatement, withoutState, printRule, printChainHeader, quoted].map(String).join('\n');
+export const printerSource = () =>
+  [printValue, printExpr, printMatch, natTarget, printStatement, withoutState, printRule, printChainHeader, quoted]
+    .map(String)
+    .join('\n');

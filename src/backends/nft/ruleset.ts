@@ -70,14 +70,19 @@ function renderScript(attrs: Attrs): Script {
  *  from each table's stateless listing (`nft -j list table`, handles dropped). */
 export function jsonScript(listings: readonly string[]): string {
   const cmds: unknown[] = [];
-  for (const t of TABLES) cmds.push({ add: { table: { family: t, name: 'nethost' } } }, { delete: { table: { family: t, name: 'nethost' } } });
+  for (const t of TABLES)
+    cmds.push(
+      { add: { table: { family: t, name: 'nethost' } } },
+      { delete: { table: { family: t, name: 'nethost' } } },
+    );
   for (const l of listings)
     for (const o of JSON.parse(l).nftables ?? []) {
       if (o.metainfo) continue;
       const [type] = Object.keys(o);
       // Elements' timers are state: a restored element starts its timeout anew.
       const v = { ...o[type], handle: undefined, comment_handle: undefined };
-      if (Array.isArray(v.elem)) v.elem = v.elem.map((e: any) => (e?.elem ? { elem: { ...e.elem, expires: undefined } } : e));
+      if (Array.isArray(v.elem))
+        v.elem = v.elem.map((e: any) => (e?.elem ? { elem: { ...e.elem, expires: undefined } } : e));
       cmds.push({ add: { [type]: v } });
     }
   return JSON.stringify({ nftables: cmds }) + '\n';

@@ -51,7 +51,8 @@ export function canonicalTable(family: string, objects: any[]) {
       // Sets, maps, counters … are not nethost's: shown as they are (handles and elements' timers are state).
       const [type] = Object.keys(o);
       const v = { ...o[type], handle: undefined };
-      if (Array.isArray(v.elem)) v.elem = v.elem.map((e: any) => (e?.elem ? { elem: { ...e.elem, expires: undefined } } : e));
+      if (Array.isArray(v.elem))
+        v.elem = v.elem.map((e: any) => (e?.elem ? { elem: { ...e.elem, expires: undefined } } : e));
       others.push(`${family} ${type} ${JSON.stringify(v)}`);
     }
   }
@@ -76,27 +77,42 @@ export function canonicalView(tables: RawNft['tables']): FirewallView {
 
 /** The view a desired firewall resource has (what a live one must equal to be in sync). */
 export function desiredView(attrs: Resource['attrs']): FirewallView {
-  return { tables: strings(attrs.tables), chains: strings(attrs.chains), rules: strings(attrs.rules), others: strings(attrs.others) };
+  return {
+    tables: strings(attrs.tables),
+    chains: strings(attrs.chains),
+    rules: strings(attrs.rules),
+    others: strings(attrs.others),
+  };
 }
 
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-export const sameView = (a: FirewallView, b: FirewallView) => sameList(a.tables, b.tables) && sameList(a.chains, b.chains) && sameList(a.rules, b.rules) && sameList(a.others, b.others);
+export const sameView = (a: FirewallView, b: FirewallView) =>
+  sameList(a.tables, b.tables) &&
+  sameList(a.chains, b.chains) &&
+  sameList(a.rules, b.rules) &&
+  sameList(a.others, b.others);
 
 /** A table's JSON objects → the stateless listing text a restore loads (the same form the backend gives). */
 export function listingOf(objects: any[]): string {
-  return JSON.stringify({ nftables: objects.map((o) => {
-    const [type] = Object.keys(o);
-    const v = { ...o[type] };
-    delete v.handle;
-    if (type === 'rule') v.expr = withoutState(v.expr ?? []);
-    return { [type]: v };
-  }) });
+  return JSON.stringify({
+    nftables: objects.map((o) => {
+      const [type] = Object.keys(o);
+      const v = { ...o[type] };
+      delete v.handle;
+      if (type === 'rule') v.expr = withoutState(v.expr ?? []);
+      return { [type]: v };
+    }),
+  });
 }
 
 /** A kernel's refusal in words a person can act on. */
 export function kernelRefusal(ruleText: string, table: string, message: string): string {
-  if (table === 'bridge' && /\bct (state|status)\b/.test(ruleText) && /Protocol error|Operation not supported|No such file/.test(message))
+  if (
+    table === 'bridge' &&
+    /\bct (state|status)\b/.test(ruleText) &&
+    /Protocol error|Operation not supported|No such file/.test(message)
+  )
     return 'this kernel lacks bridge connection tracking (nf_conntrack_bridge), which guard allow_in / allow_out need (replies are matched by connection state); load the module or use a kernel that has it, or remove allow_in / allow_out';
   return `the kernel refused this rule: ${message}`;
 }
@@ -120,7 +136,8 @@ export interface FirewallCarried {
   kernelForwarding?: { ipv4?: string; ipv6?: string };
 }
 
-export const carriedOf = (r: Pick<Resource, 'carried'> | undefined): FirewallCarried => (r?.carried ?? {}) as FirewallCarried;
+export const carriedOf = (r: Pick<Resource, 'carried'> | undefined): FirewallCarried =>
+  (r?.carried ?? {}) as FirewallCarried;
 
 /** Where rule number i of a desired firewall came from. */
 export function ruleSource(r: Resource, file: string, i: number): SourceRef | undefined {

@@ -65,9 +65,41 @@ declare module '../types.js' {
  *  by ovs-vswitchd (never passed to ovs-vsctl). */
 export const OVS_NEXT_TRANSACTION = 'next-transaction';
 
-export const BRIDGE_COLUMNS = ['_uuid', 'name', 'ports', 'datapath_type', 'datapath_id', 'stp_enable', 'rstp_enable', 'other_config', 'fail_mode', 'external_ids'];
-export const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'other_config', 'external_ids'];
-export const INTERFACE_COLUMNS = ['_uuid', 'name', 'type', 'options', 'mtu_request', 'mac', 'external_ids', 'error', 'ofport'];
+export const BRIDGE_COLUMNS = [
+  '_uuid',
+  'name',
+  'ports',
+  'datapath_type',
+  'datapath_id',
+  'stp_enable',
+  'rstp_enable',
+  'other_config',
+  'fail_mode',
+  'external_ids',
+];
+export const PORT_COLUMNS = [
+  '_uuid',
+  'name',
+  'interfaces',
+  'tag',
+  'trunks',
+  'vlan_mode',
+  'bond_mode',
+  'lacp',
+  'other_config',
+  'external_ids',
+];
+export const INTERFACE_COLUMNS = [
+  '_uuid',
+  'name',
+  'type',
+  'options',
+  'mtu_request',
+  'mac',
+  'external_ids',
+  'error',
+  'ofport',
+];
 
 type Json = null | string | number | boolean | Json[] | { [k: string]: Json };
 
@@ -76,7 +108,8 @@ function datum(v: Json): unknown {
   if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string') {
     if (v[0] === 'uuid' || v[0] === 'named-uuid') return String(v[1]);
     if (v[0] === 'set') return (v[1] as Json[]).map(datum);
-    if (v[0] === 'map') return Object.fromEntries((v[1] as Json[][]).map(([k, x]) => [String(datum(k)), String(datum(x))]));
+    if (v[0] === 'map')
+      return Object.fromEntries((v[1] as Json[][]).map(([k, x]) => [String(datum(k)), String(datum(x))]));
   }
   return v;
 }
@@ -84,13 +117,15 @@ function datum(v: Json): unknown {
 /** A set column: OVSDB writes a one-element set as the bare element. */
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]);
 /** An optional column (a set of at most one). */
-const optional = (v: unknown): unknown => (Array.isArray(v) ? v[0] ?? null : v ?? null);
-const map = (v: unknown): Record<string, string> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, string>) : {});
+const optional = (v: unknown): unknown => (Array.isArray(v) ? (v[0] ?? null) : (v ?? null));
+const map = (v: unknown): Record<string, string> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, string>) : {};
 
 /** `{"data": [...], "headings": [...]}` → one object per row, keyed by heading. */
 export function parseTable(text: string): Record<string, unknown>[] {
   const t = JSON.parse(text) as { data: Json[][]; headings: string[] };
-  if (!t || !Array.isArray(t.data) || !Array.isArray(t.headings)) throw new Error('not an ovs-vsctl --format=json table');
+  if (!t || !Array.isArray(t.data) || !Array.isArray(t.headings))
+    throw new Error('not an ovs-vsctl --format=json table');
   return t.data.map((row) => Object.fromEntries(t.headings.map((h, i) => [h, datum(row[i])])));
 }
 
@@ -116,7 +151,9 @@ export function portRow(r: Record<string, unknown>): OvsPortRow {
     name: String(r.name),
     interfaces: list(r.interfaces).map(String),
     tag: typeof tag === 'number' ? tag : null,
-    trunks: list(r.trunks).map(Number).sort((a, b) => a - b),
+    trunks: list(r.trunks)
+      .map(Number)
+      .sort((a, b) => a - b),
     vlan_mode: (optional(r.vlan_mode) as string | null) ?? null,
     bond_mode: (optional(r.bond_mode) as string | null) ?? null,
     lacp: (optional(r.lacp) as string | null) ?? null,

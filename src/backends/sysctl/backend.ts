@@ -39,7 +39,11 @@ const SYSCTL_ID = 'sysctl:';
 export const sysctlId = (path: string) => `${SYSCTL_ID}${path}`;
 
 export const sysctlKeys = (...states: (DesiredState | undefined)[]) => [
-  ...new Set(states.flatMap((s) => (s ? [...s.resources.values()].filter((r) => r.id.startsWith(SYSCTL_ID)).map((r) => String(r.attrs.key)) : []))),
+  ...new Set(
+    states.flatMap((s) =>
+      s ? [...s.resources.values()].filter((r) => r.id.startsWith(SYSCTL_ID)).map((r) => String(r.attrs.key)) : [],
+    ),
+  ),
 ];
 
 /** Bytes of `key=value` arguments per `sysctl -w` process (Linux allows ~2 MB in all, 128 KB per argument). */
@@ -51,7 +55,7 @@ export function chunkByBytes<T extends { args: string[] }>(ops: T[], budget: num
   let bytes = 0;
   for (const op of ops) {
     const size = op.args.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
-    if (!out.length || bytes + size > budget) (out.push([]), (bytes = 0));
+    if (!out.length || bytes + size > budget) out.push([]), (bytes = 0);
     out[out.length - 1].push(op);
     bytes += size;
   }
@@ -80,10 +84,19 @@ export const sysctlBackend: Backend = {
     let start = 0;
     for (const chunk of chunkByBytes(ops, ARGV_BUDGET)) {
       const end = start + chunk.length;
-      const r = await run(sysctlArgv(netns, chunk.flatMap((o) => o.args)), control);
+      const r = await run(
+        sysctlArgv(
+          netns,
+          chunk.flatMap((o) => o.args),
+        ),
+        control,
+      );
       if (r.stopped) return { index: start, message: 'stopped', tookEffect: 'prefix', stopped: true };
       if (r.code !== 0 || r.stderr.trim()) {
-        const i = Math.max(0, chunk.findIndex((o) => r.stderr.includes(o.args[0].split('=')[0].replace(/\//g, '.'))));
+        const i = Math.max(
+          0,
+          chunk.findIndex((o) => r.stderr.includes(o.args[0].split('=')[0].replace(/\//g, '.'))),
+        );
         // sysctl -w goes on after a key it cannot write: any of the others may have taken effect.
         return { index: start + i, message: r.stderr.trim() || `sysctl exited ${r.code}`, tookEffect: 'prefix' };
       }

@@ -21,16 +21,18 @@ function lcsDiff(a: string[], b: string[]): { op: '+' | '-'; rule: string }[] {
   while (lo < a.length && lo < b.length && a[lo] === b[lo]) lo++;
   let hiA = a.length;
   let hiB = b.length;
-  while (hiA > lo && hiB > lo && a[hiA - 1] === b[hiB - 1]) (hiA--, hiB--);
+  while (hiA > lo && hiB > lo && a[hiA - 1] === b[hiB - 1]) hiA--, hiB--;
   const n = hiA - lo;
   const m = hiB - lo;
   const dp = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i][j] = a[lo + i] === b[lo + j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      dp[i][j] = a[lo + i] === b[lo + j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
   const out: { op: '+' | '-'; rule: string }[] = [];
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[lo + i] === b[lo + j]) (i++, j++);
+    if (i < n && j < m && a[lo + i] === b[lo + j]) i++, j++;
     else if (j < m && (i === n || dp[i][j + 1] >= dp[i + 1][j])) out.push({ op: '+', rule: b[lo + j++] });
     else out.push({ op: '-', rule: a[lo + i++] });
   }
@@ -40,7 +42,12 @@ function lcsDiff(a: string[], b: string[]): { op: '+' | '-'; rule: string }[] {
 export { lcsDiff };
 
 export function firewallDiff(before: Attrs | undefined, after: Attrs | undefined): ChainDiff[] {
-  const chainsOf = (a?: Attrs) => new Map(strings(a?.chains).map(splitChain).map((c) => [`${c.table} ${c.name}`, c.header]));
+  const chainsOf = (a?: Attrs) =>
+    new Map(
+      strings(a?.chains)
+        .map(splitChain)
+        .map((c) => [`${c.table} ${c.name}`, c.header]),
+    );
   const rulesOf = (a?: Attrs) => {
     const m = new Map<string, string[]>();
     for (const r of strings(a?.rules).map(splitRule)) {
@@ -60,9 +67,22 @@ export function firewallDiff(before: Attrs | undefined, after: Attrs | undefined
     const lines = lcsDiff(rb.get(k) ?? [], ra.get(k) ?? []);
     const hb = cb.get(k);
     const ha = ca.get(k);
-    const chainChange = hb === undefined && ha !== undefined ? 'created' : ha === undefined && hb !== undefined ? 'deleted' : hb !== ha ? 'changed' : undefined;
+    const chainChange =
+      hb === undefined && ha !== undefined
+        ? 'created'
+        : ha === undefined && hb !== undefined
+          ? 'deleted'
+          : hb !== ha
+            ? 'changed'
+            : undefined;
     if (!lines.length && !chainChange) continue;
-    out.push({ table, chain, ...(chainChange ? { chainChange } : {}), ...(chainChange === 'changed' ? { header: { before: hb, after: ha } } : {}), lines });
+    out.push({
+      table,
+      chain,
+      ...(chainChange ? { chainChange } : {}),
+      ...(chainChange === 'changed' ? { header: { before: hb, after: ha } } : {}),
+      lines,
+    });
   }
   return out;
 }

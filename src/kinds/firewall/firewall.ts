@@ -7,7 +7,16 @@
 import type { Diagnostic, DesiredState, LiveState, Resource, SourceRef } from '../../model.js';
 import type { DetailLine, OpSpec, SectionKind } from '../types.js';
 import { sysctlId } from '../../backends/sysctl/backend.js';
-import { canonicalView, carriedOf, FIREWALL_ID, kernelRefusal, listingOf, ruleSource, type FirewallCarried, type RawNft } from '../../backends/nft/view.js';
+import {
+  canonicalView,
+  carriedOf,
+  FIREWALL_ID,
+  kernelRefusal,
+  listingOf,
+  ruleSource,
+  type FirewallCarried,
+  type RawNft,
+} from '../../backends/nft/view.js';
 import type { RawLive } from '../../backends/types.js';
 import { linkId } from '../../model.js';
 import { coverageIndex } from '../../util/net.js';
@@ -17,31 +26,43 @@ import { jsonScript, splitRule, strings, TABLES, textScript } from '../../backen
 import { firewallDiff } from './chain-diff.js';
 import { RANK } from '../ranks.js';
 
-
-const BUILTIN_PROTOS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 132: 'sctp' };
+const BUILTIN_PROTOS: Record<number, string> = {
+  1: 'icmp',
+  6: 'tcp',
+  17: 'udp',
+  47: 'gre',
+  50: 'esp',
+  51: 'ah',
+  58: 'ipv6-icmp',
+  132: 'sctp',
+};
 
 const chainEntry = (c: ChainLine) => `${c.table} ${c.name}${c.header ? ` { ${c.header} }` : ''}`;
 const ruleEntry = (r: RuleLine) => `${r.table} ${r.chain}: ${r.text}`;
 const pos = (s: SourceRef | undefined) => (s ? `${s.line}:${s.col}` : '');
 
-
-
-
-
-
-
-
 function liveResource(nft: RawNft): Resource {
   const view = nft.view ?? canonicalView(nft.tables);
-  const listings = nft.fromMemo ? undefined : (nft.listings ?? TABLES.filter((t) => nft.tables[t]).map((t) => listingOf(nft.tables[t]!)));
-  const foreign = nft.foreign.filter((c) => c.policy === 'drop').map(({ family, table, name, hook }) => ({ family, table, name, hook }));
+  const listings = nft.fromMemo
+    ? undefined
+    : (nft.listings ?? TABLES.filter((t) => nft.tables[t]).map((t) => listingOf(nft.tables[t]!)));
+  const foreign = nft.foreign
+    .filter((c) => c.policy === 'drop')
+    .map(({ family, table, name, hook }) => ({ family, table, name, hook }));
   const carried: FirewallCarried = {
     json: listings, // kept as the strings nft gave: a plan never needs them re-encoded
     listed: true, // read from the kernel (a snapshot), not rendered from a file
     foreign,
     kernelForwarding: nft.forwarding,
   };
-  return { id: FIREWALL_ID, kind: 'firewall', owned: true, deps: [], attrs: { tables: view.tables, chains: view.chains, rules: view.rules, others: view.others }, carried };
+  return {
+    id: FIREWALL_ID,
+    kind: 'firewall',
+    owned: true,
+    deps: [],
+    attrs: { tables: view.tables, chains: view.chains, rules: view.rules, others: view.others },
+    carried,
+  };
 }
 
 /** The families the file's NAT and forwarding rules route (for the ip_forward warning). */
@@ -71,7 +92,14 @@ export const firewall: SectionKind = {
   detailLines(c) {
     const out: DetailLine[] = [];
     for (const d of firewallDiff(c.before?.attrs, c.after?.attrs)) {
-      const note = d.chainChange === 'created' ? ' (new chain)' : d.chainChange === 'deleted' ? ' (chain removed)' : d.chainChange === 'changed' ? ` (${d.header?.before || 'regular'} → ${d.header?.after || 'regular'})` : '';
+      const note =
+        d.chainChange === 'created'
+          ? ' (new chain)'
+          : d.chainChange === 'deleted'
+            ? ' (chain removed)'
+            : d.chainChange === 'changed'
+              ? ` (${d.header?.before || 'regular'} → ${d.header?.after || 'regular'})`
+              : '';
       out.push({ text: `chain ${d.table} nethost ${d.chain}${note}` });
       for (const l of d.lines) out.push({ op: l.op, text: l.rule });
     }
@@ -80,7 +108,13 @@ export const firewall: SectionKind = {
     return out;
   },
   jsonDetail: (c) => ({
-    rules: firewallDiff(c.before?.attrs, c.after?.attrs).map((d) => ({ table: `${d.table} nethost`, chain: d.chain, chain_change: d.chainChange ?? null, added: d.lines.filter((l) => l.op === '+').map((l) => l.rule), removed: d.lines.filter((l) => l.op === '-').map((l) => l.rule) })),
+    rules: firewallDiff(c.before?.attrs, c.after?.attrs).map((d) => ({
+      table: `${d.table} nethost`,
+      chain: d.chain,
+      chain_change: d.chainChange ?? null,
+      added: d.lines.filter((l) => l.op === '+').map((l) => l.rule),
+      removed: d.lines.filter((l) => l.op === '-').map((l) => l.rule),
+    })),
   }),
   section: 'firewall',
   // Every interface may carry a `guard:`; a guarded port comes up only once its guard is loaded.
@@ -110,7 +144,12 @@ export const firewall: SectionKind = {
         continue;
       }
       if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
-        diagnostics.push({ severity: 'error', message: `a guarded interface's name may hold only letters, digits, '-', '_' and '.' ("${name}" names its nft chains)`, hint: 'rename the interface', source: at(['interfaces', name], true) });
+        diagnostics.push({
+          severity: 'error',
+          message: `a guarded interface's name may hold only letters, digits, '-', '_' and '.' ("${name}" names its nft chains)`,
+          hint: 'rename the interface',
+          source: at(['interfaces', name], true),
+        });
         continue;
       }
       guards.push([name, entry.guard]);
@@ -138,9 +177,13 @@ export const firewall: SectionKind = {
     (section?.masquerade ?? []).forEach((e, i) => ref(e.out, ['firewall', 'masquerade', i, 'out']));
     (section?.snat ?? []).forEach((e, i) => ref(e.out, ['firewall', 'snat', i, 'out']));
     (section?.port_forwards ?? []).forEach((e, i) => ref(e.in, ['firewall', 'port_forwards', i, 'in']));
-    (section?.mss_clamp ?? []).forEach((e, i) => (ref(e.in, ['firewall', 'mss_clamp', i, 'in']), ref(e.out, ['firewall', 'mss_clamp', i, 'out'])));
+    (section?.mss_clamp ?? []).forEach(
+      (e, i) => (ref(e.in, ['firewall', 'mss_clamp', i, 'in']), ref(e.out, ['firewall', 'mss_clamp', i, 'out'])),
+    );
     for (const ch of ['input', 'forward'] as const)
-      (section?.[ch]?.allow ?? []).forEach((e, i) => (ref(e.in, ['firewall', ch, 'allow', i, 'in']), ref(e.out, ['firewall', ch, 'allow', i, 'out'])));
+      (section?.[ch]?.allow ?? []).forEach(
+        (e, i) => (ref(e.in, ['firewall', ch, 'allow', i, 'in']), ref(e.out, ['firewall', ch, 'allow', i, 'out'])),
+      );
     const resource: Resource = {
       id: FIREWALL_ID,
       kind: 'firewall',
@@ -148,7 +191,11 @@ export const firewall: SectionKind = {
       deps: [],
       source: at(['firewall'], true) ?? (guards.length ? at(['interfaces', guards[0][0], 'guard'], true) : undefined),
       attrs: { tables: [...tables].sort(), chains: chains.map(chainEntry), rules: rules.map(ruleEntry), others: [] },
-      carried: { sources: rules.map((r) => pos(r.source)), refs, forwarding: forwardingFamilies(section) } satisfies FirewallCarried,
+      carried: {
+        sources: rules.map((r) => pos(r.source)),
+        refs,
+        forwarding: forwardingFamilies(section),
+      } satisfies FirewallCarried,
     };
     return { resources: [resource], diagnostics };
   },
@@ -157,13 +204,28 @@ export const firewall: SectionKind = {
     const i = !carriedOf(r).listed ? textScript(r.attrs).ruleAt.get(line) : undefined;
     if (i === undefined) return undefined;
     const { table, chain, text } = splitRule(strings(r.attrs.rules)[i]);
-    return { severity: 'error', message: `${kernelRefusal(text, table, message)} (${table} nethost, chain ${chain}: ${text})`, source: ruleSource(r, file, i) };
+    return {
+      severity: 'error',
+      message: `${kernelRefusal(text, table, message)} (${table} nethost, chain ${chain}: ${text})`,
+      source: ruleSource(r, file, i),
+    };
   },
   summarise: (c) =>
     firewallDiff(c.before?.attrs, c.after?.attrs)
-      .flatMap((d) => [...(d.chainChange ? [`chain ${d.table} ${d.chain} ${d.chainChange}`] : []), ...d.lines.map((l) => `${l.op === '+' ? 'missing' : 'not in the file'}: ${d.table} ${d.chain}: ${l.rule}`)])
-      .concat(strings(c.before?.attrs.others).filter((o) => !strings(c.after?.attrs.others).includes(o)).map((o) => `not in the file: ${o}`))
-      .concat(JSON.stringify(strings(c.before?.attrs.tables)) !== JSON.stringify(strings(c.after?.attrs.tables)) ? [`tables [${strings(c.before?.attrs.tables).join(', ')}] → [${strings(c.after?.attrs.tables).join(', ')}]`] : [])
+      .flatMap((d) => [
+        ...(d.chainChange ? [`chain ${d.table} ${d.chain} ${d.chainChange}`] : []),
+        ...d.lines.map((l) => `${l.op === '+' ? 'missing' : 'not in the file'}: ${d.table} ${d.chain}: ${l.rule}`),
+      ])
+      .concat(
+        strings(c.before?.attrs.others)
+          .filter((o) => !strings(c.after?.attrs.others).includes(o))
+          .map((o) => `not in the file: ${o}`),
+      )
+      .concat(
+        JSON.stringify(strings(c.before?.attrs.tables)) !== JSON.stringify(strings(c.after?.attrs.tables))
+          ? [`tables [${strings(c.before?.attrs.tables).join(', ')}] → [${strings(c.after?.attrs.tables).join(', ')}]`]
+          : [],
+      )
       .join('; ') || 'tables differ',
   checkLive(r, desired, live) {
     return checkFirewall(r, desired, live);
@@ -182,8 +244,6 @@ function ops(r: Resource): OpSpec[] {
   return [{ backend: 'nft', args: [textScript(r.attrs).text], disruptive: false }];
 }
 
-
-
 function checkFirewall(r: Resource, desired: DesiredState, live: LiveState): Diagnostic[] {
   const out: Diagnostic[] = [];
   const where = (s: string) => {
@@ -194,20 +254,32 @@ function checkFirewall(r: Resource, desired: DesiredState, live: LiveState): Dia
     const at = ref.lastIndexOf('@');
     const name = ref.slice(0, at);
     if (desired.resources.has(linkId(name)) || live.linkNames.has(name)) continue;
-    out.push({ severity: 'error', message: `interface "${name}" is neither in the file nor in this namespace`, hint: `check the name (ip link), or declare ${name} under interfaces`, source: where(ref.slice(at + 1)) });
+    out.push({
+      severity: 'error',
+      message: `interface "${name}" is neither in the file nor in this namespace`,
+      hint: `check the name (ip link), or declare ${name} under interfaces`,
+      source: where(ref.slice(at + 1)),
+    });
   }
   // Port forwards must reach their target: an address here or in the file covers it, or a route does.
   const have = [
     ...live.addresses,
     ...[...desired.resources.values()].filter((x) => x.kind === 'address').map((x) => String(x.attrs.address)),
-    ...[...desired.resources.values(), ...live.resources.values()].filter((x) => x.kind === 'route' && x.attrs.dst).map((x) => String(x.attrs.dst)),
+    ...[...desired.resources.values(), ...live.resources.values()]
+      .filter((x) => x.kind === 'route' && x.attrs.dst)
+      .map((x) => String(x.attrs.dst)),
   ];
   const covering = coverageIndex(have.map((cidr) => ({ cidr, value: true })));
   strings(r.attrs.rules).forEach((entry, i) => {
     const { chain, text } = splitRule(entry);
     const m = chain === 'prerouting' && / dnat ip6? to \[?([0-9a-f.:]+?)\]?(?::\d+(?:-\d+)?)?$/.exec(text);
     if (m && !covering(m[1]).length)
-      out.push({ severity: 'error', message: `port forward target ${m[1]} is not reachable: no address or route here or in the file covers it`, hint: 'add an address on its subnet (or a route to it), or correct to:', source: ruleSource(r, desired.file, i) });
+      out.push({
+        severity: 'error',
+        message: `port forward target ${m[1]} is not reachable: no address or route here or in the file covers it`,
+        hint: 'add an address on its subnet (or a route to it), or correct to:',
+        source: ruleSource(r, desired.file, i),
+      });
   });
   const l = live.resources.get(FIREWALL_ID);
   if (!l) return dedupe(out);
@@ -218,14 +290,30 @@ function checkFirewall(r: Resource, desired: DesiredState, live: LiveState): Dia
     const path = key.replace(/\./g, '/');
     if (desired.resources.has(sysctlId(path))) continue;
     if (kernel[fam as 'ipv4' | 'ipv6'] === '0')
-      out.push({ severity: 'warning', message: `${key} is 0 here and the file does not set it: the NAT and forward rules see no routed traffic`, hint: `add under sysctls: ${key}: 1`, source: r.source });
+      out.push({
+        severity: 'warning',
+        message: `${key} is 0 here and the file does not set it: the NAT and forward rules see no routed traffic`,
+        hint: `add under sysctls: ${key}: 1`,
+        source: r.source,
+      });
   }
-  const hooks = new Set(strings(r.attrs.chains).filter((c) => c.startsWith('inet ')).map((c) => /hook (\S+)/.exec(c)?.[1]).filter(Boolean));
+  const hooks = new Set(
+    strings(r.attrs.chains)
+      .filter((c) => c.startsWith('inet '))
+      .map((c) => /hook (\S+)/.exec(c)?.[1])
+      .filter(Boolean),
+  );
   for (const { family, table, name, hook } of carriedOf(l).foreign ?? []) {
     if (hooks.has(hook))
-      out.push({ severity: 'warning', message: `table ${family} ${table} has base chain ${name} on the ${hook} hook with policy drop: an accept in nethost's table does not override it`, hint: `the packet must be accepted by ${family} ${table} too (nethost never changes other tables)`, source: r.source });
+      out.push({
+        severity: 'warning',
+        message: `table ${family} ${table} has base chain ${name} on the ${hook} hook with policy drop: an accept in nethost's table does not override it`,
+        hint: `the packet must be accepted by ${family} ${table} too (nethost never changes other tables)`,
+        source: r.source,
+      });
   }
   return dedupe(out);
 }
 
-const dedupe = (d: Diagnostic[]) => d.filter((x, i) => d.findIndex((y) => y.message === x.message && y.source?.line === x.source?.line) === i);
+const dedupe = (d: Diagnostic[]) =>
+  d.filter((x, i) => d.findIndex((y) => y.message === x.message && y.source?.line === x.source?.line) === i);

@@ -29,17 +29,52 @@ export interface Tables {
 type At = (path: (string | number)[]) => SourceRef | undefined;
 
 const ICMP_TYPES: Record<string, number> = {
-  'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'router-advertisement': 9,
-  'router-solicitation': 10, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14,
-  'info-request': 15, 'info-reply': 16, 'address-mask-request': 17, 'address-mask-reply': 18,
+  'echo-reply': 0,
+  'destination-unreachable': 3,
+  'source-quench': 4,
+  redirect: 5,
+  'echo-request': 8,
+  'router-advertisement': 9,
+  'router-solicitation': 10,
+  'time-exceeded': 11,
+  'parameter-problem': 12,
+  'timestamp-request': 13,
+  'timestamp-reply': 14,
+  'info-request': 15,
+  'info-reply': 16,
+  'address-mask-request': 17,
+  'address-mask-reply': 18,
 };
 const ICMPV6_TYPES: Record<string, number> = {
-  'destination-unreachable': 1, 'packet-too-big': 2, 'time-exceeded': 3, 'parameter-problem': 4, 'echo-request': 128, 'echo-reply': 129,
-  'mld-listener-query': 130, 'mld-listener-report': 131, 'mld-listener-done': 132, 'nd-router-solicit': 133, 'nd-router-advert': 134,
-  'nd-neighbor-solicit': 135, 'nd-neighbor-advert': 136, 'nd-redirect': 137, 'router-renumbering': 138, 'ind-neighbor-solicit': 141,
-  'ind-neighbor-advert': 142, 'mld2-listener-report': 143,
+  'destination-unreachable': 1,
+  'packet-too-big': 2,
+  'time-exceeded': 3,
+  'parameter-problem': 4,
+  'echo-request': 128,
+  'echo-reply': 129,
+  'mld-listener-query': 130,
+  'mld-listener-report': 131,
+  'mld-listener-done': 132,
+  'nd-router-solicit': 133,
+  'nd-router-advert': 134,
+  'nd-neighbor-solicit': 135,
+  'nd-neighbor-advert': 136,
+  'nd-redirect': 137,
+  'router-renumbering': 138,
+  'ind-neighbor-solicit': 141,
+  'ind-neighbor-advert': 142,
+  'mld2-listener-report': 143,
 };
-const PROTO_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, sctp: 132 };
+const PROTO_NUMBERS: Record<string, number> = {
+  icmp: 1,
+  tcp: 6,
+  udp: 17,
+  gre: 47,
+  esp: 50,
+  ah: 51,
+  icmpv6: 58,
+  sctp: 132,
+};
 
 /** How nft names a protocol number: the host's /etc/protocols name (what nft itself prints), or the number. */
 export type ProtoNames = (n: number) => string;
@@ -106,13 +141,21 @@ export class Renderer {
   }
 
   /** Prefixes of one family, or an error naming the field. */
-  prefixes(value: string | string[] | undefined, path: (string | number)[], want?: Family): { family: Family; text: string } | undefined {
+  prefixes(
+    value: string | string[] | undefined,
+    path: (string | number)[],
+    want?: Family,
+  ): { family: Family; text: string } | undefined {
     if (value === undefined) return undefined;
     const list = (Array.isArray(value) ? value : [value]).map((v) => nftPrefix(v)!);
     const fam = want ?? list[0].family;
     const i = list.findIndex((p) => p.family !== fam);
     if (i >= 0) {
-      this.error(Array.isArray(value) ? [...path, i] : path, `${Array.isArray(value) ? value[i] : value} is an IPv${list[i].family} prefix where IPv${fam} is meant`, `write IPv${fam} prefixes here (one family per rule)`);
+      this.error(
+        Array.isArray(value) ? [...path, i] : path,
+        `${Array.isArray(value) ? value[i] : value} is an IPv${list[i].family} prefix where IPv${fam} is meant`,
+        `write IPv${fam} prefixes here (one family per rule)`,
+      );
       return undefined;
     }
     return { family: fam, text: setOf(list) };
@@ -129,7 +172,11 @@ export class Renderer {
       }
       const [a, b] = p.split('-').map(Number);
       if (a < 1 || b > 65535 || a > b) {
-        this.error(where, `port range ${p} is ${a > b ? 'upside down' : 'out of 1-65535'}`, a > b ? `write ${b}-${a}` : 'ports are 1 to 65535');
+        this.error(
+          where,
+          `port range ${p} is ${a > b ? 'upside down' : 'out of 1-65535'}`,
+          a > b ? `write ${b}-${a}` : 'ports are 1 to 65535',
+        );
         return undefined;
       }
       items.push({ text: a === b ? String(a) : `${a}-${b}`, key: a });
@@ -141,7 +188,11 @@ export class Renderer {
   match(r: Rule, path: (string | number)[], opts: { interfaces: boolean }): string | undefined {
     const parts: string[] = [];
     if (!opts.interfaces && (r.in || r.out)) {
-      this.error([...path, r.in ? 'in' : 'out'], `a guard rule has no ${r.in ? 'in' : 'out'}: the port is the guarded interface`, 'remove it; write the rule under allow_in or allow_out');
+      this.error(
+        [...path, r.in ? 'in' : 'out'],
+        `a guard rule has no ${r.in ? 'in' : 'out'}: the port is the guarded interface`,
+        'remove it; write the rule under allow_in or allow_out',
+      );
       return undefined;
     }
     if (r.in) parts.push(`iifname "${r.in}"`);
@@ -157,7 +208,11 @@ export class Renderer {
     const proto = r.proto;
     if (r.port !== undefined) {
       if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') {
-        this.error([...path, 'port'], proto === undefined ? 'a port needs a protocol' : `${proto} has no ports`, 'add proto: tcp (or udp, sctp)');
+        this.error(
+          [...path, 'port'],
+          proto === undefined ? 'a port needs a protocol' : `${proto} has no ports`,
+          'add proto: tcp (or udp, sctp)',
+        );
         return undefined;
       }
       const ports = this.ports(r.port, [...path, 'port']);
@@ -171,7 +226,11 @@ export class Renderer {
       const table = proto === 'icmp' ? ICMP_TYPES : ICMPV6_TYPES;
       const n = typeof r.type === 'number' ? r.type : table[r.type];
       if (n === undefined) {
-        this.error([...path, 'type'], `unknown ${proto} type "${r.type}"`, `write one of: ${Object.keys(table).join(', ')}, or a number`);
+        this.error(
+          [...path, 'type'],
+          `unknown ${proto} type "${r.type}"`,
+          `write one of: ${Object.keys(table).join(', ')}, or a number`,
+        );
         return undefined;
       }
       const name = Object.keys(table).find((k) => table[k] === n);
@@ -183,7 +242,13 @@ export class Renderer {
     return parts.join(' ');
   }
 
-  allowRules(table: TableFamily, chain: string, rules: Rule[] | undefined, path: (string | number)[], interfaces: boolean) {
+  allowRules(
+    table: TableFamily,
+    chain: string,
+    rules: Rule[] | undefined,
+    path: (string | number)[],
+    interfaces: boolean,
+  ) {
     (rules ?? []).forEach((r, i) => {
       const m = this.match(r, [...path, i], { interfaces });
       // Counted: what each allow lets through shows in `nft list table` (counters are never drift).
@@ -193,7 +258,12 @@ export class Renderer {
 }
 
 /** Everything a prefix field says, for NAT rules (`ip saddr …`). */
-function natMatch(R: Renderer, e: { from?: string; out?: string; exclude?: string[] }, path: (string | number)[], want?: Family): { text: string; family?: Family } | undefined {
+function natMatch(
+  R: Renderer,
+  e: { from?: string; out?: string; exclude?: string[] },
+  path: (string | number)[],
+  want?: Family,
+): { text: string; family?: Family } | undefined {
   const parts: string[] = [];
   if (e.out) parts.push(`oifname "${e.out}"`);
   let fam = want;
@@ -239,7 +309,8 @@ const eui64 = (mac: string) => {
 
 export const FILTER = 0;
 const NAT_HEADER = (hook: string, prio: number) => `type nat hook ${hook} priority ${prio}; policy accept;`;
-const FILTER_HEADER = (hook: string, prio: number, policy = 'accept') => `type filter hook ${hook} priority ${prio}; policy ${policy};`;
+const FILTER_HEADER = (hook: string, prio: number, policy = 'accept') =>
+  `type filter hook ${hook} priority ${prio}; policy ${policy};`;
 
 /** `inet nethost`: NAT, MSS clamping, input and forward policies. `bridges` are the file's bridges. */
 export function renderFirewall(R: Renderer, fw: Firewall, bridges: string[]) {
@@ -263,7 +334,15 @@ export function renderFirewall(R: Renderer, fw: Firewall, bridges: string[]) {
       post.push([join(m.text, `meta l4proto { ${R.protoName(6)}, ${R.protoName(17)} } masquerade to :${ports}`), path]);
     }
     post.push([join(m.text, 'masquerade'), path]);
-    if (forwardDrop) forwardAccepts.push({ text: join(e.out ? `oifname "${e.out}"` : '', e.from ? `${famWord(m.family!)} saddr ${nftPrefix(e.from)!.text}` : '', 'accept'), path });
+    if (forwardDrop)
+      forwardAccepts.push({
+        text: join(
+          e.out ? `oifname "${e.out}"` : '',
+          e.from ? `${famWord(m.family!)} saddr ${nftPrefix(e.from)!.text}` : '',
+          'accept',
+        ),
+        path,
+      });
   });
   (fw.snat ?? []).forEach((e, i) => {
     const path = [...base, 'snat', i];
@@ -271,19 +350,35 @@ export function renderFirewall(R: Renderer, fw: Firewall, bridges: string[]) {
     const m = natMatch(R, e, path, to.family);
     if (!m) return;
     post.push([join(m.text, `snat ${famWord(to.family)} to ${to.ip}`), path]);
-    if (forwardDrop) forwardAccepts.push({ text: join(e.out ? `oifname "${e.out}"` : '', e.from ? `${famWord(to.family)} saddr ${nftPrefix(e.from)!.text}` : '', 'accept'), path });
+    if (forwardDrop)
+      forwardAccepts.push({
+        text: join(
+          e.out ? `oifname "${e.out}"` : '',
+          e.from ? `${famWord(to.family)} saddr ${nftPrefix(e.from)!.text}` : '',
+          'accept',
+        ),
+        path,
+      });
   });
   (fw.port_forwards ?? []).forEach((e, i) => {
     const path = [...base, 'port_forwards', i];
     const t = parseForwardTarget(e.to);
     if (!t) {
-      R.error([...path, 'to'], `"${e.to}" is not ADDRESS, ADDRESS:PORT or [IPv6]:PORT`, 'write e.g. 192.0.2.10:80 or [2001:db8::10]:80');
+      R.error(
+        [...path, 'to'],
+        `"${e.to}" is not ADDRESS, ADDRESS:PORT or [IPv6]:PORT`,
+        'write e.g. 192.0.2.10:80 or [2001:db8::10]:80',
+      );
       return;
     }
     const ports = R.ports(e.port, [...path, 'port']);
     if (ports === undefined) return;
     if (e.hairpin && !e.in) {
-      R.error([...path, 'hairpin'], 'hairpin needs in: (the outside interface), to tell inside clients from outside ones', 'add in: with the interface the forwarded connections arrive on');
+      R.error(
+        [...path, 'hairpin'],
+        'hairpin needs in: (the outside interface), to tell inside clients from outside ones',
+        'add in: with the interface the forwarded connections arrive on',
+      );
       return;
     }
     const f = famWord(t.family);
@@ -297,7 +392,11 @@ export function renderFirewall(R: Renderer, fw: Firewall, bridges: string[]) {
     const dest = `${f} daddr ${t.addr} ${e.proto} dport ${t.port ?? ports}`;
     if (e.hairpin) post.push([join(`iifname != "${e.in}"`, dest, 'ct status dnat masquerade'), path]);
     // A hairpin connection comes from the inside, so its accept cannot name the outside interface.
-    if (forwardDrop) forwardAccepts.push({ text: join(e.in && !e.hairpin ? `iifname "${e.in}"` : '', dest, 'ct status dnat accept'), path });
+    if (forwardDrop)
+      forwardAccepts.push({
+        text: join(e.in && !e.hairpin ? `iifname "${e.in}"` : '', dest, 'ct status dnat accept'),
+        path,
+      });
   });
   if (pre.length) R.chain(T, 'prerouting', NAT_HEADER('prerouting', -100));
   for (const [t, p] of pre) R.rule(T, 'prerouting', t, p);
@@ -390,7 +489,8 @@ export function renderGuards(R: Renderer, guards: [string, Guard][]) {
       R.allowRules(T, chain, rules, p, false);
       R.rule(T, chain, 'drop', p);
     };
-    if (g.allow_out) allowList(from, g.allow_out, [...path, 'allow_out'], 'udp sport 68 udp dport 67', 'nd-router-solicit');
+    if (g.allow_out)
+      allowList(from, g.allow_out, [...path, 'allow_out'], 'udp sport 68 udp dport 67', 'nd-router-solicit');
     if (g.allow_in) {
       const to = `to-${port}`;
       const p = [...path, 'allow_in'];

@@ -37,8 +37,19 @@ export const bridge = defineLinkKind({
     };
   },
   // At creation only what differs from the kernel's defaults, as a person would write it.
-  createArgs: (_n, a) =>
-    ['type', 'bridge', ...bridgeArgs({ ...a, forward_delay: a.forward_delay === 15 ? undefined : a.forward_delay, ageing: a.ageing === 300 ? undefined : a.ageing, stp: a.stp || undefined }, false)],
+  createArgs: (_n, a) => [
+    'type',
+    'bridge',
+    ...bridgeArgs(
+      {
+        ...a,
+        forward_delay: a.forward_delay === 15 ? undefined : a.forward_delay,
+        ageing: a.ageing === 300 ? undefined : a.ageing,
+        stp: a.stp || undefined,
+      },
+      false,
+    ),
+  ],
   changeArgs: (c) => ['type', 'bridge', ...bridgeArgs(c, true)],
   // The change sets the FDB ageing time (default 300 s), in place.
   sample: {
@@ -53,8 +64,8 @@ function bridgeArgs(a: Record<string, unknown>, change: boolean): string[] {
   if (a.forward_delay !== undefined) out.push('forward_delay', cs(a.forward_delay as number));
   if (a.ageing !== undefined) out.push('ageing_time', cs(a.ageing as number));
   // At creation "off" is left out: kernels built without VLAN filtering reject even "vlan_filtering 0".
-  if (a.vlan_filtering !== undefined && (change || a.vlan_filtering)) out.push('vlan_filtering', a.vlan_filtering ? '1' : '0');
+  if (a.vlan_filtering !== undefined && (change || a.vlan_filtering))
+    out.push('vlan_filtering', a.vlan_filtering ? '1' : '0');
   if (a.stp !== undefined) out.push('stp_state', a.stp ? '1' : '0');
   return out;
 }
-

@@ -72,7 +72,7 @@ function liveCommon(raw: RawLink): Attrs {
   const { mark, keep, was } = parseLinkMark(raw.ifalias);
   return {
     mtu: raw.mtu,
-    mac: raw.address ? canonicalMac(raw.address) ?? raw.address : undefined,
+    mac: raw.address ? (canonicalMac(raw.address) ?? raw.address) : undefined,
     state: raw.flags.includes('UP') ? 'up' : 'down',
     master: raw.master ?? null,
     mark,
@@ -105,8 +105,14 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
   // A master's MTU follows its ports unless a `link set` changed it (the kernel then keeps the user's value).
   const isMaster = 'ports' in spec.fields;
   // The fields section kinds add to every interface (`guard`) go after the common ones.
-  const schemaWith = (extra: Record<string, z.ZodType>) => z.object({ kind: z.literal(spec.configKind), ...commonLinkFields, ...extra, ...spec.fields }).strict();
-  const lateMtu = (name: string, mtu: unknown): OpSpec => ({ backend: 'ip', args: ['link', 'set', 'dev', name, 'mtu', String(mtu)], disruptive: false, phase: 'late' });
+  const schemaWith = (extra: Record<string, z.ZodType>) =>
+    z.object({ kind: z.literal(spec.configKind), ...commonLinkFields, ...extra, ...spec.fields }).strict();
+  const lateMtu = (name: string, mtu: unknown): OpSpec => ({
+    backend: 'ip',
+    args: ['link', 'set', 'dev', name, 'mtu', String(mtu)],
+    disruptive: false,
+    phase: 'late',
+  });
   return {
     name: spec.configKind,
     configKind: spec.configKind,
@@ -158,7 +164,13 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       const ops: OpSpec[] = [];
       const a = r.attrs;
       const createdBy = spec.createdBy?.(r);
-      const onCreate: Attrs = { mark: a.mark, mtu: a.mtu, mac: a.mac, master: a.master ?? undefined, state: a.state === 'up' ? 'up' : undefined };
+      const onCreate: Attrs = {
+        mark: a.mark,
+        mtu: a.mtu,
+        mac: a.mac,
+        master: a.master ?? undefined,
+        state: a.state === 'up' ? 'up' : undefined,
+      };
       if (a.master && enslavesDown(String(a.master), ctx)) {
         // Bonds take ports that are down: create, mark and enslave it down, then bring it up.
         onCreate.state = undefined;
@@ -172,7 +184,8 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       if (spec.createCommand) {
         ops.push({ backend: 'ip', args: spec.createCommand(name, a), disruptive: false });
         ops.push({ backend: 'ip', args: setArgs(name, onCreate), disruptive: false });
-        if (a.state === 'up' && onCreate.state === undefined) ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
+        if (a.state === 'up' && onCreate.state === undefined)
+          ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
         return [...ops, ...joins];
       }
       // The kernel ignores IFLA_IFALIAS on creation: the mark goes on with the following `link set`.
@@ -188,7 +201,8 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       ops.push({ backend: 'ip', args: setArgs(name, { mark: onCreate.mark }), disruptive: false });
       const rest = setArgs(name, { ...onCreate, mark: undefined, mac: undefined });
       if (rest.length > 4) ops.push({ backend: 'ip', args: rest, disruptive: false });
-      if (a.state === 'up' && onCreate.state === undefined) ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
+      if (a.state === 'up' && onCreate.state === undefined)
+        ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
       if (isMaster && onCreate.mtu !== undefined) ops.push(lateMtu(name, onCreate.mtu));
       return [...ops, ...joins];
     },
@@ -205,10 +219,18 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
         // snapshot being restored says both itself).
         const mark = desired.attrs.mark;
         const keep = desired.attrs.keep;
-        const was = desired.attrs.was !== undefined ? desired.attrs.was : live && !isNethostAlias(live.attrs.mark as string | undefined) ? live.attrs.mark : live?.attrs.was;
+        const was =
+          desired.attrs.was !== undefined
+            ? desired.attrs.was
+            : live && !isNethostAlias(live.attrs.mark as string | undefined)
+              ? live.attrs.mark
+              : live?.attrs.was;
         common.mark =
           mark === NETHOST_ALIAS_EXISTING
-            ? existingMark(Array.isArray(keep) ? (keep as string[]) : keep === 'all' ? 'all' : foreignAddresses(name, ctx.live), (was as string | null | undefined) ?? null)
+            ? existingMark(
+                Array.isArray(keep) ? (keep as string[]) : keep === 'all' ? 'all' : foreignAddresses(name, ctx.live),
+                (was as string | null | undefined) ?? null,
+              )
             : mark;
         delete common.keep;
         delete common.was;
@@ -229,14 +251,22 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
         delete common.state;
       }
       if (Object.keys(own).length && spec.changeArgs) {
-        ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, ...spec.changeArgs(own, desired.attrs)], disruptive: false });
+        ops.push({
+          backend: 'ip',
+          args: ['link', 'set', 'dev', name, ...spec.changeArgs(own, desired.attrs)],
+          disruptive: false,
+        });
       }
       if (isMaster && common.mtu !== undefined) {
         ops.push(lateMtu(name, common.mtu));
         delete common.mtu;
       }
       if (Object.keys(common).length) {
-        const op = { backend: 'ip' as const, args: setArgs(name, common), disruptive: downFirst || common.mac !== undefined };
+        const op = {
+          backend: 'ip' as const,
+          args: setArgs(name, common),
+          disruptive: downFirst || common.mac !== undefined,
+        };
         downFirst ? ops.unshift(op) : ops.push(op);
         if (downForMaster && desired.attrs.state === 'up')
           ops.push({ backend: 'ip', args: ['link', 'set', 'dev', name, 'up'], disruptive: false });
@@ -249,7 +279,13 @@ export function defineLinkKind(spec: LinkSpec): LinkKind {
       const name = live.id.slice('link:'.length);
       if (!creatable || live.attrs.mark === NETHOST_ALIAS_EXISTING) {
         // Never delete a device nethost did not create: only take its mark off, giving back its own alias.
-        return [{ backend: 'ip', args: ['link', 'set', 'dev', name, 'alias', typeof live.attrs.was === 'string' ? live.attrs.was : ''], disruptive: false }];
+        return [
+          {
+            backend: 'ip',
+            args: ['link', 'set', 'dev', name, 'alias', typeof live.attrs.was === 'string' ? live.attrs.was : ''],
+            disruptive: false,
+          },
+        ];
       }
       // The peer of a veth pair goes with it: one delete is enough.
       for (const other of spec.alsoDeletes?.(live) ?? []) {
@@ -273,13 +309,21 @@ const joiningMemo = new WeakMap<OpContext['desired'], Map<string, string>>();
 function bridgeMtuAfterJoin(port: string, master: string, ctx: OpContext): OpSpec[] {
   const m = ctx.desired?.resources.get(linkId(master));
   const live = ctx.live?.resources.get(linkId(master));
-  if (!m || !(ctx.kindOf(m.kind) as LinkKind).mtuFollowsPorts || m.attrs.mtu === undefined || !live || live.attrs.mtu !== m.attrs.mtu) return [];
+  if (
+    !m ||
+    !(ctx.kindOf(m.kind) as LinkKind).mtuFollowsPorts ||
+    m.attrs.mtu === undefined ||
+    !live ||
+    live.attrs.mtu !== m.attrs.mtu
+  )
+    return [];
   let first = joiningMemo.get(ctx.desired);
   if (!first) {
     first = new Map();
     for (const r of ctx.desired.resources.values()) {
       const to = r.attrs.master;
-      if (typeof to !== 'string' || !r.id.startsWith('link:') || ctx.live.resources.get(r.id)?.attrs.master === to) continue;
+      if (typeof to !== 'string' || !r.id.startsWith('link:') || ctx.live.resources.get(r.id)?.attrs.master === to)
+        continue;
       const bridgeMtu = ctx.desired.resources.get(linkId(to))?.attrs.mtu;
       const portMtu = r.attrs.mtu ?? ctx.live.resources.get(r.id)?.attrs.mtu;
       if (typeof portMtu === 'number' && typeof bridgeMtu === 'number' && portMtu >= bridgeMtu) continue;
@@ -290,7 +334,14 @@ function bridgeMtuAfterJoin(port: string, master: string, ctx: OpContext): OpSpe
     joiningMemo.set(ctx.desired, first);
   }
   if (first.get(master) !== port) return [];
-  return [{ backend: 'ip', args: ['link', 'set', 'dev', master, 'mtu', String(m.attrs.mtu)], disruptive: false, phase: 'late' }];
+  return [
+    {
+      backend: 'ip',
+      args: ['link', 'set', 'dev', master, 'mtu', String(m.attrs.mtu)],
+      disruptive: false,
+      phase: 'late',
+    },
+  ];
 }
 
 /** Masters whose kernel driver wants a port down while it is enslaved (bonding). */
@@ -298,7 +349,11 @@ function enslavesDown(master: string, ctx: OpContext): boolean {
   const m = ctx.desired?.resources.get(linkId(master));
   return !!m && !!(ctx.kindOf(m.kind) as LinkKind).portsJoinDown;
 }
-const portDown = (name: string): OpSpec => ({ backend: 'ip', args: ['link', 'set', 'dev', name, 'down'], disruptive: true });
+const portDown = (name: string): OpSpec => ({
+  backend: 'ip',
+  args: ['link', 'set', 'dev', name, 'down'],
+  disruptive: true,
+});
 
 /** Name of a link from its id. */
 export const linkName = (id: string) => id.slice('link:'.length);

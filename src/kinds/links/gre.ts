@@ -4,7 +4,7 @@ import { canonicalIp } from '../../util/net.js';
 import { ifname, ipAddress } from '../fields.js';
 import { defineLinkKind, type LinkSpec } from './define.js';
 
-const ip = (s: unknown) => (typeof s === 'string' && s !== 'any' ? canonicalIp(s)?.ip ?? null : null);
+const ip = (s: unknown) => (typeof s === 'string' && s !== 'any' ? (canonicalIp(s)?.ip ?? null) : null);
 /** iproute2 prints GRE keys as dotted quads ("0.0.4.210" is 1234). */
 const key = (s: unknown): number | null => {
   if (typeof s === 'number') return s;
@@ -38,7 +38,7 @@ function greKind(kind: 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap', sample: LinkSp
         okey: e.okey ?? e.key ?? null,
         ttl: e.ttl ?? 0,
         tos: kind.startsWith('ip6') ? undefined : e.tos,
-        pmtudisc: kind.startsWith('ip6') ? undefined : e.pmtudisc ?? true,
+        pmtudisc: kind.startsWith('ip6') ? undefined : (e.pmtudisc ?? true),
         dev: e.dev ?? null,
       },
       deps: e.dev ? [{ id: linkId(e.dev), via: 'dev', mode: 'recreate' }] : [],
@@ -57,7 +57,11 @@ function greKind(kind: 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap', sample: LinkSp
       };
     },
     createArgs: (_n, a) => ['type', kind, ...greArgs(a)],
-    changeArgs: (c, a) => ['type', kind, ...greArgs({ ...c, local: a.local, remote: a.remote, ikey: a.ikey, okey: a.okey })],
+    changeArgs: (c, a) => [
+      'type',
+      kind,
+      ...greArgs({ ...c, local: a.local, remote: a.remote, ikey: a.ikey, okey: a.okey }),
+    ],
   });
 }
 
@@ -77,7 +81,8 @@ function greArgs(a: Record<string, unknown>): string[] {
 /** One keyed tunnel of this kind between two documentation addresses; the change is its TTL (hop
  *  limit), which the kernel changes in place (endpoints and keys it does not). */
 function greSample(kind: string, name: string, local: string, remote: string, needs: string): LinkSpec['sample'] {
-  const file = (ttl: number) => `version: 1\ninterfaces:\n  ${name}: {kind: ${kind}, local: "${local}", remote: "${remote}", key: 1, ttl: ${ttl}}\n`;
+  const file = (ttl: number) =>
+    `version: 1\ninterfaces:\n  ${name}: {kind: ${kind}, local: "${local}", remote: "${remote}", key: 1, ttl: ${ttl}}\n`;
   return { file: file(64), change: file(32), needs: [needs] };
 }
 

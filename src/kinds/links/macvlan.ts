@@ -7,7 +7,8 @@ const MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
 
 function macvlanLike(kind: 'macvlan' | 'macvtap', name: string): LinkSpec {
   // On eth0, which the test provides (a veth end); the change is the mode, bridge → private, in place.
-  const sample = (mode: string) => `version: 1\ninterfaces:\n  eth0: {kind: ethernet}\n  ${name}: {kind: ${kind}, link: eth0, mode: ${mode}}\n`;
+  const sample = (mode: string) =>
+    `version: 1\ninterfaces:\n  eth0: {kind: ethernet}\n  ${name}: {kind: ${kind}, link: eth0, mode: ${mode}}\n`;
   return {
     configKind: kind,
     sample: { file: sample('bridge'), change: sample('private') },
@@ -31,14 +32,18 @@ function macvlanLike(kind: 'macvlan' | 'macvtap', name: string): LinkSpec {
       if (r.attrs.mode !== 'passthru') return [];
       const name = linkName(r.id);
       const lower = String(r.attrs.link);
-      const others = [...file.interfaces].filter(([n, v]) => n !== name && (v.kind === macvlan || v.kind === macvtap) && v.entry.link === lower).map(([n]) => n);
+      const others = [...file.interfaces]
+        .filter(([n, v]) => n !== name && (v.kind === macvlan || v.kind === macvtap) && v.entry.link === lower)
+        .map(([n]) => n);
       if (!others.length) return [];
-      return [{
-        severity: 'error',
-        message: `${name} is in passthru mode on ${lower}, which also carries ${others.join(', ')}`,
-        hint: `a passthru ${kind} must be alone on its lower device: use mode bridge (or vepa, private) for all of them, or move the others`,
-        source: file.at(['interfaces', name, 'mode']),
-      }];
+      return [
+        {
+          severity: 'error',
+          message: `${name} is in passthru mode on ${lower}, which also carries ${others.join(', ')}`,
+          hint: `a passthru ${kind} must be alone on its lower device: use mode bridge (or vepa, private) for all of them, or move the others`,
+          source: file.at(['interfaces', name, 'mode']),
+        },
+      ];
     },
   };
 }

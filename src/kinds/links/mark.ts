@@ -17,7 +17,11 @@ const WAS = ';alias=';
  * It ends with the alias the device had before, which its release puts back: `…;alias=rack 3 uplink`.
  * Any other text after `nethost:existing` is read as `keep=all`: an alias nethost cannot read keeps everything.
  */
-export function parseLinkMark(ifalias: string | undefined): { mark: string | null; keep: string[] | 'all' | null; was?: string } {
+export function parseLinkMark(ifalias: string | undefined): {
+  mark: string | null;
+  keep: string[] | 'all' | null;
+  was?: string;
+} {
   if (ifalias === undefined || ifalias === '') return { mark: null, keep: null };
   if (!ifalias.startsWith(NETHOST_ALIAS_EXISTING)) return { mark: ifalias, keep: null };
   let rest = ifalias.slice(NETHOST_ALIAS_EXISTING.length);
@@ -26,8 +30,12 @@ export function parseLinkMark(ifalias: string | undefined): { mark: string | nul
   if (at >= 0) rest = rest.slice(0, at);
   const withWas = <T extends object>(o: T) => (was === undefined ? o : { ...o, was });
   if (rest === '') return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: [] });
-  if (!rest.startsWith(KEEP) || rest === `${KEEP}all`) return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: 'all' as const });
-  const ips = rest.slice(KEEP.length).split(',').map((s) => canonicalIp(s)?.ip);
+  if (!rest.startsWith(KEEP) || rest === `${KEEP}all`)
+    return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: 'all' as const });
+  const ips = rest
+    .slice(KEEP.length)
+    .split(',')
+    .map((s) => canonicalIp(s)?.ip);
   if (ips.some((ip) => ip === undefined)) return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: 'all' as const });
   return withWas({ mark: NETHOST_ALIAS_EXISTING, keep: ips as string[] });
 }
@@ -38,7 +46,11 @@ export function parseLinkMark(ifalias: string | undefined): { mark: string | nul
 export function existingMark(keep: readonly string[] | 'all', was?: string | null): string {
   const tail = was ? `${WAS}${was}` : '';
   const list = keep === 'all' ? `${KEEP}all` : keep.length ? `${KEEP}${keep.join(',')}` : '';
-  for (const text of [`${NETHOST_ALIAS_EXISTING}${list}${tail}`, `${NETHOST_ALIAS_EXISTING}${KEEP}all${tail}`, `${NETHOST_ALIAS_EXISTING}${list}`])
+  for (const text of [
+    `${NETHOST_ALIAS_EXISTING}${list}${tail}`,
+    `${NETHOST_ALIAS_EXISTING}${KEEP}all${tail}`,
+    `${NETHOST_ALIAS_EXISTING}${list}`,
+  ])
     if (Buffer.byteLength(text) <= IFALIAS_MAX) return text;
   return `${NETHOST_ALIAS_EXISTING}${KEEP}all`;
 }

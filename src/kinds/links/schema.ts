@@ -13,7 +13,12 @@ export const commonLinkFields = {
       z
         .union([
           text,
-          z.object({ address: text.describe('the local address (without prefix length when a peer is given)'), peer: text.optional().describe('the other end: PEER[/LEN], as ip addr … peer') }).strict(),
+          z
+            .object({
+              address: text.describe('the local address (without prefix length when a peer is given)'),
+              peer: text.optional().describe('the other end: PEER[/LEN], as ip addr … peer'),
+            })
+            .strict(),
         ])
         .superRefine((e, ctx) => {
           const problem = addressEntryProblem(e as AddressEntry);
@@ -21,7 +26,9 @@ export const commonLinkFields = {
         }),
     )
     .optional()
-    .describe('static addresses: "ADDRESS/LEN", "ADDRESS peer PEER[/LEN]" or {address, peer}; IPv4 and IPv6. Absent: left as they are; [] none'),
+    .describe(
+      'static addresses: "ADDRESS/LEN", "ADDRESS peer PEER[/LEN]" or {address, peer}; IPv4 and IPv6. Absent: left as they are; [] none',
+    ),
 };
 
 export const portsField = z

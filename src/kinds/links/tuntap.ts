@@ -31,16 +31,26 @@ function tuntap(kind: 'tap' | 'tun') {
       const user = resolve(e.user, facts.users);
       const group = resolve(e.group, facts.groups);
       if (user === undefined)
-        diagnostics.push({ severity: 'error', message: `no such user ${quote(e.user)} on this host`, hint: 'write an existing user name or a numeric uid', path: ['interfaces', name, 'user'] });
+        diagnostics.push({
+          severity: 'error',
+          message: `no such user ${quote(e.user)} on this host`,
+          hint: 'write an existing user name or a numeric uid',
+          path: ['interfaces', name, 'user'],
+        });
       if (group === undefined)
-        diagnostics.push({ severity: 'error', message: `no such group ${quote(e.group)} on this host`, hint: 'write an existing group name or a numeric gid', path: ['interfaces', name, 'group'] });
+        diagnostics.push({
+          severity: 'error',
+          message: `no such group ${quote(e.group)} on this host`,
+          hint: 'write an existing group name or a numeric gid',
+          path: ['interfaces', name, 'group'],
+        });
       return { attrs: { user: user ?? null, group: group ?? null, multi_queue: e.multi_queue ?? false }, diagnostics };
     },
     liveAttrs: (l, facts) => {
       const d = l.linkinfo?.info_data ?? {};
       return {
-        user: d.user === undefined ? null : resolve(d.user, facts.users) ?? null,
-        group: d.group === undefined ? null : resolve(d.group, facts.groups) ?? null,
+        user: d.user === undefined ? null : (resolve(d.user, facts.users) ?? null),
+        group: d.group === undefined ? null : (resolve(d.group, facts.groups) ?? null),
         multi_queue: !!d.multi_queue,
       };
     },

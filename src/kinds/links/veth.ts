@@ -1,5 +1,4 @@
 import { linkId } from '../../model.js';
-import { z } from 'zod';
 import { ifname, netnsName } from '../fields.js';
 import { defineLinkKind, linkName } from './define.js';
 
@@ -45,6 +44,13 @@ export const veth = defineLinkKind({
       return [];
     }
     if (other.kind === veth && other.entry.peer === name) return [];
-    return [{ severity: 'error', message: `veth ${name} names ${entry.peer} as its peer, but ${entry.peer} is not a veth whose peer is ${name}`, hint: `write ${entry.peer}: {kind: veth, peer: ${name}}`, source: file.at(['interfaces', name, 'peer']) }];
+    return [
+      {
+        severity: 'error',
+        message: `veth ${name} names ${entry.peer} as its peer, but ${entry.peer} is not a veth whose peer is ${name}`,
+        hint: `write ${entry.peer}: {kind: veth, peer: ${name}}`,
+        source: file.at(['interfaces', name, 'peer']),
+      },
+    ];
   },
 });

@@ -35,7 +35,14 @@ export const vxlan = defineLinkKind({
     deps: e.dev ? [{ id: linkId(e.dev), via: 'dev', mode: 'recreate' }] : [],
     diagnostics:
       e.group && e.remote
-        ? [{ severity: 'error', message: 'group and remote exclude each other', hint: 'keep group (multicast, with dev) or remote (unicast), not both', path: ['interfaces', _name, 'remote'] }]
+        ? [
+            {
+              severity: 'error',
+              message: 'group and remote exclude each other',
+              hint: 'keep group (multicast, with dev) or remote (unicast), not both',
+              path: ['interfaces', _name, 'remote'],
+            },
+          ]
         : [],
   }),
   liveAttrs: (l) => {

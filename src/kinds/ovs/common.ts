@@ -35,12 +35,18 @@ export const nameOf = (id: string) => id.slice(id.indexOf(':') + 1);
 
 /** OVSDB names of ports and tunnels: no kernel limit applies, but they are arguments to ovs-vsctl
  *  and names in OpenFlow: kept to what is safe everywhere. */
-export const ovsName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'OVS port names are 1 to 64 letters, digits, "_", "." or "-"; choose e.g. gre0 or vx-east');
+export const ovsName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.-]{1,64}$/,
+    'OVS port names are 1 to 64 letters, digits, "_", "." or "-"; choose e.g. gre0 or vx-east',
+  );
 
 export const ovsOp = (...args: string[]): OpSpec => ({ backend: 'ovs', args, disruptive: false });
 
 /** Kernel devices Open vSwitch makes for its datapath and tunnels, whatever its database says. */
-const DATAPATH_DEVICE = /^(ovs-system|ovs-netdev|gre_sys|ip6gre_sys|erspan_sys|ip6erspan_sys|(vxlan|genev|stt|lisp|gtpu|bareudp)_sys_\d+)$/;
+const DATAPATH_DEVICE =
+  /^(ovs-system|ovs-netdev|gre_sys|ip6gre_sys|erspan_sys|ip6erspan_sys|(vxlan|genev|stt|lisp|gtpu|bareudp)_sys_\d+)$/;
 
 const internals = new WeakMap<OvsLive, Set<string>>();
 /** Names of the interfaces with a kernel device of OVS's own: bridges' local ports and internal ports. */
@@ -74,7 +80,11 @@ export const ovsCarried = (r: Pick<Resource, 'carried'> | undefined): OvsCarried
 
 /** A row's managed map keys as nethost owns them. `get` answers only for keys in the row's record;
  *  `keys` is the record; `foreign` holds the managed keys someone else set, which a rollback writes back. */
-export function ownedMaps(ext: Record<string, string>, maps: Record<string, Record<string, string>>, managed: readonly string[]) {
+export function ownedMaps(
+  ext: Record<string, string>,
+  maps: Record<string, Record<string, string>>,
+  managed: readonly string[],
+) {
   const keys = (ext[OVS_KEYS_KEY] ?? '').split(',').filter(Boolean).sort();
   const mine = new Set(keys);
   const value = (colKey: string) => {
@@ -87,7 +97,8 @@ export function ownedMaps(ext: Record<string, string>, maps: Record<string, Reco
 }
 
 /** A map key as a canonical attribute value: absent → the default. */
-export const num = (v: string | undefined, dflt: number | null): number | null => (v === undefined || v === '' || !/^\d+$/.test(v) ? dflt : Number(v));
+export const num = (v: string | undefined, dflt: number | null): number | null =>
+  v === undefined || v === '' || !/^\d+$/.test(v) ? dflt : Number(v);
 
 /** `col=value` for ovs-vsctl (sets as `a,b`, an empty set as `[]`). */
 export function assign(col: string, v: AttrValue): string {

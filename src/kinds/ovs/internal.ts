@@ -11,7 +11,8 @@ export const ovsInternal: LinkKind = {
   // Its own attribute is its kernel device's state (mtu and mac are its port's Interface row).
   sample: {
     file: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [mgmt0]}\n  mgmt0: {kind: ovs-internal, state: up}\n',
-    change: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [mgmt0]}\n  mgmt0: {kind: ovs-internal, state: down}\n',
+    change:
+      'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [mgmt0]}\n  mgmt0: {kind: ovs-internal, state: down}\n',
     needs: ['ovs'],
   },
   // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
@@ -29,6 +30,9 @@ export const ovsInternal: LinkKind = {
     })
     .strict(),
   matches: () => false, // its kernel device is claimed with every OVS device by ovs-bridge
-  fromConfig: (name, e) => ({ attrs: { state: e.state ?? 'up' }, deps: [{ id: portId(name), via: 'port', mode: 'recreate' }] }),
+  fromConfig: (name, e) => ({
+    attrs: { state: e.state ?? 'up' },
+    deps: [{ id: portId(name), via: 'port', mode: 'recreate' }],
+  }),
   ...deviceOps,
 };

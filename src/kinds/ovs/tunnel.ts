@@ -10,23 +10,61 @@ import { DEFAULT_DST_PORT, TUNNEL_TYPES } from './live.js';
 import { OVS_RANK } from '../ranks.js';
 import { setRow, foreignSets, onSomeBridge } from './write.js';
 
-const TUNNEL_COLS: Record<string, string> = { remote_ip: 'options:remote_ip', local_ip: 'options:local_ip', key: 'options:key', dst_port: 'options:dst_port' };
+const TUNNEL_COLS: Record<string, string> = {
+  remote_ip: 'options:remote_ip',
+  local_ip: 'options:local_ip',
+  key: 'options:key',
+  dst_port: 'options:dst_port',
+};
 
-function tunnelOps(name: string, changes: { name: string; after: unknown }[], defaults: Attrs, record: { live?: Resource; target: Resource }): OpSpec[] {
-  const ops = setRow('Interface', name, changes, TUNNEL_COLS, (k, v) => k === 'dst_port' && v === defaults.dst_port, record);
+function tunnelOps(
+  name: string,
+  changes: { name: string; after: unknown }[],
+  defaults: Attrs,
+  record: { live?: Resource; target: Resource },
+): OpSpec[] {
+  const ops = setRow(
+    'Interface',
+    name,
+    changes,
+    TUNNEL_COLS,
+    (k, v) => k === 'dst_port' && v === defaults.dst_port,
+    record,
+  );
   const psk = changes.find((c) => c.name === 'ipsec');
   if (psk) {
-    if (psk.after === null) ops.push(ovsOp('remove', 'Interface', name, 'options', 'psk'), ovsOp('remove', 'Interface', name, 'external_ids', PSK_REF_KEY));
+    if (psk.after === null)
+      ops.push(
+        ovsOp('remove', 'Interface', name, 'options', 'psk'),
+        ovsOp('remove', 'Interface', name, 'external_ids', PSK_REF_KEY),
+      );
     else if (namesHeldKey(psk.after)) {
       // Only a rollback's target: the key the tunnel had, which this process read and holds, with
       // its reference (or none). In a transaction of its own; without the key, nothing to run: the
       // report says the file's key stays (unrestorable).
       if (heldKey(name) !== undefined) {
         const held = ovsOp('set', 'Interface', name, `options:psk=${PSK_REF}${HELD}${name}`);
-        const ref = psk.after === SET_BY_HAND ? ovsOp('remove', 'Interface', name, 'external_ids', PSK_REF_KEY) : ovsOp('set', 'Interface', name, `external_ids:${PSK_REF_KEY}=${String(psk.after).slice(0, -OTHER_KEY.length)}`);
+        const ref =
+          psk.after === SET_BY_HAND
+            ? ovsOp('remove', 'Interface', name, 'external_ids', PSK_REF_KEY)
+            : ovsOp(
+                'set',
+                'Interface',
+                name,
+                `external_ids:${PSK_REF_KEY}=${String(psk.after).slice(0, -OTHER_KEY.length)}`,
+              );
         ops.push({ ...held, options: ['held key'] }, { ...ref, options: ['held key'] });
       }
-    } else ops.push(ovsOp('set', 'Interface', name, `options:psk=${PSK_REF}${psk.after}`, `external_ids:${PSK_REF_KEY}=${psk.after}`));
+    } else
+      ops.push(
+        ovsOp(
+          'set',
+          'Interface',
+          name,
+          `options:psk=${PSK_REF}${psk.after}`,
+          `external_ids:${PSK_REF_KEY}=${psk.after}`,
+        ),
+      );
   }
   return ops;
 }
@@ -36,7 +74,8 @@ export const ovsTunnel: LinkKind = {
   // A GRE port on a userspace-datapath bridge; the change is its key (options:key, in place).
   sample: {
     file: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [gtun0]}\n  gtun0: {kind: ovs-tunnel, type: gre, remote_ip: 198.51.100.2, key: 42}\n',
-    change: 'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [gtun0]}\n  gtun0: {kind: ovs-tunnel, type: gre, remote_ip: 198.51.100.2, key: 43}\n',
+    change:
+      'version: 1\ninterfaces:\n  br0: {kind: ovs-bridge, datapath: netdev, ports: [gtun0]}\n  gtun0: {kind: ovs-tunnel, type: gre, remote_ip: 198.51.100.2, key: 43}\n',
     needs: ['ovs'],
   },
   // Its kernel devices' ports are Open vSwitch's (master ovs-system), not kernel ports.
@@ -50,14 +89,46 @@ export const ovsTunnel: LinkKind = {
       // The documents' ipsec_gre is recognised only to say what to write instead.
       type: z
         .enum([...TUNNEL_TYPES, 'ipsec_gre'])
-        .refine((t) => t !== 'ipsec_gre', { message: 'OVS removed the ipsec_gre tunnel type; write type: gre (or vxlan, geneve) with ipsec: {psk_file: PATH} (needs the kernel datapath and ovs-monitor-ipsec)' })
+        .refine((t) => t !== 'ipsec_gre', {
+          message:
+            'OVS removed the ipsec_gre tunnel type; write type: gre (or vxlan, geneve) with ipsec: {psk_file: PATH} (needs the kernel datapath and ovs-monitor-ipsec)',
+        })
         .describe('gre | vxlan | geneve; for IPsec add ipsec: to one of these (ipsec_gre is refused)'),
       remote_ip: ipAddress.describe('the far end (options:remote_ip)'),
       local_ip: ipAddress.optional().describe('source address (options:local_ip)'),
-      key: z.number().int().min(0).max(0xffffffff).optional().describe('GRE key, VXLAN VNI or Geneve VNI (options:key)'),
-      dst_port: z.number().int().min(1).max(65535).optional().describe('UDP port of vxlan (default 4789) and geneve (6081)'),
+      key: z
+        .number()
+        .int()
+        .min(0)
+        .max(0xffffffff)
+        .optional()
+        .describe('GRE key, VXLAN VNI or Geneve VNI (options:key)'),
+      dst_port: z
+        .number()
+        .int()
+        .min(1)
+        .max(65535)
+        .optional()
+        .describe('UDP port of vxlan (default 4789) and geneve (6081)'),
       ipsec: z
-        .union([z.object({ psk_file: z.string().regex(/^\/[^\0]*$/, 'write an absolute path').describe('file holding the pre-shared key') }).strict(), z.object({ psk_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'write an environment variable name').describe('environment variable holding it') }).strict()])
+        .union([
+          z
+            .object({
+              psk_file: z
+                .string()
+                .regex(/^\/[^\0]*$/, 'write an absolute path')
+                .describe('file holding the pre-shared key'),
+            })
+            .strict(),
+          z
+            .object({
+              psk_env: z
+                .string()
+                .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'write an environment variable name')
+                .describe('environment variable holding it'),
+            })
+            .strict(),
+        ])
         .optional()
         .describe('encrypt with IPsec (ovs-monitor-ipsec, kernel datapath); the key is never printed'),
     })
@@ -82,7 +153,14 @@ export const ovsTunnel: LinkKind = {
     const type = ctx.desired.resources.get(portId(nameOf(r.id)))?.attrs.type as string;
     const dflt = DEFAULT_DST_PORT[type] ?? null;
     const name = nameOf(r.id);
-    const ops = tunnelOps(name, Object.entries(r.attrs).filter(([k, v]) => v !== null && v !== undefined && !(k === 'dst_port' && v === dflt)).map(([name, after]) => ({ name, after })), {}, { target: r });
+    const ops = tunnelOps(
+      name,
+      Object.entries(r.attrs)
+        .filter(([k, v]) => v !== null && v !== undefined && !(k === 'dst_port' && v === dflt))
+        .map(([name, after]) => ({ name, after })),
+      {},
+      { target: r },
+    );
     const foreign = foreignSets(r);
     return foreign.length ? [...ops, ovsOp('set', 'Interface', name, ...foreign)] : ops;
   },
@@ -97,7 +175,12 @@ export const ovsTunnel: LinkKind = {
     const key = left.find((a) => a.name === 'ipsec');
     const name = nameOf((c.after ?? c.before)!.id);
     if (left.length !== 1 || !key || !namesHeldKey(key.after) || heldKey(name) !== undefined) return undefined;
-    const now = key.before === null ? 'none' : `the one ${String(key.before).replace(/^file:/, '').replace(/^env:/, '$')} holds`;
+    const now =
+      key.before === null
+        ? 'none'
+        : `the one ${String(key.before)
+            .replace(/^file:/, '')
+            .replace(/^env:/, '$')} holds`;
     return `its IPsec key stays ${now}: the key it had before is not known to this process (nethost never stores keys)`;
   },
 };

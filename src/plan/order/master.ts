@@ -7,6 +7,7 @@ export const masterFirst: OrderRule = {
   name: 'master before its ports',
   why: 'ip link set PORT master M needs M; a recreated master loses its ports',
   apply({ resources, masterOf, idOf }) {
-    for (const [port, master] of masterOf) resources.get(idOf(port))?.deps.push({ id: linkId(master), via: 'master', mode: 'attach' });
+    for (const [port, master] of masterOf)
+      resources.get(idOf(port))?.deps.push({ id: linkId(master), via: 'master', mode: 'attach' });
   },
 };

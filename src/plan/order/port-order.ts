@@ -27,7 +27,13 @@ export const portOrder: OrderRule = {
       const ports: string[] = entry.ports ?? [];
       for (let i = 1; i < ports.length; i++) {
         const [prev, cur] = [linkId(ports[i - 1]), linkId(ports[i])];
-        if (masterOf.get(ports[i]) !== masterOf.get(ports[i - 1]) || !resources.has(prev) || !resources.has(cur) || (dependedOn.has(cur) && reaches(prev, cur))) continue;
+        if (
+          masterOf.get(ports[i]) !== masterOf.get(ports[i - 1]) ||
+          !resources.has(prev) ||
+          !resources.has(cur) ||
+          (dependedOn.has(cur) && reaches(prev, cur))
+        )
+          continue;
         resources.get(cur)!.deps.push({ id: prev, via: 'port order', mode: 'order' });
         dependedOn.add(prev);
       }
