@@ -23,7 +23,6 @@ const show = (v: AttrValue | undefined) => showValue(v);
 // `mark` (and an adopted device's `keep` and `was`, parts of its alias) is shown in words by markLine; a link's
 // `addresses` are the address changes listed with it.
 const HIDDEN = new Set(['mark', 'keep', 'was', 'addresses']);
-const hidden = (_c: Change, name: string) => HIDDEN.has(name);
 
 function title(c: Change): string {
   const r = (c.after ?? c.before)!;
@@ -115,7 +114,7 @@ function attrLines(c: Change, style: Style, ops: Operation[]): string[] {
       if (line) out.push(`      ${line}`);
       continue;
     }
-    if (hidden(c, a.name)) continue;
+    if (HIDDEN.has(a.name)) continue;
     const name = a.name.padEnd(width);
     if (c.action === 'create') {
       // The title already names it; false flags are the kernel's defaults.
@@ -177,7 +176,7 @@ export function renderDrift(plan: Plan): string {
             : kindOf(c.kind).summarise
               ? kindOf(c.kind).summarise!(c)
               : c.attrs
-                  .filter((a) => !hidden(c, a.name))
+                  .filter((a) => !HIDDEN.has(a.name))
                   .map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`)
                   .join(', ') || reasonsLine(c.reasons);
     return printable(`drift: ${describe((c.after ?? c.before)!)}: ${what}`);
