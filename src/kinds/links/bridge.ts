@@ -53,7 +53,7 @@ export const bridge = defineLinkKind({
   changeArgs: (c) => ['type', 'bridge', ...bridgeArgs(c, true)],
   // The change sets the FDB ageing time (default 300 s), in place.
   sample: {
-    file: 'version: 1\ninterfaces:\n  br0: {kind: bridge}\n',
+    file: 'version: 1\ninterfaces:\n  br0: {kind: bridge, ageing: 300}\n',
     change: 'version: 1\ninterfaces:\n  br0: {kind: bridge, ageing: 120}\n',
   },
 });

@@ -72,7 +72,7 @@ export const vxlan = defineLinkKind({
   },
   // VNI, port and endpoints are fixed (a change of one is a replace): the change is the TTL (default 0, inherit).
   sample: {
-    file: 'version: 1\ninterfaces:\n  vx0: {kind: vxlan, vni: 100, remote: 198.51.100.2}\n',
+    file: 'version: 1\ninterfaces:\n  vx0: {kind: vxlan, vni: 100, remote: 198.51.100.2, ttl: 0}\n',
     change: 'version: 1\ninterfaces:\n  vx0: {kind: vxlan, vni: 100, remote: 198.51.100.2, ttl: 64}\n',
   },
   changeArgs: (c, a) => {
