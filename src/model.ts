@@ -95,7 +95,7 @@ export interface Operation {
   action: ChangeAction;
   /** `late` runs after every other put: settings the kernel would undo while links still join (a bridge's MTU). */
   phase: 'delete' | 'put' | 'late';
-  /** The backend that runs it: a name registered in src/backends/index.ts. */
+  /** The backend that runs it: a name registered in src/registry/backends.ts. */
   backend: string;
   /** Options the whole invocation shares, for what one batch line cannot say (`-6` for IPv6 rules). */
   options?: string[];
@@ -142,6 +142,6 @@ export const NETHOST_PROTO = 232;
 export const NETHOST_ALIAS = 'nethost';
 /** The ifalias on existing devices it manages but never created (`kind: ethernet`): only released, never deleted. */
 export const NETHOST_ALIAS_EXISTING = 'nethost:existing';
-/** Any `nethost:existing…` alias is nethost's (it may record the device's own addresses: kinds/links/common.ts). */
+/** Any `nethost:existing…` alias is nethost's (it may record the device's own addresses: kinds/links/mark.ts). */
 export const isNethostAlias = (a: unknown) =>
   a === NETHOST_ALIAS || (typeof a === 'string' && a.startsWith(NETHOST_ALIAS_EXISTING));

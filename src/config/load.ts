@@ -382,5 +382,8 @@ export function checkAgainstLive(desired: DesiredState, live: LiveState): Diagno
     }
   }
   for (const r of desired.resources.values()) out.push(...(kindOf(r.kind).checkLive?.(r, desired, live) ?? []));
-  return out;
+  // In the file's line order, as the file's own checks are (the kinds' come in registry order).
+  return out.sort(
+    (a, b) => (a.source?.line ?? 0) - (b.source?.line ?? 0) || (a.source?.col ?? 0) - (b.source?.col ?? 0),
+  );
 }

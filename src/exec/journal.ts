@@ -8,7 +8,9 @@ import type { Change, Operation } from '../model.js';
 import { liveFromJson, liveToJson, type LiveJson } from './serial.js';
 import type { LiveState } from '../model.js';
 
-export const JOURNAL_VERSION = 1;
+/** 2: what the engine carries with a resource (nft's listing, OVS's foreign values) is in
+ *  `carried`, no longer among its attributes (1): a journal of 1 would roll back without them. */
+export const JOURNAL_VERSION = 2;
 
 export interface Journal {
   version: number;

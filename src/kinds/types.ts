@@ -178,7 +178,7 @@ export interface SectionKind extends ResourceKind {
    *  without its section. */
   interfaceFields?: { fields: Record<string, z.ZodType>; orderedAfter: string };
   /** `at(path, true)` locates the key of the last step rather than its value. `interfaces`: the
-   *  file's valid interface entries by name (parsed), for kinds with `readsInterfaces`. */
+   *  file's valid interface entries by name (parsed), for kinds with `interfaceFields`. */
   fromConfig(
     section: any,
     at: (path: (string | number)[], key?: boolean) => SourceRef | undefined,

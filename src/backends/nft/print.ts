@@ -1,8 +1,8 @@
 // nft's JSON (`nft -j list table …`) → the canonical text of each chain and rule: the words
 // `nft list table` prints for it, minus counter values and handles (state, never drift). nethost
-// renders the file's rules in exactly this form (render.ts), so the two sides compare as strings;
-// test/unit/firewall.test.ts holds the printer to nft's own text listing of captured tables, and
-// the integration tests hold the renderer to what the kernel lists back.
+// renders the file's rules in exactly this form (kinds/firewall/rules.ts), so the two sides compare
+// as strings; test/unit/firewall.test.ts holds the printer to nft's own text listing of captured
+// tables, and the integration tests hold the renderer to what the kernel lists back.
 //
 // An expression this printer does not know (someone else's hand-added rule) prints as its JSON:
 // never equal to a rendered rule, so it is drift, and still shown.
