@@ -50,7 +50,9 @@ export async function applyFile(
 ): Promise<ApplyOutcome> {
   checkNetns(netns);
   const log = hooks.log ?? (() => {});
+  trace('apply: start');
   const facts = await readHostFacts();
+  trace('host facts read');
   // The lock comes first: the snapshot, read while the file loads, must be taken under it.
   const lock = acquireLock(netns, hooks.lockTimeout ?? 0);
   try {

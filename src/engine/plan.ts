@@ -43,7 +43,9 @@ export function interruptedApplyNote(netns: string | undefined): string | undefi
 
 export async function planFile(file: string, netns?: string, options?: BackendOptions) {
   checkNetns(netns); // '' is not "the current namespace"
+  trace('plan: start');
   const facts = await readHostFacts();
+  trace('host facts read');
   const { desired, live } = await loadWhileReading(file, netns, facts, options);
   trace('live state read');
   const plan = makePlan(desired, live);
