@@ -8,7 +8,13 @@ import { handle } from '@oclif/core/handle';
 import { printable } from '../src/util/text.js';
 
 export { COMMANDS } from './index.js';
-export { warmUp } from '../src/engine/warm-up.js';
+
+/** The build's code-cache warm-up (build.mjs). Imported when called: a static export would make
+ *  every run evaluate the whole pipeline (every kind's schemas, the renderers) before oclif starts,
+ *  which `--version` and `--help` never use and the commands import themselves when they run. */
+export async function warmUp(samples: import('../src/engine/warm-up.js').WarmUpSamples): Promise<number> {
+  return (await import('../src/engine/warm-up.js')).warmUp(samples);
+}
 
 /** `args` defaults to the process's own (the build passes its own to warm the code cache up). */
 export async function main(dir: string, args?: string[]): Promise<void> {
