@@ -678,6 +678,11 @@ describe('atomicity', () => {
   it("an apply that changes only links verifies nft by its snapshot (nothing of it ran nft), and a file without a firewall lists no other table's chains", () => {
     const ns = newNetns('fwlinks');
     const fw = `version: 1\ninterfaces:\n  br9: {kind: bridge}\n${FW(22)}`;
+    // A file without a firewall on a host without nethost's tables: one nft child, the table names.
+    const none = nftShim();
+    const c = tempFile('c.yaml', 'version: 1\ninterfaces:\n  br9: {kind: bridge, mtu: 1400}\n');
+    expect(withPath(none.path, 'plan', c, '--netns', ns).code).toBe(2);
+    expect(none.argv()).toEqual(['-j list tables']);
     expect(nethost('apply', tempFile('a.yaml', fw), '--netns', ns, '--yes').code).toBe(0);
     const shim = nftShim();
     const r = withPath(
@@ -698,16 +703,10 @@ describe('atomicity', () => {
     ]);
     expect(links(ns).get('br9')?.mtu).toBe(1400);
     const plain = nftShim();
-    expect(
-      withPath(
-        plain.path,
-        'plan',
-        tempFile('c.yaml', 'version: 1\ninterfaces:\n  br9: {kind: bridge, mtu: 1400}\n'),
-        '--netns',
-        ns,
-      ).code,
-    ).toBe(2); // would prune the tables
+    expect(withPath(plain.path, 'plan', c, '--netns', ns).code).toBe(2); // would prune the tables
     expect(plain.argv()).not.toContain('-j list chains');
+    // The tables it would prune were found by their names, then listed.
+    expect(plain.argv()).toEqual(expect.arrayContaining(['-j list tables', '-s list table inet nethost']));
   });
 
   it('a plan remembers a listing only if no apply took the lock between its text and its JSON listing', () => {

@@ -64,6 +64,20 @@ async function listTable(netns: string | undefined, family: string, json: boolea
   throw readError(netns, r.stderr);
 }
 
+/** Which of nethost's tables exist (`nft -j list tables`: the tables' names, none of their rules). */
+async function nethostTables(netns: string | undefined): Promise<Set<string>> {
+  const r = await run(nftArgv(netns, ['-j', 'list', 'tables']), { readOnly: true });
+  if (r.code !== 0) throw readError(netns, r.stderr);
+  return new Set(
+    parseObjects(r.stdout)
+      .filter((o) => o.table?.name === 'nethost')
+      .map((o) => o.table.family),
+  );
+}
+
+/** A file's text that may name a firewall (a hint to read early; the parsed file decides). */
+const NAMES_FIREWALL = /^firewall:|\bguard:/m;
+
 function readError(netns: string | undefined, stderr: string): NethostError {
   const msg = stderr.trim();
   if (netns && /Cannot open network namespace|No such file/.test(msg))
@@ -208,7 +222,7 @@ export const nftBackend: Backend = {
         return parseObjects(r.stdout);
       });
     const hintedChains = fileText?.then(
-      (t) => (/^firewall:|\bguard:/m.test(t) ? listChains() : undefined),
+      (t) => (NAMES_FIREWALL.test(t) ? listChains() : undefined),
       () => undefined,
     );
     // (The verification compares resources only: it needs none.)
@@ -227,11 +241,24 @@ export const nftBackend: Backend = {
     const mayRemember = locked ? () => true : noApplyMeanwhile(netns);
     // The verification right after the transaction reads nft's JSON only: the tables were just
     // written, and it prints them anyway (the next read that lists the text writes the memo).
-    const [inet, bridge, chains] = await Promise.all([
-      verifying ? undefined : listTable(netns, 'bridge', false), // the longer listing first
-      verifying ? undefined : listTable(netns, 'inet', false),
-      chainsRead,
-    ]).then(([b, i, c]) => [i, b, c] as const);
+    // A file whose text names no firewall mostly meets a host without nethost's tables: one
+    // `nft -j list tables` says which of them exist, and only those are listed (a file that dropped
+    // its firewall still finds them, and its plan deletes them). A file that names one, or no text
+    // (a restore's target), lists both at once. (Started inside the callback, as above.)
+    const list = (have?: Set<string>) =>
+      Promise.all(
+        // The longer listing first.
+        ['bridge', 'inet'].map((f) => (!have || have.has(f) ? listTable(netns, f, false) : undefined)),
+      ).then(([b, i]) => [i, b]);
+    const textsRead = verifying
+      ? Promise.resolve([])
+      : fileText
+        ? fileText.then(
+            (t) => (NAMES_FIREWALL.test(t) ? list() : nethostTables(netns).then(list)),
+            () => list(),
+          )
+        : list();
+    const [[inet, bridge], chains] = await Promise.all([textsRead, chainsRead]);
     const foreign = chains
       .map((o) => o.chain)
       .filter((c) => c?.hook && c.table !== 'nethost')
