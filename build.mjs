@@ -62,7 +62,9 @@ await build({
   minifySyntax: !process.env.NETHOST_READABLE_BUILD,
   minifyWhitespace: !process.env.NETHOST_READABLE_BUILD,
 });
-{
+// (The readable build keeps esbuild's copies of comments, some not ASCII: it is for reading
+// profiles, not for shipping.)
+if (!process.env.NETHOST_READABLE_BUILD) {
   const out = readFileSync('dist/nethost.cjs', 'latin1');
   const at = out.search(/[^\x00-\x7f]/);
   if (at >= 0)
