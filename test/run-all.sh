@@ -15,6 +15,11 @@ echo "== type check and lint (tsc --noEmit, biome)"
 if npx tsc --noEmit; then passed=$((passed+1)); else failed=$((failed+1)); status=1; fi
 if npx biome check --error-on-warnings .; then passed=$((passed+1)); else failed=$((failed+1)); status=1; fi
 
+# The single executable and the Debian package, from this tree: test/integration/exe.test.ts runs the
+# one, test/lab/install.lab.test.ts installs the other in the lab guest, which cannot build it.
+echo "== build: dist/nethost and its .deb (npm run build:deb)"
+npm run build:deb --silent || { echo "npm run build:deb failed"; failed=$((failed+1)); status=1; }
+
 echo "== unit and host-kernel integration tests"
 npx vitest run --reporter=default --reporter=json --outputFile="$out/host.json" || status=1
 if [ -s "$out/host.json" ]; then read -r p f < <(count "$out/host.json"); passed=$((passed+p)); failed=$((failed+f)); else failed=$((failed+1)); fi
