@@ -1,4 +1,4 @@
-// A backend is one tool nethost drives (ip, sysctl; nft and ovs-vsctl next). It knows three things:
+// A backend is one tool nethost drives (ip, sysctl, nft, ovs-vsctl). It knows three things:
 // how to read its part of the live state, how to run a run of consecutive operations as few
 // invocations as the tool allows (and which operation failed, and whether any of it took effect),
 // and the exact command a person would type for one operation. Kinds name their backend in each
@@ -6,7 +6,7 @@
 // not a backend's business: the live state is resources, and restoring is planning back to them.
 //
 // Adding a backend: a folder here with an object of this interface (its RawLive fields declared by
-// module augmentation in that folder), one line in ./index.ts. Its kinds emit operations with
+// module augmentation in that folder, optional), one line in src/registry/backends.ts (ARCHITECTURE.md). Its kinds emit operations with
 // `backend: NAME`; `run` gets runs of consecutive operations with the same groupKey, in plan order.
 import type { DesiredState, Operation, Plan } from '../model.js';
 import type { RunControl } from '../exec/run.js';
