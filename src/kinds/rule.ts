@@ -28,7 +28,12 @@ const ruleEntry = z
   })
   .strict();
 
-const prefix = (s: string | undefined) => (s === undefined ? null : formatCidr(networkOf(parseCidr(s, false)!)));
+/** A selector prefix in canonical form. One of length 0 is every address: the kernel keeps no selector
+ *  for it and shows `all`, so it is the same rule as none (else the rule never matches its live self). */
+const prefix = (s: string | undefined) => {
+  const c = s === undefined ? undefined : networkOf(parseCidr(s, false)!);
+  return c === undefined || c.prefix === 0 ? null : formatCidr(c);
+};
 
 function selectorId(fam: Family, a: Record<string, unknown>) {
   return `rule:${fam}:${a.priority}:${a.from ?? '*'}:${a.to ?? '*'}:${a.fwmark ?? '*'}:${a.iif ?? '*'}:${a.oif ?? '*'}`;
