@@ -16,15 +16,24 @@ const BIN = join(arg('nethost', '.'), 'bin', 'run.js');
 const dir = mkdtempSync(join(tmpdir(), 'nethost-fwbench-'));
 
 function hostFile(firewall) {
-  const L = ['version: 1', 'interfaces:', `  br0: {kind: bridge, ports: [${Array.from({ length: N }, (_, i) => `vnet${i}`).join(', ')}], addresses: [192.0.2.1/24]}`];
+  const L = [
+    'version: 1',
+    'interfaces:',
+    `  br0: {kind: bridge, ports: [${Array.from({ length: N }, (_, i) => `vnet${i}`).join(', ')}], addresses: [192.0.2.1/24]}`,
+  ];
   L.push('  up0: {kind: veth, peer: up1, addresses: [198.51.100.1/24]}', '  up1: {kind: veth, peer: up0}');
   for (let i = 0; i < N; i++) {
     const mac = `52:54:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
-    L.push(firewall ? `  vnet${i}: {kind: tap, guard: {mac: "${mac}", ips: [192.0.2.${10 + (i % 240)}]}}` : `  vnet${i}: {kind: tap}`);
+    L.push(
+      firewall
+        ? `  vnet${i}: {kind: tap, guard: {mac: "${mac}", ips: [192.0.2.${10 + (i % 240)}]}}`
+        : `  vnet${i}: {kind: tap}`,
+    );
   }
   if (firewall) {
     L.push('firewall:', '  port_forwards:');
-    for (let i = 0; i < N; i++) L.push(`    - {in: up0, proto: tcp, port: ${10000 + i}, to: "192.0.2.${10 + (i % 240)}:80"}`);
+    for (let i = 0; i < N; i++)
+      L.push(`    - {in: up0, proto: tcp, port: ${10000 + i}, to: "192.0.2.${10 + (i % 240)}:80"}`);
   }
   const f = join(dir, firewall ? 'with.yaml' : 'without.yaml');
   writeFileSync(f, L.join('\n') + '\n');
@@ -45,7 +54,8 @@ const time = (f) => {
 };
 const run = (argv, input) => {
   const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0 && !(argv.includes('plan') && r.status === 2)) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0 && !(argv.includes('plan') && r.status === 2))
+    throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   return r;
 };
 // Each repetition starts with an empty run directory, so nethost's listing memo is cold for the
@@ -53,12 +63,19 @@ const run = (argv, input) => {
 // writes it (the verification reads JSON only), and the timed no-op plan finds it.
 let runDir;
 const nethost = (...a) => {
-  const r = spawnSync(process.execPath, [BIN, ...a], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, NETHOST_LOCK_DIR: runDir } });
-  if (r.status !== 0 && !(a[0] === 'plan' && r.status === 2)) throw new Error(`nethost ${a.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const r = spawnSync(process.execPath, [BIN, ...a], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    env: { ...process.env, NETHOST_LOCK_DIR: runDir },
+  });
+  if (r.status !== 0 && !(a[0] === 'plan' && r.status === 2))
+    throw new Error(`nethost ${a.join(' ')} exited ${r.status}: ${r.stderr}`);
   return r;
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const ruleCount = (name) => JSON.parse(run(['ip', 'netns', 'exec', name, 'nft', '-j', 'list', 'ruleset']).stdout).nftables.filter((x) => x.rule).length;
+const ruleCount = (name) =>
+  JSON.parse(run(['ip', 'netns', 'exec', name, 'nft', '-j', 'list', 'ruleset']).stdout).nftables.filter((x) => x.rule)
+    .length;
 
 const withFw = hostFile(true);
 const withoutFw = hostFile(false);
@@ -71,7 +88,10 @@ for (let rep = 0; rep < REPS; rep++) {
   const f = ns();
   const plan = JSON.parse(nethost('plan', withFw, '--netns', f, '--json').stdout);
   const ipLines = plan.operations.filter((o) => o.backend === 'ip').map((o) => o.command.slice(3).join(' '));
-  const nftText = plan.operations.filter((o) => o.backend === 'nft').map((o) => o.input).join('\n');
+  const nftText = plan.operations
+    .filter((o) => o.backend === 'nft')
+    .map((o) => o.input)
+    .join('\n');
   t.floor.push(
     time(() => {
       run(['ip', '-n', f, '-batch', '-'], ipLines.join('\n') + '\n');
@@ -105,7 +125,7 @@ const out = [
   `| apply from empty | ${ms(m.nethost)} | floor (ip -batch + nft -f + state read) ${ms(m.floor)} | ${(m.nethost / m.floor).toFixed(2)}× | ≤ 2× | ${m.nethost <= 2 * m.floor ? 'yes' : 'no'} |`,
   `| no-op plan | ${ms(m.planWith)} | same host without the firewall ${ms(m.planWithout)} | +${Math.round((m.planWith / m.planWithout - 1) * 100)} % | ≤ +30 % | ${m.planWith <= 1.3 * m.planWithout ? 'yes' : 'no'} |`,
   '',
-  'The apply has a cold listing memo (an empty run directory for each repetition), the timed no-op plan the memo that the untimed plan before it wrote (the apply\'s verification reads JSON only, as on a host whose first plan after an apply writes it).',
+  "The apply has a cold listing memo (an empty run directory for each repetition), the timed no-op plan the memo that the untimed plan before it wrote (the apply's verification reads JSON only, as on a host whose first plan after an apply writes it).",
   '',
   'What each target costs and what changed is in bench/ANALYSIS.md (section "Firewall").',
   '',
@@ -113,5 +133,9 @@ const out = [
   '',
 ];
 console.log(out.join('\n'));
-if (!QUICK) writeFileSync(join(import.meta.dirname, 'FIREWALL.md'), out.join('\n') + `\nMeasured ${new Date().toISOString()}; load average ${loadavg()[0].toFixed(2)} (2 CPUs).\n`);
+if (!QUICK)
+  writeFileSync(
+    join(import.meta.dirname, 'FIREWALL.md'),
+    out.join('\n') + `\nMeasured ${new Date().toISOString()}; load average ${loadavg()[0].toFixed(2)} (2 CPUs).\n`,
+  );
 rmSync(dir, { recursive: true, force: true }); // the files, and each repetition's run directory (memo)

@@ -28,7 +28,11 @@ const dir = mkdtempSync(join(tmpdir(), 'nethost-ovsbench-'));
 const helper = JSON.stringify(join(import.meta.dirname, '..', 'test', 'helpers', 'ovs.ts'));
 const reader = JSON.stringify(join(TREE, 'src', 'backends', 'ovs', 'index.ts'));
 buildSync({
-  stdin: { contents: `export { startOvs, stopOvs } from ${helper};\nexport { readArgv, resolveDb } from ${reader};\n`, resolveDir: TREE, loader: 'ts' },
+  stdin: {
+    contents: `export { startOvs, stopOvs } from ${helper};\nexport { readArgv, resolveDb } from ${reader};\n`,
+    resolveDir: TREE,
+    loader: 'ts',
+  },
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -44,7 +48,9 @@ function hostFile(ovs = true) {
   if (ovs) for (let i = 0; i < PORTS; i++) L.push(`      vnet${i}: {tag: ${10 + (i % 50)}}`);
   if (ovs) for (let i = 0; i < TUNNELS; i++) L.push(`      vx${i}: {}`);
   for (let i = 0; i < PORTS; i++) L.push(`  vnet${i}: {kind: tap}`);
-  if (ovs) for (let i = 0; i < TUNNELS; i++) L.push(`  vx${i}: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.${2 + (i % 250)}, key: ${1000 + i}}`);
+  if (ovs)
+    for (let i = 0; i < TUNNELS; i++)
+      L.push(`  vx${i}: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.${2 + (i % 250)}, key: ${1000 + i}}`);
   const f = join(dir, ovs ? 'host.yaml' : 'taps.yaml');
   writeFileSync(f, L.join('\n') + '\n');
   return f;
@@ -71,8 +77,14 @@ const time = (f) => {
   return Number(process.hrtime.bigint() - t) / 1e6;
 };
 const run = (argv, input, env) => {
-  const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 28, env: env ? { ...process.env, ...env } : undefined });
-  if (r.status !== 0 && !(argv.includes('plan') && r.status === 2)) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const r = spawnSync(argv[0], argv.slice(1), {
+    input,
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    env: env ? { ...process.env, ...env } : undefined,
+  });
+  if (r.status !== 0 && !(argv.includes('plan') && r.status === 2))
+    throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   return r;
 };
 const nethost = (ovs, ...a) => run([process.execPath, BIN, ...a, '--netns', ovs.netns, '--ovsdb', ovs.db]);
@@ -102,13 +114,16 @@ try {
       groups.at(-1).ops.push(o.command);
     }
     ops = groups.map((g) => `${g.ops.length} ${g.backend}`).join(', ');
-    if (groups.filter((g) => g.backend === 'ovs').length !== 1) throw new Error(`expected one OVS transaction, the plan has: ${ops}`);
+    if (groups.filter((g) => g.backend === 'ovs').length !== 1)
+      throw new Error(`expected one OVS transaction, the plan has: ${ops}`);
     let ovsPart = 0;
     t.floor.push(
       time(() => {
         for (const g of groups) {
-          if (g.backend === 'ip') run(['ip', '-n', f.netns, '-batch', '-'], g.ops.map((c) => c.slice(3).join(' ')).join('\n') + '\n');
-          else if (g.backend === 'ovs') ovsPart += time(() => run([...g.ops[0].slice(0, 3), ...g.ops.flatMap((c) => c.slice(3))]));
+          if (g.backend === 'ip')
+            run(['ip', '-n', f.netns, '-batch', '-'], g.ops.map((c) => c.slice(3).join(' ')).join('\n') + '\n');
+          else if (g.backend === 'ovs')
+            ovsPart += time(() => run([...g.ops[0].slice(0, 3), ...g.ops.flatMap((c) => c.slice(3))]));
           else throw new Error(`unexpected backend ${g.backend}`);
         }
         run(['ip', '-n', f.netns, '-j', '-d', 'address', 'show']);
@@ -117,34 +132,79 @@ try {
     );
     t.floorOvs.push(ovsPart);
     // The floor must leave what nethost would: nethost finds nothing to do.
-    const drift = spawnSync(process.execPath, [BIN, 'drift-check', file, '--netns', f.netns, '--ovsdb', f.db], { encoding: 'utf8' });
-    if (drift.status !== 0) throw new Error(`the floor's result is not nethost's (drift-check exited ${drift.status}): ${drift.stdout}${drift.stderr}`);
+    const drift = spawnSync(process.execPath, [BIN, 'drift-check', file, '--netns', f.netns, '--ovsdb', f.db], {
+      encoding: 'utf8',
+    });
+    if (drift.status !== 0)
+      throw new Error(
+        `the floor's result is not nethost's (drift-check exited ${drift.status}): ${drift.stdout}${drift.stderr}`,
+      );
     const floorCounts = ports(f);
     drop(f);
 
     const a = sw();
     t.nethost.push(time(() => nethost(a, 'apply', file, '--yes')));
     counts = ports(a);
-    if (JSON.stringify(counts) !== JSON.stringify(floorCounts)) throw new Error(`nethost left ${JSON.stringify(counts)}, the floor ${JSON.stringify(floorCounts)}`);
-    if (counts.ports !== PORTS + TUNNELS || counts.tagged !== PORTS) throw new Error(`expected ${PORTS + TUNNELS} ports, ${PORTS} tagged; OVS has ${JSON.stringify(counts)}`);
+    if (JSON.stringify(counts) !== JSON.stringify(floorCounts))
+      throw new Error(`nethost left ${JSON.stringify(counts)}, the floor ${JSON.stringify(floorCounts)}`);
+    if (counts.ports !== PORTS + TUNNELS || counts.tagged !== PORTS)
+      throw new Error(`expected ${PORTS + TUNNELS} ports, ${PORTS} tagged; OVS has ${JSON.stringify(counts)}`);
     if (nethost(a, 'plan', file).status !== 0) throw new Error('the no-op plan is not empty');
     t.plan.push(time(() => nethost(a, 'plan', file)));
     t.read.push(time(() => ovsRead(a)));
     if (TRACE && rep === 0) {
       // A timeline of one apply from empty (NETHOST_TRACE: each child process, each phase).
       const b = sw();
-      const r = run([process.execPath, BIN, 'apply', file, '--yes', '--netns', b.netns, '--ovsdb', b.db], undefined, { NETHOST_TRACE: '1' });
-      const show = (r) => console.log(r.stderr.split('\n').filter((l) => l.startsWith('nethost trace: ')).map((l) => l.slice(15).replaceAll(b.netns, 'NS').replaceAll(b.db, 'DB')).join('\n'));
+      const r = run([process.execPath, BIN, 'apply', file, '--yes', '--netns', b.netns, '--ovsdb', b.db], undefined, {
+        NETHOST_TRACE: '1',
+      });
+      const show = (r) =>
+        console.log(
+          r.stderr
+            .split('\n')
+            .filter((l) => l.startsWith('nethost trace: '))
+            .map((l) => l.slice(15).replaceAll(b.netns, 'NS').replaceAll(b.db, 'DB'))
+            .join('\n'),
+        );
       show(r);
       run([process.execPath, BIN, 'plan', file, '--netns', b.netns, '--ovsdb', b.db]);
       console.log('-- no-op plan');
-      show(run([process.execPath, BIN, 'plan', file, '--netns', b.netns, '--ovsdb', b.db], undefined, { NETHOST_TRACE: '1' }));
+      show(
+        run([process.execPath, BIN, 'plan', file, '--netns', b.netns, '--ovsdb', b.db], undefined, {
+          NETHOST_TRACE: '1',
+        }),
+      );
       drop(b);
     }
     if (PROFILE && rep === 0) {
-      for (const [what, argv] of [['plan', ['plan', file]]]) run([process.execPath, '--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${what}.cpuprofile`, BIN, ...argv, '--netns', a.netns, '--ovsdb', a.db]);
+      for (const [what, argv] of [['plan', ['plan', file]]])
+        run([
+          process.execPath,
+          '--cpu-prof',
+          `--cpu-prof-dir=${PROFILE}`,
+          `--cpu-prof-name=${what}.cpuprofile`,
+          BIN,
+          ...argv,
+          '--netns',
+          a.netns,
+          '--ovsdb',
+          a.db,
+        ]);
       const b = sw();
-      run([process.execPath, '--cpu-prof', `--cpu-prof-dir=${PROFILE}`, '--cpu-prof-name=apply.cpuprofile', BIN, 'apply', file, '--yes', '--netns', b.netns, '--ovsdb', b.db]);
+      run([
+        process.execPath,
+        '--cpu-prof',
+        `--cpu-prof-dir=${PROFILE}`,
+        '--cpu-prof-name=apply.cpuprofile',
+        BIN,
+        'apply',
+        file,
+        '--yes',
+        '--netns',
+        b.netns,
+        '--ovsdb',
+        b.db,
+      ]);
       drop(b);
     }
     drop(a);
@@ -184,7 +244,7 @@ const out = [
   '',
   `What Open vSwitch adds, against the same ${PORTS} taps without OVS (no bridge, no tunnels, no OVSDB; not a target):`,
   '',
-  '| measure | with OVS | taps only | OVS\'s share | reference |',
+  "| measure | with OVS | taps only | OVS's share | reference |",
   '| --- | --- | --- | --- | --- |',
   `| apply from empty | ${ms(m.nethost)} | ${ms(m.tapsApply)} | ${ms(m.nethost - m.tapsApply)} | the floor's OVS transaction + OVS read ${ms(m.floorOvs)} |`,
   `| no-op plan | ${ms(m.plan)} | ${ms(m.tapsPlan)} | ${ms(m.plan - m.tapsPlan)} | the OVS read ${ms(m.read)} |`,
@@ -195,6 +255,14 @@ const out = [
   '',
 ];
 console.log(out.join('\n'));
-const commit = spawnSync('git', ['-C', TREE, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || 'unknown';
-const dirty = spawnSync('git', ['-C', TREE, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).stdout.trim() ? ' (src/ changed since)' : '';
-if (!QUICK) writeFileSync(join(import.meta.dirname, 'OVS.md'), out.join('\n') + `\nMeasured ${new Date().toISOString()} on commit ${commit}${dirty}; load average ${loadavg()[0].toFixed(2)} (2 CPUs).\n`);
+const commit =
+  spawnSync('git', ['-C', TREE, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || 'unknown';
+const dirty = spawnSync('git', ['-C', TREE, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).stdout.trim()
+  ? ' (src/ changed since)'
+  : '';
+if (!QUICK)
+  writeFileSync(
+    join(import.meta.dirname, 'OVS.md'),
+    out.join('\n') +
+      `\nMeasured ${new Date().toISOString()} on commit ${commit}${dirty}; load average ${loadavg()[0].toFixed(2)} (2 CPUs).\n`,
+  );

@@ -16,8 +16,8 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadDesiredState } from '../src/config/load.js';
 import { normaliseLive } from '../src/live/normalise.js';
-import { makePlan } from '../src/core.js';
-// @ts-ignore plain JS module
+import { makePlan } from '../src/engine/index.js';
+// @ts-expect-error plain JS module
 import { nethostYaml } from './gen.mjs';
 
 type Raw = Record<string, any[]>;
@@ -79,9 +79,22 @@ function expand(t: Raw, n: number, withBridges: boolean): Raw {
 
 function minimalRaw(): Raw {
   // What a fresh bench namespace holds, when no template was captured.
-  const lo = { ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], mtu: 65536, link_type: 'loopback', address: '00:00:00:00:00:00', addr_info: [] };
+  const lo = {
+    ifindex: 1,
+    ifname: 'lo',
+    flags: ['LOOPBACK', 'UP', 'LOWER_UP'],
+    mtu: 65536,
+    link_type: 'loopback',
+    address: '00:00:00:00:00:00',
+    addr_info: [],
+  };
   const uplink = {
-    ifindex: 2, ifname: 'uplink', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, link_type: 'ether', address: '02:00:00:00:00:01',
+    ifindex: 2,
+    ifname: 'uplink',
+    flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+    mtu: 1500,
+    link_type: 'ether',
+    address: '02:00:00:00:00:01',
     linkinfo: { info_kind: 'veth' },
     addr_info: [{ family: 'inet', local: '198.51.100.1', prefixlen: 24, scope: 'global', valid_life_time: 4294967295 }],
   };

@@ -89,8 +89,14 @@ const BIG = 1 << 30;
 
 /** Untimed helper command; throws unless it exits 0 (or allowFail). */
 function sh(args, { input, allowFail = false } = {}) {
-  const r = spawnSync(args[0], args.slice(1), { input, maxBuffer: BIG, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
-  if (!allowFail && r.status !== 0) throw new Error(`${args.join(' ')} → exit ${r.status}: ${(r.stderr || '').trim().slice(0, 500)}`);
+  const r = spawnSync(args[0], args.slice(1), {
+    input,
+    maxBuffer: BIG,
+    encoding: 'utf8',
+    env: { ...process.env, LC_ALL: 'C' },
+  });
+  if (!allowFail && r.status !== 0)
+    throw new Error(`${args.join(' ')} → exit ${r.status}: ${(r.stderr || '').trim().slice(0, 500)}`);
   return r;
 }
 const ipJson = (ns, args) => JSON.parse(sh(['ip', '-n', ns, '-j', ...args]).stdout || '[]');
@@ -157,7 +163,14 @@ function timed(args, { input, env, timeoutMs = TIMEOUT_MS } = {}) {
         }
       }
       rmSync(rssFile, { force: true });
-      resolve({ ms, code: timedOut ? null : code, timedOut, rssKb, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({
+        ms,
+        code: timedOut ? null : code,
+        timedOut,
+        rssKb,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
     });
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
@@ -195,7 +208,16 @@ function nsCreate() {
   sh(['ip', 'netns', 'add', ns]);
   live.add(ns);
   // IPv6 duplicate address detection off, so addresses are usable at once and the state settles.
-  sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+  sh([
+    'ip',
+    'netns',
+    'exec',
+    ns,
+    'sysctl',
+    '-qw',
+    'net.ipv6.conf.all.accept_dad=0',
+    'net.ipv6.conf.default.accept_dad=0',
+  ]);
   sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
   sh(['ip', '-n', ns, 'link', 'add', 'name', gen.UPLINK, 'type', 'veth', 'peer', 'name', peer, 'netns', WATCH]);
   sh(['ip', '-n', WATCH, 'link', 'set', peer, 'up']);
@@ -249,9 +271,15 @@ function observe(ns) {
 
 function expectState(ns, n, phase) {
   const s = observe(ns);
-  const want = phase === 'deleted' ? { bridges: 0, vxlans: 0, ports: 0, routes: 0 } : { bridges: n, vxlans: n, ports: n, routes: n };
-  const bad = Object.entries(want).filter(([k, v]) => s[k] !== v).map(([k, v]) => `${k} ${s[k]} (want ${v})`);
-  if (phase === 'created' && !s.br1.includes(gen.addr(1))) bad.push(`br1 has ${s.br1.join(' ') || 'no address'} (want ${gen.addr(1)})`);
+  const want =
+    phase === 'deleted'
+      ? { bridges: 0, vxlans: 0, ports: 0, routes: 0 }
+      : { bridges: n, vxlans: n, ports: n, routes: n };
+  const bad = Object.entries(want)
+    .filter(([k, v]) => s[k] !== v)
+    .map(([k, v]) => `${k} ${s[k]} (want ${v})`);
+  if (phase === 'created' && !s.br1.includes(gen.addr(1)))
+    bad.push(`br1 has ${s.br1.join(' ') || 'no address'} (want ${gen.addr(1)})`);
   if (phase === 'changed' && (!s.br1.includes(gen.addr(1, true)) || s.br1.includes(gen.addr(1))))
     bad.push(`br1 has ${s.br1.join(' ') || 'no address'} (want only ${gen.addr(1, true)})`);
   return bad.length ? `after ${phase}: ${bad.join(', ')}` : undefined;
@@ -274,7 +302,18 @@ const checks = [];
 
 function cell(scenario, n, tool) {
   const key = `${scenario}|${n}|${tool}`;
-  if (!cells.has(key)) cells.set(key, { scenario, n, interfaces: 2 * n, tool, samples: [], rssKb: [], operations: [], status: 'ok', notes: [] });
+  if (!cells.has(key))
+    cells.set(key, {
+      scenario,
+      n,
+      interfaces: 2 * n,
+      tool,
+      samples: [],
+      rssKb: [],
+      operations: [],
+      status: 'ok',
+      notes: [],
+    });
   return cells.get(key);
 }
 function fail(what) {
@@ -289,13 +328,16 @@ const median = (a) => {
 // ------------------------------------------------------------------------------------------------
 // The tools: each step is a list of commands run one after the other; its time is their sum.
 const nethost = (...a) => [process.execPath, NETHOST_BIN, ...a];
-const READ = (ns) => ({ args: ['ip', '-n', ns, '-j', '-d', '-batch', '-'], input: 'address show\nroute show table all\n' });
+const READ = (ns) => ({
+  args: ['ip', '-n', ns, '-j', '-d', '-batch', '-'],
+  input: 'address show\nroute show table all\n',
+});
 
 const TOOL_STEPS = {
   floor: {
     label: 'ip -batch (floor)',
     apply: (f, ns) => [[{ args: ['ip', '-n', ns, '-batch', f.floorCreate] }, READ(ns)]],
-    noop: (f, ns) => [{ tool: 'floor', cmds: [READ(ns)] }],
+    noop: (_f, ns) => [{ tool: 'floor', cmds: [READ(ns)] }],
     change: (f, ns) => [[{ args: ['ip', '-n', ns, '-batch', f.floorChange] }, READ(ns)]],
     delete: (f, ns) => [[{ args: ['ip', '-n', ns, '-batch', f.floorDelete] }, READ(ns)]],
   },
@@ -312,7 +354,12 @@ const TOOL_STEPS = {
   ifupdown2: {
     label: 'ifupdown2',
     apply: (f, ns, st) => [[{ args: [IFUPDOWN2, ns, st, f.ifaces, 'ifup', '-a', '-i', f.ifaces] }]],
-    noop: (f, ns, st) => [{ tool: 'ifupdown2', cmds: [{ args: [IFUPDOWN2, ns, st, f.ifaces, 'ifquery', '--check', '-a', '-i', f.ifaces] }] }],
+    noop: (f, ns, st) => [
+      {
+        tool: 'ifupdown2',
+        cmds: [{ args: [IFUPDOWN2, ns, st, f.ifaces, 'ifquery', '--check', '-a', '-i', f.ifaces] }],
+      },
+    ],
     // ifreload reads only /etc/network/interfaces: the wrapper bind-mounts the changed file there.
     change: (f, ns, st) => [[{ args: [IFUPDOWN2, ns, st, f.ifacesChanged, 'ifreload', '-a'] }]],
     delete: (f, ns, st) => [[{ args: [IFUPDOWN2, ns, st, f.ifacesChanged, 'ifdown', '-a', '-i', f.ifacesChanged] }]],
@@ -328,8 +375,10 @@ async function runCmds(cmds) {
     const r = await timed(c.args, { input: c.input });
     ms += r.ms;
     rss = Math.max(rss, r.rssKb || 0);
-    if (r.timedOut) return { ms, rss, timedOut: true, error: `timed out after ${TIMEOUT_MS / 1000} s: ${c.args.join(' ')}` };
-    if (r.code !== 0) return { ms, rss, error: `exit ${r.code}: ${c.args.join(' ')}\n${(r.stderr || r.stdout).trim().slice(0, 800)}` };
+    if (r.timedOut)
+      return { ms, rss, timedOut: true, error: `timed out after ${TIMEOUT_MS / 1000} s: ${c.args.join(' ')}` };
+    if (r.code !== 0)
+      return { ms, rss, error: `exit ${r.code}: ${c.args.join(' ')}\n${(r.stderr || r.stdout).trim().slice(0, 800)}` };
     if (/Dump was interrupted/.test(r.stderr)) log(`note: "Dump was interrupted" from ${c.args.slice(0, 4).join(' ')}`);
     if (c.json) {
       try {
@@ -383,7 +432,13 @@ async function chain(toolName, n, rep, files, { withDelete, doNoop }) {
       if (step === 'delete' && !withDelete) break;
       if (step === 'noop') {
         if (!doNoop) {
-          for (const v of t.noop(files, nsi.ns, st)) skipped('noop', n, v.tool, `not run at this size: ${toolName}'s no-op took over ${NOOP_SKIP_MS / 1000} s at the previous size (measured at 4000 interfaces below)`);
+          for (const v of t.noop(files, nsi.ns, st))
+            skipped(
+              'noop',
+              n,
+              v.tool,
+              `not run at this size: ${toolName}'s no-op took over ${NOOP_SKIP_MS / 1000} s at the previous size (measured at 4000 interfaces below)`,
+            );
           continue;
         }
         for (let k = 0; k < noopInner(n); k++)
@@ -395,7 +450,8 @@ async function chain(toolName, n, rep, files, { withDelete, doNoop }) {
         const [cmds] = t[step](files, nsi.ns, st);
         const r = await runCmds(cmds);
         if (!recordRun(step, n, toolName, r, rep + 1)) {
-          for (const later of ['noop', 'change', 'delete'].slice(['apply', 'noop', 'change', 'delete'].indexOf(step))) skipped(later, n, toolName, `not run: ${step} did not complete`);
+          for (const later of ['noop', 'change', 'delete'].slice(['apply', 'noop', 'change', 'delete'].indexOf(step)))
+            skipped(later, n, toolName, `not run: ${step} did not complete`);
           return;
         }
       }
@@ -410,8 +466,13 @@ async function chain(toolName, n, rep, files, { withDelete, doNoop }) {
       if (toolName === 'floor' && step === 'apply' && rep === 0 && TOOLS.includes('nethost')) {
         const r = await timed(nethost('drift-check', files.yaml, '--netns', nsi.ns));
         const ok = r.code === 0;
-        checks.push({ what: `floor state at N=${n} is in sync for nethost drift-check`, ok, detail: r.timedOut ? 'timed out' : ok ? '' : (r.stdout + r.stderr).trim().slice(0, 300) });
-        if (!ok && !r.timedOut) fail(`the floor's state at N=${n} is not what nethost makes: ${(r.stdout + r.stderr).trim().slice(0, 300)}`);
+        checks.push({
+          what: `floor state at N=${n} is in sync for nethost drift-check`,
+          ok,
+          detail: r.timedOut ? 'timed out' : ok ? '' : (r.stdout + r.stderr).trim().slice(0, 300),
+        });
+        if (!ok && !r.timedOut)
+          fail(`the floor's state at N=${n} is not what nethost makes: ${(r.stdout + r.stderr).trim().slice(0, 300)}`);
       }
     }
   } finally {
@@ -435,19 +496,36 @@ async function probe() {
   const nsi = nsCreate();
   try {
     const r = await timed(nethost('apply', files.yaml, '--netns', nsi.ns, '--yes', '--json'));
-    if (r.code !== 0) throw new Error(`nethost apply of the 2-bridge file failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 800)}`);
+    if (r.code !== 0)
+      throw new Error(
+        `nethost apply of the 2-bridge file failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 800)}`,
+      );
     const links = ipJson(nsi.ns, ['-d', 'link', 'show']);
     const alias = (name) => links.find((l) => l.ifname === name)?.ifalias;
     const route = ipJson(nsi.ns, ['-6', 'route', 'show', 'table', String(gen.TABLE)])[0];
-    marks = { uplinkAlias: alias(gen.UPLINK) ?? '""', linkAlias: alias('br1') ?? '""', proto: String(route?.protocol ?? 'boot') };
-    if (alias('vx1') !== alias('br1')) throw new Error(`nethost marks bridges and vxlans differently (${alias('br1')} / ${alias('vx1')}): update bench/gen.mjs`);
+    marks = {
+      uplinkAlias: alias(gen.UPLINK) ?? '""',
+      linkAlias: alias('br1') ?? '""',
+      proto: String(route?.protocol ?? 'boot'),
+    };
+    if (alias('vx1') !== alias('br1'))
+      throw new Error(
+        `nethost marks bridges and vxlans differently (${alias('br1')} / ${alias('vx1')}): update bench/gen.mjs`,
+      );
     // The same reads nethost makes (src/live/read.ts).
-    const batch = (fam, cmds) => sh(['ip', '-n', nsi.ns, fam, '-j', '-batch', '-'], { input: cmds.join('\n') + '\n' }).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const batch = (fam, cmds) =>
+      sh(['ip', '-n', nsi.ns, fam, '-j', '-batch', '-'], { input: cmds.join('\n') + '\n' })
+        .stdout.trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     const [lk, neighbors] = batch('-d', ['address show', 'neigh show']);
     const [routes4, rules4] = batch('-4', ['route show table all', 'rule show']);
     const [routes6, rules6] = batch('-6', ['route show table all', 'rule show']);
     templatePath = path.join(dir, 'raw-template.json');
-    writeFileSync(templatePath, JSON.stringify({ links: lk, neighbors, routes4, rules4, routes6, rules6, sysctls: {} }));
+    writeFileSync(
+      templatePath,
+      JSON.stringify({ links: lk, neighbors, routes4, rules4, routes6, rules6, sysctls: {} }),
+    );
     let ops;
     try {
       ops = JSON.parse(r.stdout).plan.operations.length;
@@ -455,14 +533,16 @@ async function probe() {
       /* older output */
     }
     Object.assign(probeInfo, { marks, nethostOps: ops, floorOps: gen.floorCreate(2, marks).trim().split('\n').length });
-    log(`nethost marks: ${JSON.stringify(marks)}; 2-bridge apply: nethost ${ops} operations, floor ${probeInfo.floorOps}`);
+    log(
+      `nethost marks: ${JSON.stringify(marks)}; 2-bridge apply: nethost ${ops} operations, floor ${probeInfo.floorOps}`,
+    );
   } finally {
     await nsDelete(nsi);
   }
 }
 
 async function lifeCycles() {
-  let prevNoop = {};
+  const prevNoop = {};
   for (const n of SIZES) {
     const dir = path.join(OUT, `n${n}`);
     mkdirSync(dir, { recursive: true });
@@ -480,10 +560,13 @@ async function lifeCycles() {
       }
     }
     for (const t of TOOLS) {
-      const noopCells = [...cells.values()].filter((c) => c.scenario === 'noop' && c.n === n && (c.tool === t || c.tool.startsWith(`${t}-`)));
+      const noopCells = [...cells.values()].filter(
+        (c) => c.scenario === 'noop' && c.n === n && (c.tool === t || c.tool.startsWith(`${t}-`)),
+      );
       prevNoop[t] = Math.max(0, ...noopCells.map((c) => median(c.samples) ?? (c.status === 'timeout' ? Infinity : 0)));
     }
-    for (const t of TOOLS) if (!DELETE_SIZES.has(n)) skipped('delete', n, t, 'delete step not run at this size (--delete-sizes)');
+    for (const t of TOOLS)
+      if (!DELETE_SIZES.has(n)) skipped('delete', n, t, 'delete step not run at this size (--delete-sizes)');
   }
 }
 
@@ -532,7 +615,13 @@ async function startup() {
   for (let i = 0; i < R; i++)
     for (const [tool, args] of i % 2 ? [...cmds].reverse() : cmds) {
       const r = await timed(args);
-      recordRun('startup', 0, tool, r.code === 0 || r.timedOut ? r : { ...r, error: `exit ${r.code}: ${r.stderr.trim()}` }, i + 1);
+      recordRun(
+        'startup',
+        0,
+        tool,
+        r.code === 0 || r.timedOut ? r : { ...r, error: `exit ${r.code}: ${r.stderr.trim()}` },
+        i + 1,
+      );
     }
 }
 
@@ -551,7 +640,17 @@ async function plannerBench() {
       .replaceAll("'../src/", `'${src}/`)
       .replace("'./gen.mjs'", `'${path.join(HERE, 'gen.mjs')}'`),
   );
-  sh([esbuild, entry, '--bundle', '--platform=node', '--format=esm', '--target=node20', '--packages=external', `--outfile=${bundle}`, '--log-level=warning']);
+  sh([
+    esbuild,
+    entry,
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--target=node20',
+    '--packages=external',
+    `--outfile=${bundle}`,
+    '--log-level=warning',
+  ]);
   // node resolves the external packages from the bundle's directory upwards: OUT is inside the repo.
   const R = QUICK ? 1 : 5;
   for (const kase of ['empty', 'in-sync']) {
@@ -563,7 +662,21 @@ async function plannerBench() {
     for (let i = 0; i < R && spent < 30_000; i++) {
       log(`planner ${kase} (${4 * bridges} resources) process ${i + 1}`);
       sampleLoad(`planner ${kase} ${i + 1}`);
-      const r = await timed([process.execPath, bundle, '--bridges', String(bridges), '--template', templatePath, '--case', kase, '--warm', QUICK ? '1' : '3'], { timeoutMs: PLANNER_TIMEOUT_MS });
+      const r = await timed(
+        [
+          process.execPath,
+          bundle,
+          '--bridges',
+          String(bridges),
+          '--template',
+          templatePath,
+          '--case',
+          kase,
+          '--warm',
+          QUICK ? '1' : '3',
+        ],
+        { timeoutMs: PLANNER_TIMEOUT_MS },
+      );
       spent += r.ms;
       if (r.timedOut) {
         planner.runs.push({ case: kase, timedOut: true, rssKb: r.rssKb });
@@ -591,13 +704,17 @@ async function profileRun(n) {
   const profDir = path.join(OUT, 'profiles');
   rmSync(profDir, { recursive: true, force: true });
   mkdirSync(profDir, { recursive: true });
-  const run = async (name, args, nsi) => {
+  const run = async (name, args, _nsi) => {
     const d = path.join(profDir, name);
     mkdirSync(d, { recursive: true });
     log(`profiling nethost ${name} at N=${n}`);
-    const r = await timed([process.execPath, `--cpu-prof`, `--cpu-prof-dir=${d}`, NETHOST_BIN, ...args], { timeoutMs: Math.max(TIMEOUT_MS, 600_000) });
+    const r = await timed([process.execPath, `--cpu-prof`, `--cpu-prof-dir=${d}`, NETHOST_BIN, ...args], {
+      timeoutMs: Math.max(TIMEOUT_MS, 600_000),
+    });
     const f = readdirSync(d).find((x) => x.endsWith('.cpuprofile'));
-    const summary = f ? sh([process.execPath, path.join(HERE, 'profile-summary.mjs'), path.join(d, f), '25']).stdout : '(no profile written)';
+    const summary = f
+      ? sh([process.execPath, path.join(HERE, 'profile-summary.mjs'), path.join(d, f), '25']).stdout
+      : '(no profile written)';
     writeFileSync(path.join(profDir, `${name}.txt`), summary);
     profiles.push({ name, n, ms: r.ms, code: r.code, summary: path.relative(ROOT, path.join(profDir, `${name}.txt`)) });
   };
@@ -626,7 +743,14 @@ function machine() {
     return (r.stdout || r.stderr || '').trim().split('\n')[0];
   };
   const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1];
-  const build = existsSync(path.join(NETHOST_DIR, 'BUILD_INFO')) ? Object.fromEntries(readFileSync(path.join(NETHOST_DIR, 'BUILD_INFO'), 'utf8').trim().split('\n').map((l) => l.split('='))) : {};
+  const build = existsSync(path.join(NETHOST_DIR, 'BUILD_INFO'))
+    ? Object.fromEntries(
+        readFileSync(path.join(NETHOST_DIR, 'BUILD_INFO'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => l.split('=')),
+      )
+    : {};
   return {
     date: new Date().toISOString(),
     nproc: os.cpus().length,
@@ -635,18 +759,31 @@ function machine() {
     kernel: os.release(),
     node: process.version,
     iproute2: first(['ip', '-V']),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format, not a template
     ifupdown2: first(['dpkg-query', '-W', '-f', '${Version}', 'ifupdown2']),
     nethost: { version: first(nethost('--version')), ...build },
   };
 }
 
-const fmtMs = (ms) => (ms === undefined ? '–' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+const fmtMs = (ms) =>
+  ms === undefined
+    ? '–'
+    : ms >= 10_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : ms >= 1000
+        ? `${(ms / 1000).toFixed(2)} s`
+        : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
 const fmtMb = (kb) => (kb ? `${(kb / 1024).toFixed(0)} MB` : '–');
 
 function stats(c) {
   const s = c.samples;
   const m = median(s);
-  const out = { median: m, min: s.length ? Math.min(...s) : undefined, max: s.length ? Math.max(...s) : undefined, n: s.length };
+  const out = {
+    median: m,
+    min: s.length ? Math.min(...s) : undefined,
+    max: s.length ? Math.max(...s) : undefined,
+    n: s.length,
+  };
   out.spreadPct = m ? (100 * (out.max - out.min)) / m : undefined;
   return out;
 }
@@ -660,8 +797,17 @@ const TOOL_LABEL = {
 };
 const COMMAND = {
   apply: { floor: 'ip -batch + 1 state read', nethost: 'apply --yes', ifupdown2: 'ifup -a -i FILE' },
-  noop: { floor: 'state read (ip -j -d -batch)', nethost: 'plan', 'nethost-drift': 'drift-check', ifupdown2: 'ifquery --check -a -i FILE' },
-  change: { floor: 'ip -batch (2 ops) + 1 state read', nethost: 'apply --yes (changed file)', ifupdown2: 'ifreload -a' },
+  noop: {
+    floor: 'state read (ip -j -d -batch)',
+    nethost: 'plan',
+    'nethost-drift': 'drift-check',
+    ifupdown2: 'ifquery --check -a -i FILE',
+  },
+  change: {
+    floor: 'ip -batch (2 ops) + 1 state read',
+    nethost: 'apply --yes (changed file)',
+    ifupdown2: 'ifreload -a',
+  },
   delete: { floor: 'ip -batch + 1 state read', nethost: 'apply --yes (version: 1)', ifupdown2: 'ifdown -a -i FILE' },
 };
 // A figure that stands in for a timeout: at least the timeout.
@@ -685,9 +831,17 @@ function targets() {
     const fl = figure(get('apply', n200, 'floor'));
     const iu = figure(get('apply', n200, 'ifupdown2'));
     const r1 = ratio(nh, fl);
-    add('apply from empty @ N=200 (400 interfaces): nethost ≤ 2× the floor', r1 ? `${nh.exact ? '' : '≥ '}${r1.toFixed(2)}× (${nh.text} vs ${fl.text})` : 'not measured', r1 ? nh.exact && r1 <= 2 : undefined);
+    add(
+      'apply from empty @ N=200 (400 interfaces): nethost ≤ 2× the floor',
+      r1 ? `${nh.exact ? '' : '≥ '}${r1.toFixed(2)}× (${nh.text} vs ${fl.text})` : 'not measured',
+      r1 ? nh.exact && r1 <= 2 : undefined,
+    );
     const r2 = ratio(iu, nh);
-    add('apply from empty @ N=200: nethost ≥ 15× faster than ifupdown2', r2 ? `${r2.toFixed(1)}× faster (${iu.text} vs ${nh.text})` : 'not measured', r2 ? nh.exact && r2 >= 15 : undefined);
+    add(
+      'apply from empty @ N=200: nethost ≥ 15× faster than ifupdown2',
+      r2 ? `${r2.toFixed(1)}× faster (${iu.text} vs ${nh.text})` : 'not measured',
+      r2 ? nh.exact && r2 >= 15 : undefined,
+    );
   }
   // 2. no-op at 400 interfaces
   for (const t of ['nethost', 'nethost-drift']) {
@@ -721,22 +875,36 @@ function targets() {
     const r = ratio(ch, np);
     const ops = get('change', n, 'nethost')?.operations ?? [];
     if (!r) {
-      add(`small change @ N=${n}: apply ≤ 1.5× no-op plan`, `not measured (change ${ch.text}, no-op ${np.text})`, undefined);
+      add(
+        `small change @ N=${n}: apply ≤ 1.5× no-op plan`,
+        `not measured (change ${ch.text}, no-op ${np.text})`,
+        undefined,
+      );
       continue;
     }
-    add(`small change @ N=${n}: apply ≤ 1.5× no-op plan`, `${r.toFixed(2)}× (${ch.text} vs ${np.text}); ${ops.length ? `${median(ops)} kernel operations` : ''}`, ch.exact && np.exact ? r <= 1.5 : undefined);
+    add(
+      `small change @ N=${n}: apply ≤ 1.5× no-op plan`,
+      `${r.toFixed(2)}× (${ch.text} vs ${np.text}); ${ops.length ? `${median(ops)} kernel operations` : ''}`,
+      ch.exact && np.exact ? r <= 1.5 : undefined,
+    );
   }
   // 5. start-up
   {
     const a = figure(get('startup', 0, 'nethost --version'));
     const b = figure(get('startup', 0, 'node -e 0'));
     const r = ratio(a, b);
-    add('start-up: nethost --version ≤ 3× node -e 0', r ? `${r.toFixed(2)}× (${a.text} vs ${b.text})` : 'not measured', r ? r <= 3 : undefined);
+    add(
+      'start-up: nethost --version ≤ 3× node -e 0',
+      r ? `${r.toFixed(2)}× (${a.text} vs ${b.text})` : 'not measured',
+      r ? r <= 3 : undefined,
+    );
   }
   // 6. planner
   {
     const cold = planner.runs.filter((r) => r.cold);
-    const worst = Math.max(...['empty', 'in-sync'].map((k) => median(cold.filter((r) => r.case === k).map((r) => r.cold.total)) ?? 0));
+    const worst = Math.max(
+      ...['empty', 'in-sync'].map((k) => median(cold.filter((r) => r.case === k).map((r) => r.cold.total)) ?? 0),
+    );
     const res = cold[0]?.resources;
     const to = planner.runs.some((r) => r.timedOut);
     add(
@@ -751,7 +919,11 @@ function targets() {
     const cs = ['nethost', 'nethost-drift'].map((t) => get('noop', big, t)).filter(Boolean);
     const rss = Math.max(0, ...cs.flatMap((c) => c.rssKb));
     const lower = cs.some((c) => c.status === 'timeout');
-    add(`nethost peak RSS @ ${2 * big} interfaces (plan) ≤ 150 MB`, rss ? `${lower ? '≥ ' : ''}${fmtMb(rss)}${lower ? ' (at the timeout kill)' : ''}` : 'not measured', rss ? (lower ? (rss > 150 * 1024 ? false : undefined) : rss <= 150 * 1024) : undefined);
+    add(
+      `nethost peak RSS @ ${2 * big} interfaces (plan) ≤ 150 MB`,
+      rss ? `${lower ? '≥ ' : ''}${fmtMb(rss)}${lower ? ' (at the timeout kill)' : ''}` : 'not measured',
+      rss ? (lower ? (rss > 150 * 1024 ? false : undefined) : rss <= 150 * 1024) : undefined,
+    );
   }
   return out;
 }
@@ -764,7 +936,13 @@ function report() {
     mode: QUICK ? 'quick' : 'full',
     machine: m,
     wallSeconds: Math.round(wall),
-    config: { sizes: SIZES, readOnlySizes: RO_SIZES, deleteSizes: [...DELETE_SIZES], timeoutSeconds: TIMEOUT_MS / 1000, tools: TOOLS },
+    config: {
+      sizes: SIZES,
+      readOnlySizes: RO_SIZES,
+      deleteSizes: [...DELETE_SIZES],
+      timeoutSeconds: TIMEOUT_MS / 1000,
+      tools: TOOLS,
+    },
     probe: probeInfo,
     cells: [...cells.values()].map((c) => ({ ...c, stats: stats(c) })),
     planner,
@@ -779,13 +957,30 @@ function report() {
   writeFileSync(path.join(RESULTS_DIR, 'results.json'), JSON.stringify(json, null, 2) + '\n');
 
   const L = [];
-  L.push(`# nethost benchmark results${QUICK ? ' (quick mode: a check that every tool runs; times mean nothing)' : ''}`, '');
-  L.push(`Produced by \`bash bench/run.sh${QUICK ? ' --quick' : ''}\` on ${m.date.slice(0, 16).replace('T', ' ')} UTC in ${Math.floor(wall / 60)} min ${Math.round(wall % 60)} s. Method and scenarios: bench/README.md. Raw samples: results.json.`, '');
+  L.push(
+    `# nethost benchmark results${QUICK ? ' (quick mode: a check that every tool runs; times mean nothing)' : ''}`,
+    '',
+  );
+  L.push(
+    `Produced by \`bash bench/run.sh${QUICK ? ' --quick' : ''}\` on ${m.date.slice(0, 16).replace('T', ' ')} UTC in ${Math.floor(wall / 60)} min ${Math.round(wall % 60)} s. Method and scenarios: bench/README.md. Raw samples: results.json.`,
+    '',
+  );
   L.push('| machine | |', '| --- | --- |');
-  L.push(`| CPU | ${m.nproc} × ${m.cpu ?? '?'} |`, `| memory | ${m.memoryGiB} GiB |`, `| kernel | ${m.kernel} |`, `| node | ${m.node} |`);
+  L.push(
+    `| CPU | ${m.nproc} × ${m.cpu ?? '?'} |`,
+    `| memory | ${m.memoryGiB} GiB |`,
+    `| kernel | ${m.kernel} |`,
+    `| node | ${m.node} |`,
+  );
   L.push(`| iproute2 | ${m.iproute2} |`, `| ifupdown2 | ${m.ifupdown2} (Debian) |`);
-  if (loadSamples.length) L.push(`| load average (1 min) during the run | median ${median(loadSamples).toFixed(2)}, max ${Math.max(...loadSamples).toFixed(2)} over ${loadSamples.length} samples (${m.nproc} CPUs; the harness itself keeps about one busy, so ≈ 1 is a quiet machine and well above it something else ran) |`);
-  L.push(`| nethost | ${m.nethost.version} — commit ${m.nethost.commit ?? '?'}${Number(m.nethost.dirty) ? ` + ${m.nethost.dirty} uncommitted file(s) in ${m.nethost.src}` : ''}${m.nethost.src && m.nethost.src !== 'src' ? ` (tree: ${m.nethost.src})` : ''} |`, '');
+  if (loadSamples.length)
+    L.push(
+      `| load average (1 min) during the run | median ${median(loadSamples).toFixed(2)}, max ${Math.max(...loadSamples).toFixed(2)} over ${loadSamples.length} samples (${m.nproc} CPUs; the harness itself keeps about one busy, so ≈ 1 is a quiet machine and well above it something else ran) |`,
+    );
+  L.push(
+    `| nethost | ${m.nethost.version} — commit ${m.nethost.commit ?? '?'}${Number(m.nethost.dirty) ? ` + ${m.nethost.dirty} uncommitted file(s) in ${m.nethost.src}` : ''}${m.nethost.src && m.nethost.src !== 'src' ? ` (tree: ${m.nethost.src})` : ''} |`,
+    '',
+  );
   if (failures.length) {
     L.push('## Failures', '');
     for (const f of failures) L.push(`- ${f.replace(/\n/g, ' ')}`);
@@ -793,47 +988,80 @@ function report() {
   }
   if (tg.length) {
     L.push('## Targets', '', '| target | measured | met |', '| --- | --- | --- |');
-    for (const t of tg) L.push(`| ${t.name} | ${t.measured} | ${t.pass === undefined ? '?' : t.pass ? 'yes' : '**no**'} |`);
+    for (const t of tg)
+      L.push(`| ${t.name} | ${t.measured} | ${t.pass === undefined ? '?' : t.pass ? 'yes' : '**no**'} |`);
     L.push('');
   }
   const titles = {
-    apply: '1. Apply from empty: N bridges, each with a VXLAN port (VNI i, dstport 4789, over "uplink"), an IPv6 address and a route in table 100',
+    apply:
+      '1. Apply from empty: N bridges, each with a VXLAN port (VNI i, dstport 4789, over "uplink"), an IPv6 address and a route in table 100',
     noop: '2. No-op: the same file on an in-sync namespace',
     change: '3. Small change on a big host: one address of N changed',
     delete: '4. Delete everything nethost made (apply `version: 1`; ifupdown2: ifdown -a)',
   };
   for (const sc of ['apply', 'noop', 'change', 'delete']) {
-    const rows = [...cells.values()].filter((c) => c.scenario === sc).sort((a, b) => a.n - b.n || Object.keys(TOOL_LABEL).indexOf(a.tool) - Object.keys(TOOL_LABEL).indexOf(b.tool));
+    const rows = [...cells.values()]
+      .filter((c) => c.scenario === sc)
+      .sort((a, b) => a.n - b.n || Object.keys(TOOL_LABEL).indexOf(a.tool) - Object.keys(TOOL_LABEL).indexOf(b.tool));
     if (!rows.length) continue;
     L.push(`## ${titles[sc]}`, '');
-    L.push('| N (interfaces) | tool | command | median | min – max | runs | × floor | peak RSS | kernel ops | load | notes |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    L.push(
+      '| N (interfaces) | tool | command | median | min – max | runs | × floor | peak RSS | kernel ops | load | notes |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
     for (const c of rows) {
       const st = stats(c);
       const f = figure(c);
       const floor = figure(cells.get(`${sc}|${c.n}|floor`));
-      const x = c.tool !== 'floor' && f.ms !== undefined && floor.exact ? `${f.exact ? '' : '≥ '}${(f.ms / floor.ms).toFixed(1)}×` : '';
-      const ops = c.operations.length ? String(median(c.operations)) : c.tool === 'floor' ? String(sc === 'change' ? 2 : '') : '';
-      L.push(`| ${c.n} (${c.interfaces}) | ${TOOL_LABEL[c.tool] ?? c.tool} | ${COMMAND[sc]?.[c.tool] ?? ''} | ${f.text} | ${st.n > 1 ? `${fmtMs(st.min)} – ${fmtMs(st.max)}` : ''} | ${st.n}${c.status === 'timeout' ? ' + timeout' : ''} | ${x} | ${fmtMb(Math.max(0, ...c.rssKb))} | ${ops} | ${c.loads?.length ? Math.max(...c.loads).toFixed(1) : ''} | ${c.notes.join('; ')} |`);
+      const x =
+        c.tool !== 'floor' && f.ms !== undefined && floor.exact
+          ? `${f.exact ? '' : '≥ '}${(f.ms / floor.ms).toFixed(1)}×`
+          : '';
+      const ops = c.operations.length
+        ? String(median(c.operations))
+        : c.tool === 'floor'
+          ? String(sc === 'change' ? 2 : '')
+          : '';
+      L.push(
+        `| ${c.n} (${c.interfaces}) | ${TOOL_LABEL[c.tool] ?? c.tool} | ${COMMAND[sc]?.[c.tool] ?? ''} | ${f.text} | ${st.n > 1 ? `${fmtMs(st.min)} – ${fmtMs(st.max)}` : ''} | ${st.n}${c.status === 'timeout' ? ' + timeout' : ''} | ${x} | ${fmtMb(Math.max(0, ...c.rssKb))} | ${ops} | ${c.loads?.length ? Math.max(...c.loads).toFixed(1) : ''} | ${c.notes.join('; ')} |`,
+      );
     }
     L.push('');
   }
   const su = [...cells.values()].filter((c) => c.scenario === 'startup');
   if (su.length) {
-    L.push('## 5. Start-up', '', '| command | median | min – max | runs | peak RSS |', '| --- | --- | --- | --- | --- |');
+    L.push(
+      '## 5. Start-up',
+      '',
+      '| command | median | min – max | runs | peak RSS |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const c of su) {
       const st = stats(c);
-      L.push(`| ${c.tool} | ${fmtMs(st.median)} | ${fmtMs(st.min)} – ${fmtMs(st.max)} | ${st.n} | ${fmtMb(Math.max(0, ...c.rssKb))} |`);
+      L.push(
+        `| ${c.tool} | ${fmtMs(st.median)} | ${fmtMs(st.min)} – ${fmtMs(st.max)} | ${st.n} | ${fmtMb(Math.max(0, ...c.rssKb))} |`,
+      );
     }
     L.push('');
   }
   if (planner.runs.length) {
     L.push('## 6. The pure planner in-process (load → normalise → check + diff + plan)', '');
-    L.push('Each process runs one case once cold (as a CLI run does), then warm. Times are medians over processes.', '');
-    L.push('| case | resources | load | normalise | plan | total cold | total warm | processes | peak RSS |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    L.push(
+      'Each process runs one case once cold (as a CLI run does), then warm. Times are medians over processes.',
+      '',
+    );
+    L.push(
+      '| case | resources | load | normalise | plan | total cold | total warm | processes | peak RSS |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
     for (const k of ['empty', 'in-sync']) {
       const rs = planner.runs.filter((r) => r.case === k && r.cold);
-      if (planner.runs.some((r) => r.case === k && r.timedOut)) L.push(`| ${k} | ${4 * (QUICK ? 250 : 2500) + 2} | | | | > ${PLANNER_TIMEOUT_MS / 1000} s (timeout) | | | ≥ ${fmtMb(planner.runs.find((r) => r.case === k && r.timedOut).rssKb)} |`);
-      if (planner.runs.some((r) => r.case === k && r.skipped)) L.push(`| ${k} | | | | | ${planner.runs.find((r) => r.case === k && r.skipped).skipped} | | | |`);
+      if (planner.runs.some((r) => r.case === k && r.timedOut))
+        L.push(
+          `| ${k} | ${4 * (QUICK ? 250 : 2500) + 2} | | | | > ${PLANNER_TIMEOUT_MS / 1000} s (timeout) | | | ≥ ${fmtMb(planner.runs.find((r) => r.case === k && r.timedOut).rssKb)} |`,
+        );
+      if (planner.runs.some((r) => r.case === k && r.skipped))
+        L.push(`| ${k} | | | | | ${planner.runs.find((r) => r.case === k && r.skipped).skipped} | | | |`);
       if (!rs.length) continue;
       const med = (f) => median(rs.map(f));
       L.push(
@@ -874,7 +1102,8 @@ async function main() {
     log(`waiting for a quiet machine (load ${os.loadavg()[0].toFixed(2)})`);
     await sleep(15_000);
   }
-  if (os.loadavg()[0] >= 1) log(`warning: load average ${os.loadavg()[0].toFixed(2)} at the start: other work will skew the figures`);
+  if (os.loadavg()[0] >= 1)
+    log(`warning: load average ${os.loadavg()[0].toFixed(2)} at the start: other work will skew the figures`);
   sh(['ip', 'netns', 'add', WATCH]);
   if (TOOLS.includes('nethost')) await probe();
   await lifeCycles();
@@ -882,11 +1111,14 @@ async function main() {
   if (!has('--no-startup') && TOOLS.includes('nethost')) await startup();
   if (!has('--no-planner') && TOOLS.includes('nethost')) await plannerBench();
   if (PROFILE_N) await profileRun(PROFILE_N);
-  for (const c of cells.values()) if (QUICK && c.status === 'timeout') fail(`${c.scenario} N=${c.n} ${c.tool} timed out`);
+  for (const c of cells.values())
+    if (QUICK && c.status === 'timeout') fail(`${c.scenario} N=${c.n} ${c.tool} timed out`);
   report();
   if (QUICK) {
     const ran = [...cells.values()].filter((c) => c.samples.length).length;
-    console.log(`bench quick: ${ran} measurements, ${failures.length} failure(s); every tool left the expected state: ${failures.length ? 'NO' : 'yes'}`);
+    console.log(
+      `bench quick: ${ran} measurements, ${failures.length} failure(s); every tool left the expected state: ${failures.length ? 'NO' : 'yes'}`,
+    );
   }
   return failures.length ? 1 : 0;
 }

@@ -29,7 +29,10 @@ export function loadBundle({ useCache = true } = {}) {
       // No cache: compile from source.
     }
   }
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundleFile, cachedData });
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundleFile,
+    cachedData,
+  });
   const require = createRequire(bundleFile);
   const mod = new Module(bundleFile);
   mod.filename = bundleFile;
@@ -37,5 +40,9 @@ export function loadBundle({ useCache = true } = {}) {
   require.cache[bundleFile] = mod;
   script.runInThisContext()(mod.exports, require, mod, bundleFile, dirname(bundleFile));
   mod.loaded = true;
-  return { exports: mod.exports, writeCache: () => writeFileSync(cacheFile, script.createCachedData()), cacheRejected: cachedData ? script.cachedDataRejected : undefined };
+  return {
+    exports: mod.exports,
+    writeCache: () => writeFileSync(cacheFile, script.createCachedData()),
+    cacheRejected: cachedData ? script.cachedDataRejected : undefined,
+  };
 }

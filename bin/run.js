@@ -1,14 +1,22 @@
 #!/usr/bin/env node
 // nethost entry point: oclif and every dependency are bundled in dist/nethost.cjs (see build.mjs).
-import { setFlagsFromString } from 'node:v8';
 import { loadBundle } from './bundle.js';
 
 const { exports } = loadBundle();
+if (process.env.NETHOST_TRACE) {
+  const { user, system } = process.cpuUsage();
+  process.stderr.write(
+    `nethost trace: ${performance.now().toFixed(0)} ms (cpu ${((user + system) / 1000).toFixed(0)} ms) bundle loaded\n`,
+  );
+}
 // V8 doubles the young generation while a run allocates its long-lived model, up to 2 × 16 MB,
-// most of it touched once. For the read-only commands, which build the model once and keep it,
-// holding it at its initial size lowers peak RSS by ~20 % (158 → 135 MB at 4000 interfaces) at
-// no cost in time; apply, which reads the kernel twice (snapshot, verification), is quicker with
-// the growth (measured: bench/ANALYSIS.md). Set after the bundle is loaded: V8 checks its code
-// cache against the flags in force, and the build wrote that cache without this one.
-if (['plan', 'drift-check', 'validate'].includes(process.argv[2])) setFlagsFromString('--semi-space-growth-factor=1');
+// most of it touched once. Holding it at its initial size lowers peak RSS by ~20 % (158 → 135 MB
+// for a plan at 4000 interfaces) and, on this VM where every fresh page is a fault, CPU time too:
+// apply from empty at 200 bridges 743 → 703 ms of node's own CPU, one address changed at 2000
+// interfaces 2028 → 1833 ms, wall equal or lower (bench/ANALYSIS.md, issue 20; an earlier wall-clock
+// measurement had kept apply out). Set after the bundle is loaded: V8 checks its code cache
+// against the flags in force, and the build wrote that cache without this one. (node:v8 is
+// imported only here: it loads node's stream modules, ~12 M instructions --version does without.)
+if (['plan', 'drift-check', 'validate', 'apply'].includes(process.argv[2]))
+  (await import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1');
 await exports.main(import.meta.url);

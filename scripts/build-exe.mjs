@@ -9,7 +9,16 @@
 // freeze at build time what the bundle's modules read from the environment as they load (DEBUG,
 // colour on a terminal, NETHOST_TRACE).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inject } from 'postject';
@@ -34,25 +43,32 @@ try {
   // the very text bin/bundle.js reads as UTF-8 only if no character is above U+00FF.
   const source = readFileSync(join(dist, 'nethost.cjs'), 'utf8');
   const bytes = Buffer.from(source, 'latin1');
-  if (bytes.toString('latin1') !== source) throw new Error('dist/nethost.cjs has characters above U+00FF: scripts/sea-entry.cjs cannot read it as Latin-1');
+  if (bytes.toString('latin1') !== source)
+    throw new Error('dist/nethost.cjs has characters above U+00FF: scripts/sea-entry.cjs cannot read it as Latin-1');
   const latin1 = join(work, 'nethost.cjs.latin1');
   writeFileSync(latin1, bytes);
-  writeFileSync(join(work, 'sea-config.json'), JSON.stringify({
-    main: join(root, 'scripts', 'sea-entry.cjs'),
-    output: blob,
-    disableExperimentalSEAWarning: true,
-    // The entry is a few lines: its own compilation costs nothing worth caching.
-    useCodeCache: false,
-    useSnapshot: false,
-    assets: {
-      'nethost.cjs': latin1,
-      'nethost.cjs.cache': join(dist, 'nethost.cjs.cache'),
-      'package.json': join(root, 'package.json'),
-    },
-  }));
+  writeFileSync(
+    join(work, 'sea-config.json'),
+    JSON.stringify({
+      main: join(root, 'scripts', 'sea-entry.cjs'),
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      // The entry is a few lines: its own compilation costs nothing worth caching.
+      useCodeCache: false,
+      useSnapshot: false,
+      assets: {
+        'nethost.cjs': latin1,
+        'nethost.cjs.cache': join(dist, 'nethost.cjs.cache'),
+        'package.json': join(root, 'package.json'),
+      },
+    }),
+  );
   // The blob must be made by the runtime it goes into: that runtime is this very node.
-  const made = spawnSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], { encoding: 'utf8' });
-  if (made.status !== 0) throw new Error(`node --experimental-sea-config failed (exit ${made.status}):\n${made.stdout}${made.stderr}`);
+  const made = spawnSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], {
+    encoding: 'utf8',
+  });
+  if (made.status !== 0)
+    throw new Error(`node --experimental-sea-config failed (exit ${made.status}):\n${made.stdout}${made.stderr}`);
 
   const exe = join(work, 'nethost');
   copyFileSync(process.execPath, exe);
@@ -80,7 +96,9 @@ try {
   const check = spawnSync(exe, ['--version'], { encoding: 'utf8', env: { ...process.env, NETHOST_SEA_CHECK: '1' } });
   const want = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), '--version'], { encoding: 'utf8' });
   if (check.status !== 0 || check.stdout !== want.stdout || !check.stderr.includes('code cache accepted')) {
-    throw new Error(`the executable does not run as bin/run.js: exit ${check.status}, stdout ${JSON.stringify(check.stdout)} (want ${JSON.stringify(want.stdout)}), stderr ${JSON.stringify(check.stderr)}`);
+    throw new Error(
+      `the executable does not run as bin/run.js: exit ${check.status}, stdout ${JSON.stringify(check.stdout)} (want ${JSON.stringify(want.stdout)}), stderr ${JSON.stringify(check.stderr)}`,
+    );
   }
   renameSync(exe, out);
   console.log(`build-exe: ${out} (${(readFileSync(out).length / 2 ** 20).toFixed(1)} MiB): ${check.stdout.trim()}`);

@@ -16,8 +16,15 @@ const fail = (msg) => {
 // Node's LICENSE: Debian's and NodeSource's packages keep it in /usr/share/doc/nodejs, the
 // official tarballs beside bin/. It is the license of the runtime and of what it includes.
 const nodePrefix = dirname(dirname(process.execPath));
-const nodeLicense = [join(nodePrefix, 'share/doc/nodejs/LICENSE'), join(nodePrefix, 'LICENSE'), '/usr/share/doc/nodejs/LICENSE'].find((p) => existsSync(p));
-if (!nodeLicense) fail(`cannot find Node.js's LICENSE for ${process.execPath} (looked in ${nodePrefix}/share/doc/nodejs and ${nodePrefix})`);
+const nodeLicense = [
+  join(nodePrefix, 'share/doc/nodejs/LICENSE'),
+  join(nodePrefix, 'LICENSE'),
+  '/usr/share/doc/nodejs/LICENSE',
+].find((p) => existsSync(p));
+if (!nodeLicense)
+  fail(
+    `cannot find Node.js's LICENSE for ${process.execPath} (looked in ${nodePrefix}/share/doc/nodejs and ${nodePrefix})`,
+  );
 
 // The bundle's source map names every file esbuild took in: node_modules/<pkg>/... (or
 // node_modules/@scope/pkg/..., possibly nested in another package's node_modules).
@@ -32,19 +39,35 @@ for (const s of map.sources) {
 }
 if (dirs.size === 0) fail('dist/nethost.cjs.map names no npm package: is it the bundle build.mjs writes?');
 
-const packages = [...dirs].map(([dir, name]) => {
-  const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const file = readdirSync(dir).filter((f) => /^(licen[cs]e|copying)(\.(md|txt|markdown))?$|^licen[cs]e-mit(\.txt)?$/i.test(f)).sort()[0];
-  if (!file) fail(`${name} ${pj.version} has no license file in ${dir}`);
-  const license = typeof pj.license === 'string' ? pj.license : fail(`${name} ${pj.version}: package.json has no SPDX "license"`);
-  return { name, version: pj.version, license, text: readFileSync(join(dir, file), 'utf8') };
-}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+const packages = [...dirs]
+  .map(([dir, name]) => {
+    const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const file = readdirSync(dir)
+      .filter((f) => /^(licen[cs]e|copying)(\.(md|txt|markdown))?$|^licen[cs]e-mit(\.txt)?$/i.test(f))
+      .sort()[0];
+    if (!file) fail(`${name} ${pj.version} has no license file in ${dir}`);
+    const license =
+      typeof pj.license === 'string' ? pj.license : fail(`${name} ${pj.version}: package.json has no SPDX "license"`);
+    return { name, version: pj.version, license, text: readFileSync(join(dir, file), 'utf8') };
+  })
+  .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 /** Debian keeps one copy of the Apache License's terms (policy 12.5; lintian:
  * copyright-file-contains-full-apache-2-license): each copy here becomes a pointer to it. */
-const apache = (text) => text.replace(/^[ \t]*Apache License[ \t]*\n[ \t]*Version 2\.0, January 2004[\s\S]*?^([ \t]*)END OF TERMS AND CONDITIONS[ \t]*$/gm, '$1[the terms of the Apache License, Version 2.0: on Debian systems in /usr/share/common-licenses/Apache-2.0]');
+const apache = (text) =>
+  text.replace(
+    /^[ \t]*Apache License[ \t]*\n[ \t]*Version 2\.0, January 2004[\s\S]*?^([ \t]*)END OF TERMS AND CONDITIONS[ \t]*$/gm,
+    '$1[the terms of the Apache License, Version 2.0: on Debian systems in /usr/share/common-licenses/Apache-2.0]',
+  );
 /** A text as the value of a field: every line indented by one space, an empty line as " .". */
-const field = (text) => apache(text).replace(/\r\n?/g, '\n').replace(/\t/g, '        ').trimEnd().split('\n').map((l) => (l.trim() === '' ? ' .' : ` ${l.trimEnd()}`)).join('\n');
+const field = (text) =>
+  apache(text)
+    .replace(/\r\n?/g, '\n')
+    .replace(/\t/g, '        ')
+    .trimEnd()
+    .split('\n')
+    .map((l) => (l.trim() === '' ? ' .' : ` ${l.trimEnd()}`))
+    .join('\n');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 
 const out = [];

@@ -7,7 +7,6 @@ const { getAsset, getRawAsset } = require('node:sea');
 const { createRequire } = require('node:module');
 const fsp = require('node:fs/promises');
 const { dirname, join } = require('node:path');
-const { setFlagsFromString } = require('node:v8');
 const { Script } = require('node:vm');
 
 // oclif finds its root by reading ROOT/package.json and loads the command map by require()ing
@@ -49,7 +48,15 @@ bundleRequire.cache = fallback.cache;
 script.runInThisContext()(mod.exports, bundleRequire, mod, BUNDLE, dirname(BUNDLE));
 mod.loaded = true;
 
-// As bin/run.js (which says why): set only after the bundle is compiled from its cache.
-if (['plan', 'drift-check', 'validate'].includes(process.argv[2])) setFlagsFromString('--semi-space-growth-factor=1');
+if (process.env.NETHOST_TRACE) {
+  const { user, system } = process.cpuUsage();
+  process.stderr.write(
+    `nethost trace: ${performance.now().toFixed(0)} ms (cpu ${((user + system) / 1000).toFixed(0)} ms) bundle loaded\n`,
+  );
+}
+// As bin/run.js (which says why): set only after the bundle is compiled from its cache, and node:v8
+// loaded only for these commands.
+if (['plan', 'drift-check', 'validate', 'apply'].includes(process.argv[2]))
+  require('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
 // A SEA's argv is [execPath, execPath, ...args], as node's [node, script, ...args]: main reads argv.slice(2).
 mod.exports.main(ROOT);

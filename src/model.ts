@@ -31,6 +31,11 @@ export interface Resource {
   owned: boolean;
   deps: Dependency[];
   source?: SourceRef;
+  /** What the engine carries with the object but never compares or shows: where its parts were
+   *  written in the file (a firewall rule's line), what a rollback loads back (nft's own listing),
+   *  someone else's values of keys nethost manages, facts read with it (the forwarding switches).
+   *  Plain JSON: the journal keeps it with the snapshot. */
+  carried?: object;
 }
 
 export interface DesiredState {
@@ -49,6 +54,19 @@ export interface LiveState {
 
 export type ChangeAction = 'create' | 'update' | 'replace' | 'delete' | 'adopt';
 
+/** Why a change is a replace, or was added by another (documented in nethost(1), JSON PLAN FORMAT). */
+export type ChangeReason =
+  /** The file says another kind than the live object has: recreated as the file's. */
+  | { code: 'kind-changed'; detail: { from: string; to: string } }
+  /** An attribute the kernel cannot change in place (a vxlan's vni): recreated. */
+  | { code: 'immutable-attribute'; detail: { attribute: string } }
+  /** Something it hangs on is recreated, and the kernel destroys it with that (an address with its link). */
+  | { code: 'dependency-recreated'; detail: { dependency: string } }
+  /** Something it is attached to is recreated, and the kernel drops the attachment (a port's master). */
+  | { code: 'reattached'; detail: { dependency: string } };
+
+export type ReasonCode = ChangeReason['code'];
+
 export interface AttrChange {
   name: string;
   before: AttrValue | undefined;
@@ -64,8 +82,8 @@ export interface Change {
   before?: Resource;
   after?: Resource;
   attrs: AttrChange[];
-  /** Why a replace or a cascade happened, in words. */
-  reasons: string[];
+  /** Why a replace or a cascade happened: stable codes for scripts; render/reasons.ts words them. */
+  reasons: ChangeReason[];
   /** Takes a link down or recreates it (traffic is interrupted). */
   disruptive: boolean;
 }
@@ -77,7 +95,7 @@ export interface Operation {
   action: ChangeAction;
   /** `late` runs after every other put: settings the kernel would undo while links still join (a bridge's MTU). */
   phase: 'delete' | 'put' | 'late';
-  /** The backend that runs it: a name registered in src/backends/index.ts. */
+  /** The backend that runs it: a name registered in src/registry/backends.ts. */
   backend: string;
   /** Options the whole invocation shares, for what one batch line cannot say (`-6` for IPv6 rules). */
   options?: string[];
@@ -115,11 +133,15 @@ export class NethostError extends Error {
   }
 }
 
+/** The id of a kernel link's resource: `link:NAME`. */
+export const linkId = (name: string) => `link:${name}`;
+
 /** The number nethost writes as `proto`/`protocol` on the routes, rules and neighbours it owns. */
 export const NETHOST_PROTO = 232;
 /** The ifalias nethost writes on the links it creates. */
 export const NETHOST_ALIAS = 'nethost';
 /** The ifalias on existing devices it manages but never created (`kind: ethernet`): only released, never deleted. */
 export const NETHOST_ALIAS_EXISTING = 'nethost:existing';
-/** Any `nethost:existing…` alias is nethost's (it may record the device's own addresses: kinds/links/common.ts). */
-export const isNethostAlias = (a: unknown) => a === NETHOST_ALIAS || (typeof a === 'string' && a.startsWith(NETHOST_ALIAS_EXISTING));
+/** Any `nethost:existing…` alias is nethost's (it may record the device's own addresses: kinds/links/mark.ts). */
+export const isNethostAlias = (a: unknown) =>
+  a === NETHOST_ALIAS || (typeof a === 'string' && a.startsWith(NETHOST_ALIAS_EXISTING));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The full test suite: unit + host-kernel integration tests, the kernel-lab guest suite, and the
+# The full test suite: the type check and the linter, unit + host-kernel integration tests, the kernel-lab guest suite, and the
 # benchmark harness at its smallest size (it only checks that every tool ran; it asserts no time).
 # Ends with one line "N passed, N failed".
 set -uo pipefail
@@ -11,6 +11,10 @@ passed=0; failed=0
 count() { # vitest JSON report → totals
   node -e 'const r=require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites||0) + (r.success?0:(r.numFailedTests?0:1)))' "$1"
 }
+echo "== type check and lint (tsc --noEmit, biome)"
+if npx tsc --noEmit; then passed=$((passed+1)); else failed=$((failed+1)); status=1; fi
+if npx biome check --error-on-warnings .; then passed=$((passed+1)); else failed=$((failed+1)); status=1; fi
+
 # The single executable and the Debian package, from this tree: test/integration/exe.test.ts runs the
 # one, test/lab/install.lab.test.ts installs the other in the lab guest, which cannot build it.
 echo "== build: dist/nethost and its .deb (npm run build:deb)"

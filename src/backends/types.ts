@@ -1,4 +1,4 @@
-// A backend is one tool nethost drives (ip, sysctl; nft and ovs-vsctl next). It knows three things:
+// A backend is one tool nethost drives (ip, sysctl, nft, ovs-vsctl). It knows three things:
 // how to read its part of the live state, how to run a run of consecutive operations as few
 // invocations as the tool allows (and which operation failed, and whether any of it took effect),
 // and the exact command a person would type for one operation. Kinds name their backend in each
@@ -6,14 +6,20 @@
 // not a backend's business: the live state is resources, and restoring is planning back to them.
 //
 // Adding a backend: a folder here with an object of this interface (its RawLive fields declared by
-// module augmentation in that folder), one line in ./index.ts. Its kinds emit operations with
+// module augmentation in that folder, optional), one line in src/registry/backends.ts (ARCHITECTURE.md). Its kinds emit operations with
 // `backend: NAME`; `run` gets runs of consecutive operations with the same groupKey, in plan order.
 import type { DesiredState, Operation, Plan } from '../model.js';
-import type { RawLive } from '../live/raw.js';
+import type { RunControl } from '../exec/run.js';
 
 /** Settings of the tools nethost drives, from the command line (each backend declares its own by
  *  module augmentation: `ovsdb` in ./ovs). */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by module augmentation (a type alias cannot be)
 export interface BackendOptions {}
+
+/** Every backend's raw live state in one object. A backend adds its own fields from its folder
+ *  (`declare module '../types.js' { interface RawLive { … } }`) and fills them in `read`. */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by module augmentation (a type alias cannot be)
+export interface RawLive {}
 
 export interface ReadContext {
   netns: string | undefined;
@@ -31,14 +37,6 @@ export interface ReadContext {
   locked?: boolean;
   /** The verification of an apply, right after its operations. */
   verifying?: boolean;
-}
-
-/** Lets the engine stop a running invocation (a signal) and record which child runs (the journal). */
-export interface RunControl {
-  signal?: AbortSignal;
-  options?: BackendOptions;
-  /** Called with each child process started, before it is given any input. */
-  onSpawn?(child: { pid: number; argv: string[] }): void;
 }
 
 export interface InvocationFailure {
@@ -62,7 +60,11 @@ export interface Backend {
   empty(): Partial<RawLive>;
   /** Consecutive operations with the same key are run by one invocation. */
   groupKey(op: Operation): string;
-  run(ops: Operation[], netns: string | undefined, control: RunControl): Promise<InvocationFailure | undefined>;
+  run(
+    ops: Operation[],
+    netns: string | undefined,
+    control: RunControl & { options?: BackendOptions },
+  ): Promise<InvocationFailure | undefined>;
   /** The exact argv a person would run for this operation alone (`--script`, JSON, error messages). */
   command(op: Operation, netns: string | undefined, options?: BackendOptions): string[];
   /** `--script` lines for one invocation, when it is not one command per operation (an OVSDB

@@ -11,7 +11,8 @@ function levenshtein(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     row = next;
   }
   return row[b.length];
@@ -43,7 +44,11 @@ function schemasAt(schema: z.ZodType, path: Path): any[] {
       const d = s?._zod?.def;
       if (!d) return [];
       if (d.type === 'union') return d.options.flatMap(unwrap);
-      if (d.innerType && ['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(d.type)) s = d.innerType;
+      if (
+        d.innerType &&
+        ['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(d.type)
+      )
+        s = d.innerType;
       else if (d.type === 'pipe') s = d.in;
       else return [s];
     }
@@ -69,7 +74,8 @@ function numberBounds(schemas: any[]): { min?: number; max?: number; int: boolea
   return { min: bound(n.minValue), max: bound(n.maxValue), int: !!n.isInt };
 }
 
-const valueAt = (data: unknown, path: Path): unknown => path.reduce<any>((v, step) => (v !== null && typeof v === 'object' ? v[step] : undefined), data);
+const valueAt = (data: unknown, path: Path): unknown =>
+  path.reduce<any>((v, step) => (v !== null && typeof v === 'object' ? v[step] : undefined), data);
 
 /** How an error names the field: its key, with the index of a list entry (`addresses[1]`). */
 function fieldName(path: Path): string {
@@ -77,18 +83,42 @@ function fieldName(path: Path): string {
   let i = path.length;
   while (i > 0 && typeof path[i - 1] === 'number') i--;
   const key = i > 0 ? printable(String(path[i - 1])) : 'the file';
-  return key + path.slice(i).map((n) => `[${n}]`).join('');
+  return (
+    key +
+    path
+      .slice(i)
+      .map((n) => `[${n}]`)
+      .join('')
+  );
 }
 
-const TYPE_WORDS: Record<string, string> = { number: 'a number', int: 'an integer', string: 'text', boolean: 'true or false', array: 'a list', object: 'a mapping', record: 'a mapping' };
+const TYPE_WORDS: Record<string, string> = {
+  number: 'a number',
+  int: 'an integer',
+  string: 'text',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+};
 
 /** What to write for a value of the wrong type, from what it is and what is wanted. */
 function typeHint(expected: string, value: unknown, key: string, bounds: ReturnType<typeof numberBounds>): string {
-  if ((expected === 'number' || expected === 'int') && typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return `write it without quotes: ${key}: ${value.trim()}`;
+  if (
+    (expected === 'number' || expected === 'int') &&
+    typeof value === 'string' &&
+    value.trim() !== '' &&
+    Number.isFinite(Number(value))
+  )
+    return `write it without quotes: ${key}: ${value.trim()}`;
   if (expected === 'number' || expected === 'int') return rangeHint(bounds) ?? 'write a number';
-  if (expected === 'boolean') return typeof value === 'string' ? 'write true or false, unquoted (yes, no, on and off are text in YAML 1.2)' : 'write true or false';
+  if (expected === 'boolean')
+    return typeof value === 'string'
+      ? 'write true or false, unquoted (yes, no, on and off are text in YAML 1.2)'
+      : 'write true or false';
   if (expected === 'array') return `write a list: ${key}: [a, b] or one "- " entry per line`;
-  if (expected === 'object' || expected === 'record') return `write a mapping: ${key}: {name: value}, or "name: value" lines indented under it`;
+  if (expected === 'object' || expected === 'record')
+    return `write a mapping: ${key}: {name: value}, or "name: value" lines indented under it`;
   if (expected === 'string') return `write text (quoted if it looks like a number or true/false): ${key}: "…"`;
   return 'see nethost.yaml(5) for what this field takes';
 }
@@ -109,56 +139,99 @@ const SPECIFIC: Record<string, number> = { custom: 4, invalid_format: 4, too_big
  *  first: text that is no table name says why as text), else every branch's type. */
 function unionLeaves(issue: any): any[] {
   const leaves = (issue.errors as any[][]).flat().flatMap((i) => (i.code === 'invalid_union' ? unionLeaves(i) : [i]));
-  const specific = leaves.filter((i) => i.code !== 'invalid_type').sort((a, b) => (SPECIFIC[b.code] ?? 1) - (SPECIFIC[a.code] ?? 1));
+  const specific = leaves
+    .filter((i) => i.code !== 'invalid_type')
+    .sort((a, b) => (SPECIFIC[b.code] ?? 1) - (SPECIFIC[a.code] ?? 1));
   return specific.length ? specific : leaves;
 }
 
 /** One zod issue as "FIELD VALUE is …; write …": the field named, the value quoted, the allowed shown. */
-function describeIssue(issue: any, field: string, key: string, value: unknown, schemas: any[]): { message: string; hint: string } {
+function describeIssue(
+  issue: any,
+  field: string,
+  key: string,
+  value: unknown,
+  schemas: any[],
+): { message: string; hint: string } {
   const bounds = numberBounds(schemas);
   switch (issue.code) {
     case 'invalid_union': {
       const leaves = unionLeaves(issue);
       if (leaves.every((i) => i.code === 'invalid_type')) {
         const wanted = [...new Set(leaves.map((i) => TYPE_WORDS[i.expected] ?? i.expected))];
-        const list = wanted.length > 1 ? `${wanted.slice(0, -1).join(', ')} or ${wanted[wanted.length - 1]}` : wanted[0];
-        return { message: `${field} must be ${list}, not ${describeValue(value)}`, hint: 'see nethost.yaml(5) for the forms this field takes' };
+        const list =
+          wanted.length > 1 ? `${wanted.slice(0, -1).join(', ')} or ${wanted[wanted.length - 1]}` : wanted[0];
+        return {
+          message: `${field} must be ${list}, not ${describeValue(value)}`,
+          hint: 'see nethost.yaml(5) for the forms this field takes',
+        };
       }
       return describeIssue(leaves[0], field, key, value, schemas);
     }
     case 'invalid_type': {
-      if (issue.expected === 'int') return { message: `${field} must be an integer, not ${describeValue(value)}`, hint: rangeHint(bounds) ?? 'write a whole number' };
+      if (issue.expected === 'int')
+        return {
+          message: `${field} must be an integer, not ${describeValue(value)}`,
+          hint: rangeHint(bounds) ?? 'write a whole number',
+        };
       const wanted = TYPE_WORDS[issue.expected] ?? issue.expected;
-      return { message: `${field} must be ${wanted}, not ${describeValue(value)}`, hint: typeHint(issue.expected, value, key, bounds) };
+      return {
+        message: `${field} must be ${wanted}, not ${describeValue(value)}`,
+        hint: typeHint(issue.expected, value, key, bounds),
+      };
     }
     case 'too_big':
     case 'too_small': {
       if (issue.origin === 'number' || issue.origin === 'int') {
         const min = bounds?.min ?? (issue.code === 'too_small' ? issue.minimum : undefined);
         const max = bounds?.max ?? (issue.code === 'too_big' ? issue.maximum : undefined);
-        const range = min !== undefined && max !== undefined ? `out of range ${min}–${max}` : max !== undefined ? `more than ${max}` : `less than ${min}`;
-        return { message: `${field} ${describeValue(value).replace(/^the number /, '')} is ${range}`, hint: rangeHint({ min, max, int: bounds?.int ?? false })! };
+        const range =
+          min !== undefined && max !== undefined
+            ? `out of range ${min}–${max}`
+            : max !== undefined
+              ? `more than ${max}`
+              : `less than ${min}`;
+        return {
+          message: `${field} ${describeValue(value).replace(/^the number /, '')} is ${range}`,
+          hint: rangeHint({ min, max, int: bounds?.int ?? false })!,
+        };
       }
       break;
     }
     case 'invalid_value':
       if ('values' in issue) {
         const values = (issue.values as unknown[]).map(String);
-        return { message: `${field} ${quote(value)} is not one of ${values.join(', ')}`, hint: `write one of: ${values.join(', ')}` };
+        return {
+          message: `${field} ${quote(value)} is not one of ${values.join(', ')}`,
+          hint: `write one of: ${values.join(', ')}`,
+        };
       }
       break;
     case 'custom':
     case 'invalid_format': {
       // Refinements say "problem; what to write instead".
       const [problem, hint] = String(issue.message).split('; ');
-      return { message: `${field} ${quote(value)}: ${problem}`, hint: hint ?? 'see nethost.yaml(5) for what this field takes' };
+      return {
+        message: `${field} ${quote(value)}: ${problem}`,
+        hint: hint ?? 'see nethost.yaml(5) for what this field takes',
+      };
     }
   }
-  return { message: `${field}: ${String(issue.message).replace(/^Invalid input: /, '')}`, hint: 'see nethost.yaml(5) for what this field takes' };
+  return {
+    message: `${field}: ${String(issue.message).replace(/^Invalid input: /, '')}`,
+    hint: 'see nethost.yaml(5) for what this field takes',
+  };
 }
 
 /** zod's issues for one entry (`input`, checked against `schema`) → diagnostics at their places. */
-export function zodDiagnostics(err: z.ZodError, schema: z.ZodType, input: unknown, base: Path, allowed: readonly string[], at: (p: Path, key?: boolean) => SourceRef | undefined): Diagnostic[] {
+export function zodDiagnostics(
+  err: z.ZodError,
+  schema: z.ZodType,
+  input: unknown,
+  base: Path,
+  allowed: readonly string[],
+  at: (p: Path, key?: boolean) => SourceRef | undefined,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<string>(); // one problem per field: the first zod found there
   for (const issue of err.issues) {
@@ -183,7 +256,13 @@ export function zodDiagnostics(err: z.ZodError, schema: z.ZodType, input: unknow
     const value = valueAt(input, rel);
     const key = printable(String(path[path.length - 1]));
     if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && value === undefined) {
-      out.push({ severity: 'error', message: `missing required key "${key}"`, hint: `add ${key}: (see nethost.yaml(5))`, path, source: at(path.slice(0, -1)) });
+      out.push({
+        severity: 'error',
+        message: `missing required key "${key}"`,
+        hint: `add ${key}: (see nethost.yaml(5))`,
+        path,
+        source: at(path.slice(0, -1)),
+      });
       continue;
     }
     const { message, hint } = describeIssue(issue, fieldName(path), key, value, schemasAt(schema, rel));
@@ -191,4 +270,3 @@ export function zodDiagnostics(err: z.ZodError, schema: z.ZodType, input: unknow
   }
   return out;
 }
-

@@ -1,14 +1,20 @@
 // Reads a nethost file, refusing one too large to be one before reading it all (a wrong path, a
 // log, /dev/zero): parsing and checking cost time and memory in proportion to the text.
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { NethostError } from '../model.js';
 import { printable } from '../util/text.js';
 import { MAX_FILE_BYTES, tooLarge } from './load.js';
 
 export async function readConfigFile(file: string): Promise<string> {
-  const cannot = (e: any) => new NethostError(`cannot read ${printable(file)}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'a directory, not a file' : e.message}`);
-  const refuse = (size: string) => new NethostError(`${printable(file)} ${tooLarge(size)}; a host's network file is far smaller: is this the right file?`);
-  let fh;
+  const cannot = (e: any) =>
+    new NethostError(
+      `cannot read ${printable(file)}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'a directory, not a file' : e.message}`,
+    );
+  const refuse = (size: string) =>
+    new NethostError(
+      `${printable(file)} ${tooLarge(size)}; a host's network file is far smaller: is this the right file?`,
+    );
+  let fh: FileHandle;
   try {
     fh = await open(file, 'r');
   } catch (e) {

@@ -1,7 +1,7 @@
 // The whole file as one zod schema, assembled from the registry: the source of the published JSON Schema
 // (schema/nethost.schema.json). Validation itself goes kind by kind (better errors), with the same schemas.
 import { z } from 'zod';
-import { LINK_KINDS, SECTION_KINDS } from '../kinds/index.js';
+import { LINK_KINDS, SECTION_KINDS } from '../registry/kinds.js';
 import { text } from '../kinds/fields.js';
 
 export function fileSchema() {

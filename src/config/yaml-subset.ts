@@ -337,7 +337,11 @@ class SubsetParser {
     const start = this.i;
     const c = s.charCodeAt(start);
     if (!this.plainMayStart(start)) this.out();
-    if ((c === DASH || c === COLON) && (this.followedByBlank(start) || (flow && isFlowIndicator(s.charCodeAt(start + 1))))) this.out();
+    if (
+      (c === DASH || c === COLON) &&
+      (this.followedByBlank(start) || (flow && isFlowIndicator(s.charCodeAt(start + 1))))
+    )
+      this.out();
     const ordinary = flow ? ORDINARY_FLOW : ORDINARY_BLOCK;
     let i = start;
     while (i < this.n) {

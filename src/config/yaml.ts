@@ -2,7 +2,15 @@
 // js-yaml's event stream carries source offsets, so one parse gives both the data and the
 // positions (a path → node index built in one linear pass). YAML 1.2 core schema: no timestamps,
 // no merge keys, `yes`/`no` are strings, as in the YAML spec and in netplan's reading.
-import { constructFromEvents, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, YAMLException, type Event } from 'js-yaml';
+import {
+  constructFromEvents,
+  EVENT_ID,
+  getScalarValue,
+  parseEvents,
+  SCALAR_STYLE,
+  YAMLException,
+  type Event,
+} from 'js-yaml';
 import type { SourceRef } from '../model.js';
 import { nodeStart, parseSubset, type PosCollection, type PosNode } from './yaml-subset.js';
 import { printable } from '../util/text.js';
@@ -70,24 +78,39 @@ export function parseYaml(text: string, file: string): ParsedYaml {
 
 /** Any YAML, through js-yaml's event stream: the data, and node positions from one pass over the events.
  *  (Exported for the test that holds the fast path to it.) */
-export function parseGeneral(text: string, file: string, pos: (offset: number) => SourceRef): { ok: true; data: unknown; root: PosNode | undefined } | Extract<ParsedYaml, { ok: false }> {
+export function parseGeneral(
+  text: string,
+  file: string,
+  pos: (offset: number) => SourceRef,
+): { ok: true; data: unknown; root: PosNode | undefined } | Extract<ParsedYaml, { ok: false }> {
   let events: Event[];
   let docs: unknown[];
   try {
     events = parseEvents(text, { filename: file });
     const refused = aliasProblem(text, events);
-    if (refused) return { ok: false, error: { message: refused.message, hint: refused.hint, source: pos(refused.offset) } };
+    if (refused)
+      return { ok: false, error: { message: refused.message, hint: refused.hint, source: pos(refused.offset) } };
     docs = constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES });
   } catch (e) {
     if (!(e instanceof YAMLException)) throw e;
     const source = e.mark ? { file, line: e.mark.line + 1, col: e.mark.column + 1 } : { file, line: 1, col: 1 };
-    const hint = /maxDepth/.test(e.reason) ? 'nethost reads lists and mappings nested at most 100 deep: flatten the data here' : undefined;
+    const hint = /maxDepth/.test(e.reason)
+      ? 'nethost reads lists and mappings nested at most 100 deep: flatten the data here'
+      : undefined;
     return { ok: false, error: { message: e.reason, hint, source } };
   }
   if (docs.length > 1) {
     const second = events.findIndex((ev, i) => i > 0 && ev.type === EVENT_ID.DOCUMENT);
-    const next = events.slice(second).find((ev) => 'start' in ev || 'valueStart' in ev) as { start?: number; valueStart?: number } | undefined;
-    return { ok: false, error: { message: 'more than one YAML document (---) in the file', source: pos(next?.start ?? next?.valueStart ?? 0) } };
+    const next = events.slice(second).find((ev) => 'start' in ev || 'valueStart' in ev) as
+      | { start?: number; valueStart?: number }
+      | undefined;
+    return {
+      ok: false,
+      error: {
+        message: 'more than one YAML document (---) in the file',
+        source: pos(next?.start ?? next?.valueStart ?? 0),
+      },
+    };
   }
   return { ok: true, data: docs[0] ?? null, root: positions(text, events) };
 }
@@ -104,7 +127,8 @@ function aliasProblem(text: string, events: Event[]): { message: string; hint: s
   let aliases = 0;
   let behindAliases = 0;
   const add = (n: number) => (open[open.length - 1].size += n);
-  const anchorOf = (ev: { anchorStart: number; anchorEnd: number }) => (ev.anchorStart >= 0 ? text.slice(ev.anchorStart, ev.anchorEnd) : undefined);
+  const anchorOf = (ev: { anchorStart: number; anchorEnd: number }) =>
+    ev.anchorStart >= 0 ? text.slice(ev.anchorStart, ev.anchorEnd) : undefined;
   let documents = 0;
   for (const ev of events) {
     switch (ev.type) {
@@ -137,11 +161,25 @@ function aliasProblem(text: string, events: Event[]): { message: string; hint: s
         const offset = ev.anchorStart - 1; // the '*'
         if (size === undefined) break; // js-yaml reports the unknown anchor
         const alias = `*${printable(name)}`;
-        if (size < 0) return { message: `alias ${alias} is inside the node it names: the data would never end`, hint: `move ${alias} out of the node anchored &${printable(name)}`, offset };
-        if (++aliases > MAX_ALIASES) return { message: `more than ${MAX_ALIASES} aliases (${alias} here is one too many)`, hint: `nethost reads at most ${MAX_ALIASES} aliases in a file: write the repeated parts out`, offset };
+        if (size < 0)
+          return {
+            message: `alias ${alias} is inside the node it names: the data would never end`,
+            hint: `move ${alias} out of the node anchored &${printable(name)}`,
+            offset,
+          };
+        if (++aliases > MAX_ALIASES)
+          return {
+            message: `more than ${MAX_ALIASES} aliases (${alias} here is one too many)`,
+            hint: `nethost reads at most ${MAX_ALIASES} aliases in a file: write the repeated parts out`,
+            offset,
+          };
         behindAliases += size;
         if (behindAliases > MAX_ALIAS_NODES)
-          return { message: `the aliases stand for more than ${MAX_ALIAS_NODES} nodes (${alias} here goes past it): aliases nested in aliases grow exponentially`, hint: `nethost expands at most ${MAX_ALIAS_NODES} nodes behind all aliases of a file: write the repeated parts out, or alias smaller ones`, offset };
+          return {
+            message: `the aliases stand for more than ${MAX_ALIAS_NODES} nodes (${alias} here goes past it): aliases nested in aliases grow exponentially`,
+            hint: `nethost expands at most ${MAX_ALIAS_NODES} nodes behind all aliases of a file: write the repeated parts out, or alias smaller ones`,
+            offset,
+          };
         add(size);
         break;
       }
@@ -160,10 +198,17 @@ function lineStarts(text: string): number[] {
 function startOf(ev: Event): number {
   const s = ev as Partial<Record<'start' | 'valueStart' | 'anchorStart' | 'tagStart', number>>;
   // A quoted scalar's value starts after its opening quote; the node starts at the quote.
-  const quoted = ev.type === EVENT_ID.SCALAR && (ev.style === SCALAR_STYLE.SINGLE_QUOTED || ev.style === SCALAR_STYLE.DOUBLE_QUOTED);
-  const own = ev.type === EVENT_ID.ALIAS ? (s.anchorStart ?? 0) - 1 : ev.type === EVENT_ID.SCALAR ? s.valueStart! - (quoted ? 1 : 0) : s.start!;
+  const quoted =
+    ev.type === EVENT_ID.SCALAR && (ev.style === SCALAR_STYLE.SINGLE_QUOTED || ev.style === SCALAR_STYLE.DOUBLE_QUOTED);
+  const own =
+    ev.type === EVENT_ID.ALIAS
+      ? (s.anchorStart ?? 0) - 1
+      : ev.type === EVENT_ID.SCALAR
+        ? s.valueStart! - (quoted ? 1 : 0)
+        : s.start!;
   // anchorStart is past the '&'; tagStart is at the '!'.
-  const props = ev.type === EVENT_ID.ALIAS ? [] : [(s.anchorStart ?? -1) >= 0 ? s.anchorStart! - 1 : -1, s.tagStart ?? -1];
+  const props =
+    ev.type === EVENT_ID.ALIAS ? [] : [(s.anchorStart ?? -1) >= 0 ? s.anchorStart! - 1 : -1, s.tagStart ?? -1];
   return Math.min(own, ...props.filter((x) => x >= 0 && x < own));
 }
 
@@ -179,11 +224,16 @@ function positions(text: string, events: Event[]): PosNode | undefined {
       return;
     }
     if (top.node.items) top.node.items.push(node);
-    else if (!top.pendingKey) top.pendingKey = { text: ev.type === EVENT_ID.SCALAR ? getScalarValue(text, ev) : undefined, start: nodeStart(node) };
+    else if (!top.pendingKey)
+      top.pendingKey = {
+        text: ev.type === EVENT_ID.SCALAR ? getScalarValue(text, ev) : undefined,
+        start: nodeStart(node),
+      };
     else {
       const k = top.pendingKey;
       top.pendingKey = undefined;
-      if (k.text !== undefined && !top.node.keys!.has(k.text)) top.node.keys!.set(k.text, { keyStart: k.start, value: node });
+      if (k.text !== undefined && !top.node.keys!.has(k.text))
+        top.node.keys!.set(k.text, { keyStart: k.start, value: node });
     }
   };
   for (const ev of events) {
@@ -193,7 +243,8 @@ function positions(text: string, events: Event[]): PosNode | undefined {
         break;
       case EVENT_ID.MAPPING:
       case EVENT_ID.SEQUENCE: {
-        const node: PosCollection = ev.type === EVENT_ID.MAPPING ? { start: startOf(ev), keys: new Map() } : { start: startOf(ev), items: [] };
+        const node: PosCollection =
+          ev.type === EVENT_ID.MAPPING ? { start: startOf(ev), keys: new Map() } : { start: startOf(ev), items: [] };
         attach(node, ev);
         stack.push({ node });
         break;

@@ -1,8 +1,9 @@
 // diff: DesiredState × LiveState → Change[]. Pure. Attributes the file leaves unset (undefined) and
 // attributes the kernel does not report are never compared, so silence is never drift.
-import type { AttrChange, AttrValue, Change, DesiredState, LiveState, Resource } from '../model.js';
+import type { AttrChange, AttrValue, Change, ChangeReason, DesiredState, LiveState, Resource } from '../model.js';
 import { NETHOST_ALIAS_EXISTING } from '../model.js';
-import { isLinkKind, kindOf } from '../kinds/index.js';
+import { isLinkKind, kindOf } from '../registry/kinds.js';
+import { indexDependents } from '../plan/graph.js';
 
 export interface DiffOptions {
   /** Restoring a snapshot: only these ids are looked at, and every one of them is nethost's. */
@@ -24,7 +25,13 @@ function compare(d: Resource, l: Resource): AttrChange[] {
     const have = l.attrs[name];
     if (have === undefined) continue;
     const same = kind.equal ? kind.equal(name, want, have) : equal(want, have);
-    if (!same) out.push({ name, before: have, after: want, forcesReplace: kind.immutable.includes(name) || !!kind.replaceWhen?.(name, have, want) });
+    if (!same)
+      out.push({
+        name,
+        before: have,
+        after: want,
+        forcesReplace: kind.immutable.includes(name) || !!kind.replaceWhen?.(name, have, want),
+      });
   }
   return out;
 }
@@ -32,7 +39,12 @@ function compare(d: Resource, l: Resource): AttrChange[] {
 function allAttrs(r: Resource, side: 'before' | 'after'): AttrChange[] {
   return Object.entries(r.attrs)
     .filter(([, v]) => v !== undefined && v !== null)
-    .map(([name, v]) => ({ name, before: side === 'before' ? v : undefined, after: side === 'after' ? v : undefined, forcesReplace: false }));
+    .map(([name, v]) => ({
+      name,
+      before: side === 'before' ? v : undefined,
+      after: side === 'after' ? v : undefined,
+      forcesReplace: false,
+    }));
 }
 
 export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions = {}): Change[] {
@@ -43,24 +55,48 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
     if (!inScope(d.id)) continue;
     const l = live.resources.get(d.id);
     if (!l) {
-      changes.set(d.id, { id: d.id, kind: d.kind, action: 'create', after: d, attrs: allAttrs(d, 'after'), reasons: [], disruptive: false });
+      changes.set(d.id, {
+        id: d.id,
+        kind: d.kind,
+        action: 'create',
+        after: d,
+        attrs: allAttrs(d, 'after'),
+        reasons: [],
+        disruptive: false,
+      });
       continue;
     }
     if (kindOf(d.kind).satisfiedBy?.(d, l)) continue;
-    const kindChanged = d.kind !== l.kind && d.kind !== 'ethernet';
+    // An existing device (a kind never created) is whatever the kernel has.
+    const kindChanged = d.kind !== l.kind && kindOf(d.kind).creatable !== false;
     const attrs = kindChanged ? allAttrs(d, 'after') : compare(d, l);
     if (!attrs.length && !kindChanged) continue;
     const replace = kindChanged || attrs.some((a) => a.forcesReplace && a.name !== 'mark');
     const adopting = attrs.some((a) => a.name === 'mark') && !l.owned && !opts.scope;
-    const reasons = kindChanged
-      ? [`kind changes from ${l.kind} to ${d.kind}`]
-      : attrs.filter((a) => a.forcesReplace && a.name !== 'mark').map((a) => `${a.name} cannot be changed in place`);
+    const reasons: ChangeReason[] = kindChanged
+      ? [{ code: 'kind-changed', detail: { from: l.kind, to: d.kind } }]
+      : attrs
+          .filter((a) => a.forcesReplace && a.name !== 'mark')
+          .map((a) => ({ code: 'immutable-attribute', detail: { attribute: a.name } }));
     const action = replace ? 'replace' : adopting ? 'adopt' : 'update';
     const link = isLinkKind(d.kind);
     changes.set(d.id, {
-      id: d.id, kind: d.kind, action, before: l, after: d, attrs, reasons,
+      id: d.id,
+      kind: d.kind,
+      action,
+      before: l,
+      after: d,
+      attrs,
+      reasons,
       disruptive:
-        link && (replace || attrs.some((a) => DISRUPTIVE_ATTRS.has(a.name) || kindOf(d.kind).disruptive?.includes(a.name) || (a.name === 'state' && a.after === 'down'))),
+        link &&
+        (replace ||
+          attrs.some(
+            (a) =>
+              DISRUPTIVE_ATTRS.has(a.name) ||
+              kindOf(d.kind).disruptive?.includes(a.name) ||
+              (a.name === 'state' && a.after === 'down'),
+          )),
     });
   }
 
@@ -71,7 +107,12 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
     const managed = opts.scope ? l.owned : kind.manages ? kind.manages(l, desired) : l.owned;
     if (!managed) continue;
     changes.set(l.id, {
-      id: l.id, kind: l.kind, action: 'delete', before: l, attrs: allAttrs(l, 'before'), reasons: [],
+      id: l.id,
+      kind: l.kind,
+      action: 'delete',
+      before: l,
+      attrs: allAttrs(l, 'before'),
+      reasons: [],
       disruptive: isLinkKind(l.kind) && kind.creatable !== false && l.attrs.mark !== NETHOST_ALIAS_EXISTING,
     });
   }
@@ -82,13 +123,7 @@ export function diff(desired: DesiredState, live: LiveState, opts: DiffOptions =
 
 /** What the kernel does to dependents when a link is recreated: take them with it, or drop the attachment. */
 function cascade(changes: Map<string, Change>, desired: DesiredState, live: LiveState) {
-  const dependents = new Map<string, Resource[]>();
-  for (const r of desired.resources.values())
-    for (const d of r.deps) {
-      let list = dependents.get(d.id);
-      if (!list) dependents.set(d.id, (list = []));
-      list.push(r);
-    }
+  const dependents = indexDependents(desired.resources.values());
   const work = [...changes.values()].filter((c) => c.action === 'replace').map((c) => c.id);
   while (work.length) {
     const id = work.pop()!;
@@ -98,17 +133,32 @@ function cascade(changes: Map<string, Change>, desired: DesiredState, live: Live
       const dep = r.deps.find((d) => d.id === id)!;
       const c = changes.get(r.id);
       if (c && (c.action === 'replace' || c.action === 'create' || c.action === 'delete')) continue;
-      const why = `${id.replace(/^link:/, '')} is recreated`;
+      const dependency = id.replace(/^link:/, '');
       if (dep.mode === 'recreate') {
         changes.set(r.id, {
-          id: r.id, kind: r.kind, action: 'replace', before: l, after: r,
-          attrs: c?.attrs ?? [], reasons: [why], disruptive: isLinkKind(r.kind),
+          id: r.id,
+          kind: r.kind,
+          action: 'replace',
+          before: l,
+          after: r,
+          attrs: c?.attrs ?? [],
+          reasons: [{ code: 'dependency-recreated', detail: { dependency } }],
+          disruptive: isLinkKind(r.kind),
         });
         work.push(r.id);
       } else if (dep.mode === 'attach') {
         const attrs = (c?.attrs ?? []).filter((a) => a.name !== dep.via);
         attrs.push({ name: dep.via, before: null, after: r.attrs[dep.via], forcesReplace: false });
-        changes.set(r.id, { id: r.id, kind: r.kind, action: c?.action ?? 'update', before: l, after: r, attrs, reasons: [...(c?.reasons ?? []), `re-attached: ${why}`], disruptive: true });
+        changes.set(r.id, {
+          id: r.id,
+          kind: r.kind,
+          action: c?.action ?? 'update',
+          before: l,
+          after: r,
+          attrs,
+          reasons: [...(c?.reasons ?? []), { code: 'reattached', detail: { dependency } }],
+          disruptive: true,
+        });
       }
     }
   }

@@ -5,10 +5,12 @@
 // apply rolls it back before anything else, and plan and drift-check say so.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { Change, Operation } from '../model.js';
-import { liveFromJson, liveToJson, type LiveJson } from '../live/serial.js';
+import { liveFromJson, liveToJson, type LiveJson } from './serial.js';
 import type { LiveState } from '../model.js';
 
-export const JOURNAL_VERSION = 1;
+/** 2: what the engine carries with a resource (nft's listing, OVS's foreign values) is in
+ *  `carried`, no longer among its attributes (1): a journal of 1 would roll back without them. */
+export const JOURNAL_VERSION = 2;
 
 export interface Journal {
   version: number;
@@ -63,8 +65,18 @@ function writeDurably(path: string, text: string) {
   }
 }
 
-export function writeJournal(base: string, j: Omit<Journal, 'version' | 'pid' | 'pidStart' | 'startedAt' | 'snapshot'> & { snapshot: LiveState }) {
-  const full: Journal = { version: JOURNAL_VERSION, pid: process.pid, pidStart: processStart(process.pid), startedAt: new Date().toISOString(), ...j, snapshot: liveToJson(j.snapshot) };
+export function writeJournal(
+  base: string,
+  j: Omit<Journal, 'version' | 'pid' | 'pidStart' | 'startedAt' | 'snapshot'> & { snapshot: LiveState },
+) {
+  const full: Journal = {
+    version: JOURNAL_VERSION,
+    pid: process.pid,
+    pidStart: processStart(process.pid),
+    startedAt: new Date().toISOString(),
+    ...j,
+    snapshot: liveToJson(j.snapshot),
+  };
   writeDurably(`${base}.journal`, JSON.stringify(full));
 }
 
@@ -88,7 +100,8 @@ export function readJournal(base: string): FoundJournal | null {
     throw e;
   }
   const journal = JSON.parse(text) as Journal;
-  if (journal.version !== JOURNAL_VERSION) throw new Error(`journal version ${journal.version}, this nethost reads ${JOURNAL_VERSION}`);
+  if (journal.version !== JOURNAL_VERSION)
+    throw new Error(`journal version ${journal.version}, this nethost reads ${JOURNAL_VERSION}`);
   let progress: Progress | null = null;
   try {
     progress = JSON.parse(readFileSync(`${base}.progress`, 'utf8'));
@@ -112,6 +125,8 @@ export function removeJournal(base: string) {
 export function interruptedAt(found: FoundJournal): string {
   const j = found.journal;
   const p = found.progress;
-  const at = p ? `at operation ${p.first} of ${p.of}${p.last > p.first ? ` (operations ${p.first}–${p.last} were running)` : ''}` : `before its first operation (of ${j.operations.length})`;
+  const at = p
+    ? `at operation ${p.first} of ${p.of}${p.last > p.first ? ` (operations ${p.first}–${p.last} were running)` : ''}`
+    : `before its first operation (of ${j.operations.length})`;
   return `an apply of ${j.file} (pid ${j.pid}, started ${j.startedAt}) was interrupted ${at}`;
 }

@@ -5,7 +5,17 @@
 // Node has no flock call. flock(1) given a file descriptor number locks the open file description
 // it inherits and exits; the lock belongs to that description, which nethost keeps open, so it holds
 // until nethost closes it or ends (children never inherit it: Node opens files close-on-exec).
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { NethostError } from '../model.js';
 
@@ -29,7 +39,8 @@ export function netnsIdentity(netns: string | undefined): string {
     const st = statSync(path);
     return `${st.dev}-${st.ino}`;
   } catch (e: any) {
-    if (netns && e.code === 'ENOENT') throw new NethostError(`network namespace "${netns}" does not exist (ip netns list shows the ones that do)`);
+    if (netns && e.code === 'ENOENT')
+      throw new NethostError(`network namespace "${netns}" does not exist (ip netns list shows the ones that do)`);
     throw new NethostError(`cannot identify the network namespace (${path}): ${reason(e)}`);
   }
 }
@@ -50,7 +61,9 @@ export function ensureRunDir(): string {
     }
     if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   } catch (e: any) {
-    throw new NethostError(`cannot use ${dir} for nethost's lock and journal: ${reason(e)}${process.env.NETHOST_LOCK_DIR ? ' (set by NETHOST_LOCK_DIR)' : ''}`);
+    throw new NethostError(
+      `cannot use ${dir} for nethost's lock and journal: ${reason(e)}${process.env.NETHOST_LOCK_DIR ? ' (set by NETHOST_LOCK_DIR)' : ''}`,
+    );
   }
   return dir;
 }
@@ -75,12 +88,20 @@ export function acquireLock(netns: string | undefined, waitSeconds = 0): Lock {
   } catch (e: any) {
     throw new NethostError(`cannot open the lock ${path}: ${reason(e)}`);
   }
-  const r = spawnSync('flock', ['--exclusive', ...(waitSeconds > 0 ? ['--wait', String(waitSeconds)] : ['--nonblock']), '3'], {
-    stdio: ['ignore', 'ignore', 'pipe', fd],
-  });
+  const r = spawnSync(
+    'flock',
+    ['--exclusive', ...(waitSeconds > 0 ? ['--wait', String(waitSeconds)] : ['--nonblock']), '3'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
+    },
+  );
   if (r.error || (r.status !== 0 && r.status !== 1)) {
     closeSync(fd);
-    const why = r.error ? ((r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'flock(1) is not installed (util-linux)' : r.error.message) : String(r.stderr).trim();
+    const why = r.error
+      ? (r.error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'flock(1) is not installed (util-linux)'
+        : r.error.message
+      : String(r.stderr).trim();
     throw new NethostError(`cannot take the lock ${path}: ${why}`);
   }
   if (r.status === 1) {

@@ -10,9 +10,16 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NethostError } from '../model.js';
-import type { RunControl } from '../backends/types.js';
 import { trace } from '../util/trace.js';
 import { redactKeys } from '../util/redact.js';
+
+/** Lets the engine stop a running invocation (a signal) and record which child runs (the journal). */
+export interface RunControl {
+  signal?: AbortSignal;
+  options?: object;
+  /** Called with each child process started, before it is given any input. */
+  onSpawn?(child: { pid: number; argv: string[] }): void;
+}
 
 export interface RunResult {
   code: number;
@@ -48,12 +55,14 @@ function startError(argv: string[], e: NodeJS.ErrnoException): NethostError {
   const what = `cannot run "${argv[0]}"`;
   if (e.code === 'ENOENT') return new NethostError(`${what}: not installed or not on PATH (install iproute2 / procps)`);
   if (e.code === 'E2BIG') return new NethostError(`${what}: its arguments are too long for the kernel (E2BIG)`);
-  if (e.code === 'ERR_INVALID_ARG_VALUE' || e.code === 'ERR_INVALID_ARG_TYPE') return new NethostError(`${what}: an argument holds a NUL byte or is not text`);
+  if (e.code === 'ERR_INVALID_ARG_VALUE' || e.code === 'ERR_INVALID_ARG_TYPE')
+    return new NethostError(`${what}: an argument holds a NUL byte or is not text`);
   return new NethostError(`${what}: ${e.message}`);
 }
 
 /** The argv as it may be recorded (progress journal, trace): secrets cut out. */
-const recorded = (argv: string[], o: RunOptions) => (o.secrets?.length ? argv.map((a) => redactKeys(a, o.secrets!)) : argv);
+const recorded = (argv: string[], o: RunOptions) =>
+  o.secrets?.length ? argv.map((a) => redactKeys(a, o.secrets!)) : argv;
 
 export function run(argv: string[], opts: RunOptions | string = {}): Promise<RunResult> {
   const o: RunOptions = typeof opts === 'string' ? { input: opts } : opts;
@@ -71,7 +80,11 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
         outDir = mkdtempSync(join(tmpdir(), 'nethost-out-'));
         stdout = openSync(join(outDir, 'stdout'), 'w', 0o600);
       }
-      child = spawn(full[0], full.slice(1), { stdio: [stdin ?? 'pipe', stdout ?? 'pipe', 'pipe'], detached: true, env: { ...process.env, LC_ALL: 'C' } });
+      child = spawn(full[0], full.slice(1), {
+        stdio: [stdin ?? 'pipe', stdout ?? 'pipe', 'pipe'],
+        detached: true,
+        env: { ...process.env, LC_ALL: 'C' },
+      });
     } catch (e: any) {
       removeOut();
       return reject(startError(argv, e));
@@ -119,10 +132,21 @@ export function run(argv: string[], opts: RunOptions | string = {}): Promise<Run
           removeOut();
         }
       }
-      if (timedOut) return reject(new NethostError(`"${argv.join(' ')}" did not answer within ${Math.round(o.timeoutMs! / 1000)} s and was stopped`));
+      if (timedOut)
+        return reject(
+          new NethostError(
+            `"${argv.join(' ')}" did not answer within ${Math.round(o.timeoutMs! / 1000)} s and was stopped`,
+          ),
+        );
       // setpriv reports its own failures (an unknown option on an old util-linux) this way.
-      if (code === 127 && /^setpriv: /m.test(stderr)) return reject(new NethostError(`cannot run "${argv[0]}": ${stderr.trim()}`));
-      resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr, ...(stopped ? { stopped } : {}) });
+      if (code === 127 && /^setpriv: /m.test(stderr))
+        return reject(new NethostError(`cannot run "${argv[0]}": ${stderr.trim()}`));
+      resolve({
+        code: code ?? 1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr,
+        ...(stopped ? { stopped } : {}),
+      });
     });
     if (child.pid) o.onSpawn?.({ pid: child.pid, argv: shownArgv });
     if (!child.stdin) return;
@@ -138,7 +162,9 @@ const named = (netns: string | undefined) => {
 };
 
 /** `ip` aimed at a namespace. */
-export const ipArgv = (netns: string | undefined, ...args: string[]) => (named(netns) ? ['ip', '-n', netns!, ...args] : ['ip', ...args]);
+export const ipArgv = (netns: string | undefined, ...args: string[]) =>
+  named(netns) ? ['ip', '-n', netns!, ...args] : ['ip', ...args];
 
 /** A command run inside a namespace (for tools without a -n flag, like sysctl). */
-export const inNetns = (netns: string | undefined, argv: string[]) => (named(netns) ? ['ip', 'netns', 'exec', netns!, ...argv] : argv);
+export const inNetns = (netns: string | undefined, argv: string[]) =>
+  named(netns) ? ['ip', 'netns', 'exec', netns!, ...argv] : argv;

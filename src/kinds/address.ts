@@ -3,22 +3,27 @@
 // them as they are; on links the file does not name, nethost deletes only the addresses it added.
 // On a link nethost created, every address is its own; on an existing device it adopted (`nethost:existing`),
 // the addresses the device had then are recorded in the mark (`;keep=…`) and are never nethost's.
+import { linkId } from '../model.js';
 import type { Resource } from '../model.js';
 import type { ResourceKind } from './types.js';
-import type { RawAddrInfo } from '../live/raw.js';
+import type { RawAddrInfo } from '../backends/ip/raw.js';
 import { canonicalIp, formatCidr, parseCidr, type Cidr } from '../util/net.js';
 import { NETHOST_ALIAS, NETHOST_ALIAS_EXISTING } from '../model.js';
-import { linkId, parseLinkMark } from './links/common.js';
+import { parseLinkMark } from './links/mark.js';
+import { RANK } from './ranks.js';
 
 /** An address's key as the kernel knows it: the local address, and the peer with its prefix if it has one. */
-export const addressKey = (address: string, peer?: string | null) => (peer ? `${address.slice(0, address.indexOf('/'))} peer ${peer}` : address);
-export const addressId = (dev: string, address: string, peer?: string | null) => `address:${dev}:${addressKey(address, peer)}`;
+export const addressKey = (address: string, peer?: string | null) =>
+  peer ? `${address.slice(0, address.indexOf('/'))} peer ${peer}` : address;
+export const addressId = (dev: string, address: string, peer?: string | null) =>
+  `address:${dev}:${addressKey(address, peer)}`;
 
 /** The prefix an address makes reachable: its own, or its peer's (`ip addr add A peer B/len`). */
 export const coveredPrefix = (r: Resource): string => String(r.attrs.peer ?? r.attrs.address);
 
 /** The local address of an address resource, without prefix. */
-export const localIp = (r: Resource): string => String(r.attrs.address).slice(0, String(r.attrs.address).lastIndexOf('/'));
+export const localIp = (r: Resource): string =>
+  String(r.attrs.address).slice(0, String(r.attrs.address).lastIndexOf('/'));
 
 /**
  * `address` is ADDRESS/LEN, or with a peer ADDRESS[/32|/128] and `peer` PEER[/LEN] (the prefix length is
@@ -32,7 +37,8 @@ export function addressResource(dev: string, address: string, peer?: string): Re
   } else {
     local = parseCidr(address, false);
     remote = parseCidr(peer, false);
-    if (!local || !remote || remote.family !== local.family || local.prefix !== (local.family === 4 ? 32 : 128)) return undefined;
+    if (!local || !remote || remote.family !== local.family || local.prefix !== (local.family === 4 ? 32 : 128))
+      return undefined;
   }
   if (!local) return undefined;
   const cidr = formatCidr(local);
@@ -60,12 +66,15 @@ export function splitAddressEntry(e: AddressEntry): { address: string; peer?: st
 export function addressEntryProblem(e: AddressEntry): string | undefined {
   const { address, peer } = splitAddressEntry(e);
   if (peer === undefined)
-    return parseCidr(address) ? undefined : 'not an address with prefix length; write e.g. 192.0.2.1/24 or 2001:db8::1/64, or with a peer 192.0.2.1 peer 192.0.2.2/32';
+    return parseCidr(address)
+      ? undefined
+      : 'not an address with prefix length; write e.g. 192.0.2.1/24 or 2001:db8::1/64, or with a peer 192.0.2.1 peer 192.0.2.2/32';
   const local = parseCidr(address, false);
   const remote = parseCidr(peer, false);
   if (!local) return `"${address}" is not an address; write e.g. 192.0.2.1 peer 192.0.2.2/32`;
   if (!remote) return `peer "${peer}" is not an address; write e.g. 192.0.2.1 peer 192.0.2.2/32`;
-  if (local.family !== remote.family) return 'the address and its peer are of different families; give both as IPv4 or both as IPv6';
+  if (local.family !== remote.family)
+    return 'the address and its peer are of different families; give both as IPv4 or both as IPv6';
   if (local.prefix !== (local.family === 4 ? 32 : 128))
     return `with a peer, the prefix length is the peer's (the kernel keeps one); write the address without one, e.g. ${local.ip} peer ${remote.ip}/${remote.prefix}`;
   return undefined;
@@ -107,7 +116,18 @@ function readAddresses(ifname: string, info: RawAddrInfo[]): Resource[] {
 
 export const address: ResourceKind = {
   name: 'address',
-  rank: 20,
+  // An address is known by its whole value: nothing of it changes in place, so the change is another
+  // address in its place (a delete and a create).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.2/24]}\n',
+  },
+  describe: (r) =>
+    `address ${r.attrs.peer ? `${String(r.attrs.address).split('/')[0]} peer ${r.attrs.peer}` : r.attrs.address} on ${r.attrs.dev}`,
+  // Its references to links are written under that link, as `addresses:`.
+  referenceField: 'addresses',
+  titleAttrs: ['dev', 'address', 'peer'],
+  rank: RANK.addresses,
   immutable: [],
   fromLive(raw) {
     const out: Resource[] = [];
@@ -115,7 +135,9 @@ export const address: ResourceKind = {
       const { mark, keep } = parseLinkMark(l.ifalias);
       for (const r of liveAddresses(l.ifname, l.addr_info)) {
         // What an adopted device had when nethost adopted it stays its own (`keep`); all else nethost added.
-        const owned = mark === NETHOST_ALIAS || (mark === NETHOST_ALIAS_EXISTING && keep !== 'all' && !(keep ?? []).includes(localIp(r)));
+        const owned =
+          mark === NETHOST_ALIAS ||
+          (mark === NETHOST_ALIAS_EXISTING && keep !== 'all' && !(keep ?? []).includes(localIp(r)));
         out.push({ ...r, owned });
       }
     }
@@ -129,7 +151,9 @@ export const address: ResourceKind = {
   create: (r) => [{ backend: 'ip', args: addrArgs('add', r), disruptive: false }],
   update: () => [],
   delete: (r, ctx) =>
-    ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ backend: 'ip', args: addrArgs('del', r), disruptive: false }],
+    ctx.deleting.has(linkId(String(r.attrs.dev)))
+      ? []
+      : [{ backend: 'ip', args: addrArgs('del', r), disruptive: false }],
 };
 
 function addrArgs(verb: 'add' | 'del', r: Resource): string[] {

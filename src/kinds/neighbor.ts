@@ -6,15 +6,16 @@ import { NETHOST_PROTO } from '../model.js';
 import type { SectionKind } from './types.js';
 import { canonicalIp, canonicalMac, isMulticast } from '../util/net.js';
 import { ifname, ipAddress, text } from './fields.js';
-import { linkId } from './links/common.js';
+import { linkId } from '../model.js';
 import { quote } from '../util/text.js';
+import { RANK } from './ranks.js';
 
 const STATES = ['permanent', 'noarp', 'reachable', 'stale'] as const;
 
 const neighborEntry = z
   .object({
     dev: ifname,
-    to: ipAddress.describe('the neighbour\'s IP address'),
+    to: ipAddress.describe("the neighbour's IP address"),
     lladdr: text.describe('link-layer address: a MAC, or an IP for tunnels'),
     state: z.enum(STATES).optional().describe('permanent (default) | noarp | reachable | stale'),
   })
@@ -37,8 +38,16 @@ function neighArgs(r: Resource, verb: 'replace' | 'del'): string[] {
 
 export const neighbor: SectionKind = {
   name: 'neighbor',
+  // The change is the link-layer address (ip neigh replace, in place).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\nneighbors:\n  - {dev: br0, to: 192.0.2.9, lladdr: "02:00:00:00:00:09"}\n',
+    change:
+      'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\nneighbors:\n  - {dev: br0, to: 192.0.2.9, lladdr: "02:00:00:00:00:0a"}\n',
+  },
+  describe: (r) => `neighbour ${r.attrs.to} on ${r.attrs.dev}`,
+  markWords: { field: 'protocol', none: '(none)' },
   section: 'neighbors',
-  rank: 25,
+  rank: RANK.neighbours,
   schema: z.array(neighborEntry),
   immutable: [],
   fromLive(raw) {
@@ -55,7 +64,13 @@ export const neighbor: SectionKind = {
       out.push({
         id: neighborId(n.dev, ip),
         kind: 'neighbor',
-        attrs: { dev: n.dev, to: ip, lladdr: canonicalLladdr(n.lladdr) ?? n.lladdr, state: STATES.find((s) => state.includes(s)) ?? state[0] ?? null, mark: n.protocol ?? null },
+        attrs: {
+          dev: n.dev,
+          to: ip,
+          lladdr: canonicalLladdr(n.lladdr) ?? n.lladdr,
+          state: STATES.find((s) => state.includes(s)) ?? state[0] ?? null,
+          mark: n.protocol ?? null,
+        },
         owned,
         deps: [{ id: linkId(n.dev), via: 'dev', mode: 'recreate' }],
       });
@@ -69,7 +84,13 @@ export const neighbor: SectionKind = {
     entries.forEach((e, i) => {
       const lladdr = canonicalLladdr(e.lladdr);
       if (!lladdr) {
-        diagnostics.push({ severity: 'error', message: `${quote(e.lladdr)} is neither a MAC nor an IP address`, hint: 'write e.g. 02:00:00:00:00:09 (or 198.51.100.2 for a GRE peer)', path: ['neighbors', i, 'lladdr'], source: at(['neighbors', i, 'lladdr']) });
+        diagnostics.push({
+          severity: 'error',
+          message: `${quote(e.lladdr)} is neither a MAC nor an IP address`,
+          hint: 'write e.g. 02:00:00:00:00:09 (or 198.51.100.2 for a GRE peer)',
+          path: ['neighbors', i, 'lladdr'],
+          source: at(['neighbors', i, 'lladdr']),
+        });
         return;
       }
       const ip = canonicalIp(e.to)!.ip;
@@ -89,12 +110,19 @@ export const neighbor: SectionKind = {
       }
       const id = neighborId(e.dev, ip);
       if (seen.has(id)) {
-        diagnostics.push({ severity: 'error', message: `${ip} on ${e.dev} is already listed`, hint: 'keep one entry per address and link', path: ['neighbors', i, 'to'], source: at(['neighbors', i, 'to']) });
+        diagnostics.push({
+          severity: 'error',
+          message: `${ip} on ${e.dev} is already listed`,
+          hint: 'keep one entry per address and link',
+          path: ['neighbors', i, 'to'],
+          source: at(['neighbors', i, 'to']),
+        });
         return;
       }
       seen.add(id);
       resources.push({
-        id, kind: 'neighbor',
+        id,
+        kind: 'neighbor',
         attrs: { dev: e.dev, to: ip, lladdr, state: e.state ?? 'permanent', mark: String(NETHOST_PROTO) },
         owned: true,
         deps: [{ id: linkId(e.dev), via: 'dev', mode: 'recreate' }],
@@ -110,7 +138,17 @@ export const neighbor: SectionKind = {
   // its neighbours, permanent ones included).
   update: (r, live, changes) =>
     changes.some((c) => c.name === 'mark' && c.after === null) && live.attrs.mark !== null
-      ? [{ backend: 'ip', args: ['neigh', 'flush', 'to', String(r.attrs.to), 'dev', String(r.attrs.dev), 'nud', 'all'], disruptive: false }, { backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }]
+      ? [
+          {
+            backend: 'ip',
+            args: ['neigh', 'flush', 'to', String(r.attrs.to), 'dev', String(r.attrs.dev), 'nud', 'all'],
+            disruptive: false,
+          },
+          { backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false },
+        ]
       : [{ backend: 'ip', args: neighArgs(r, 'replace'), disruptive: false }],
-  delete: (r, ctx) => (ctx.deleting.has(linkId(String(r.attrs.dev))) ? [] : [{ backend: 'ip', args: neighArgs(r, 'del'), disruptive: false }]),
+  delete: (r, ctx) =>
+    ctx.deleting.has(linkId(String(r.attrs.dev)))
+      ? []
+      : [{ backend: 'ip', args: neighArgs(r, 'del'), disruptive: false }],
 };

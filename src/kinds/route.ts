@@ -5,15 +5,26 @@
 // address). A file route equal to one of them is satisfied by it; one with its key but other
 // attributes is refused, as `ip route replace` would take the kernel's route over.
 import { z } from 'zod';
-import type { Diagnostic, Resource } from '../model.js';
-import { NETHOST_PROTO } from '../model.js';
+import type { DesiredState, Diagnostic, LiveState, Resource } from '../model.js';
+import { NETHOST_ALIAS_EXISTING, NETHOST_PROTO } from '../model.js';
 import type { HostFacts, SectionKind } from './types.js';
-import { canonicalDestination, canonicalIp, coverageIndex, familyOfDestination, formatCidr, networkOf, parseCidr, type Cidr, type Family } from '../util/net.js';
+import {
+  canonicalDestination,
+  canonicalIp,
+  coverageIndex,
+  familyOfDestination,
+  formatCidr,
+  networkOf,
+  parseCidr,
+  type Cidr,
+  type Family,
+} from '../util/net.js';
 import { addressKey, coveredPrefix, liveAddresses, localIp } from './address.js';
 import { ifname, ipAddress, tableRef, text } from './fields.js';
-import { linkId } from './links/common.js';
-import type { RawRoute } from '../live/raw.js';
+import { linkId } from '../model.js';
+import type { RawRoute } from '../backends/ip/raw.js';
 import { quote } from '../util/text.js';
+import { RANK } from './ranks.js';
 
 export const ROUTE_TYPES = ['unicast', 'throw', 'blackhole', 'unreachable', 'prohibit'] as const;
 const IGNORED_TYPES = new Set(['local', 'broadcast', 'multicast', 'anycast', 'nat']);
@@ -65,7 +76,12 @@ function routeArgs(r: Resource, verb: 'replace' | 'del'): string[] {
   return args;
 }
 
-function fromRaw(r: RawRoute, family: Family, facts: HostFacts, makers: () => Map<string, string>): Resource | undefined {
+function fromRaw(
+  r: RawRoute,
+  family: Family,
+  facts: HostFacts,
+  makers: () => Map<string, string>,
+): Resource | undefined {
   const type = r.type ?? 'unicast';
   if (IGNORED_TYPES.has(type)) return undefined;
   if (FOREIGN_PROTOS.has(r.protocol ?? '')) return undefined;
@@ -77,7 +93,7 @@ function fromRaw(r: RawRoute, family: Family, facts: HostFacts, makers: () => Ma
   const kernel = isKernelProto(r.protocol);
   // The link-local prefix comes with the link-local address, which nethost never reads either.
   if (kernel && family === 6 && dst === 'fe80::/64') return undefined;
-  const mark = kernel ? KERNEL_MARK : r.protocol ?? null;
+  const mark = kernel ? KERNEL_MARK : (r.protocol ?? null);
   const deps: Resource['deps'] = r.dev ? [{ id: linkId(r.dev), via: 'dev', mode: 'recreate' }] : [];
   if (kernel && r.dev) {
     const maker = makers().get(`${r.dev} ${routeId(table, dst, metric)}`);
@@ -87,11 +103,14 @@ function fromRaw(r: RawRoute, family: Family, facts: HostFacts, makers: () => Ma
     id: routeId(table, dst, metric),
     kind: 'route',
     attrs: {
-      table, dst, metric, type,
-      via: r.gateway ? canonicalIp(r.gateway)?.ip ?? r.gateway : null,
+      table,
+      dst,
+      metric,
+      type,
+      via: r.gateway ? (canonicalIp(r.gateway)?.ip ?? r.gateway) : null,
       dev: r.dev ?? null,
       onlink: (r.flags ?? []).includes('onlink'),
-      src: r.prefsrc ? canonicalIp(r.prefsrc)?.ip ?? r.prefsrc : null,
+      src: r.prefsrc ? (canonicalIp(r.prefsrc)?.ip ?? r.prefsrc) : null,
       mark,
     },
     owned: mark === String(NETHOST_PROTO),
@@ -101,8 +120,14 @@ function fromRaw(r: RawRoute, family: Family, facts: HostFacts, makers: () => Ma
 
 export const route: SectionKind = {
   name: 'route',
+  // The change is the gateway (ip route replace, in place).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\nroutes:\n  - {to: 203.0.113.0/24, via: 192.0.2.254, table: 100}\n',
+    change:
+      'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\nroutes:\n  - {to: 203.0.113.0/24, via: 192.0.2.253, table: 100}\n',
+  },
   section: 'routes',
-  rank: 30,
+  rank: RANK.routes,
   schema: z.array(routeEntry),
   // Table, destination and metric are the identity; every other attribute `ip route replace` changes atomically.
   immutable: [],
@@ -113,15 +138,25 @@ export const route: SectionKind = {
     const makers = () => {
       if (index) return index;
       index = new Map();
-      for (const l of raw.links) for (const a of liveAddresses(l.ifname, l.addr_info)) for (const d of derivedRoutes(a)) index.set(`${l.ifname} ${d.id}`, a.id);
+      for (const l of raw.links)
+        for (const a of liveAddresses(l.ifname, l.addr_info))
+          for (const d of derivedRoutes(a)) index.set(`${l.ifname} ${d.id}`, a.id);
       return index;
     };
-    for (const r of raw.routes4) { const x = fromRaw(r, 4, facts, makers); if (x) out.push(x); }
-    for (const r of raw.routes6) { const x = fromRaw(r, 6, facts, makers); if (x) out.push(x); }
+    for (const r of raw.routes4) {
+      const x = fromRaw(r, 4, facts, makers);
+      if (x) out.push(x);
+    }
+    for (const r of raw.routes6) {
+      const x = fromRaw(r, 6, facts, makers);
+      if (x) out.push(x);
+    }
     return out;
   },
   // Met by the kernel's own route for an address: nothing to write, and nothing to take over.
-  satisfiedBy: (d, l) => (l.attrs.mark === KERNEL_MARK || d.attrs.mark === KERNEL_MARK) && likeKernelRoute(d, l.attrs.dev as string | null, l.attrs.src as string | null),
+  satisfiedBy: (d, l) =>
+    (l.attrs.mark === KERNEL_MARK || d.attrs.mark === KERNEL_MARK) &&
+    likeKernelRoute(d, l.attrs.dev as string | null, l.attrs.src as string | null),
   fromConfig(entries: z.infer<typeof routeEntry>[], at, desired, facts) {
     const resources: Resource[] = [];
     const diagnostics: Diagnostic[] = [];
@@ -131,21 +166,48 @@ export const route: SectionKind = {
     for (const a of desired.values())
       if (a.kind === 'address')
         for (const d of derivedRoutes(a))
-          if (!derived.has(d.id)) derived.set(d.id, { dev: String(a.attrs.dev), address: a.id, src: localIp(a), label: `address ${addressKey(String(a.attrs.address), a.attrs.peer as string | null)} on ${a.attrs.dev}` });
-    const covering = coverageIndex([...desired.values()].filter((r) => r.kind === 'address').map((a) => ({ cidr: coveredPrefix(a), value: a.id })));
+          if (!derived.has(d.id))
+            derived.set(d.id, {
+              dev: String(a.attrs.dev),
+              address: a.id,
+              src: localIp(a),
+              label: `address ${addressKey(String(a.attrs.address), a.attrs.peer as string | null)} on ${a.attrs.dev}`,
+            });
+    const covering = coverageIndex(
+      [...desired.values()].filter((r) => r.kind === 'address').map((a) => ({ cidr: coveredPrefix(a), value: a.id })),
+    );
     entries.forEach((e, i) => {
       const err = (field: string, message: string, hint: string) =>
-        diagnostics.push({ severity: 'error', message, hint, path: ['routes', i, field], source: at(['routes', i, field]) ?? at(['routes', i]) });
+        diagnostics.push({
+          severity: 'error',
+          message,
+          hint,
+          path: ['routes', i, field],
+          source: at(['routes', i, field]) ?? at(['routes', i]),
+        });
       const viaFam = e.via ? canonicalIp(e.via)?.family : undefined;
       const toFam = familyOfDestination(e.to);
-      if (e.to !== 'default' && !parseCidr(e.to, false)) return err('to', `${quote(e.to)} is not a destination`, 'write default, 192.0.2.0/24 or 2001:db8::/32');
+      if (e.to !== 'default' && !parseCidr(e.to, false))
+        return err('to', `${quote(e.to)} is not a destination`, 'write default, 192.0.2.0/24 or 2001:db8::/32');
       const family: Family = (toFam ?? viaFam ?? (e.family === 'ipv6' ? 6 : 4)) as Family;
-      if (viaFam && viaFam !== family) return err('via', `gateway ${e.via} is not IPv${family} like the destination`, 'use a gateway of the same family');
+      if (viaFam && viaFam !== family)
+        return err(
+          'via',
+          `gateway ${e.via} is not IPv${family} like the destination`,
+          'use a gateway of the same family',
+        );
       const type = e.type ?? 'unicast';
-      if (type !== 'unicast' && e.via) return err('via', `a ${type} route has no gateway`, 'remove via, or drop the type');
-      if (type === 'unicast' && !e.via && !e.dev) return err('to', 'a unicast route needs a gateway (via) or a link (dev)', 'add via: ADDRESS or dev: LINK');
+      if (type !== 'unicast' && e.via)
+        return err('via', `a ${type} route has no gateway`, 'remove via, or drop the type');
+      if (type === 'unicast' && !e.via && !e.dev)
+        return err('to', 'a unicast route needs a gateway (via) or a link (dev)', 'add via: ADDRESS or dev: LINK');
       const table = tableNumber(e.table, facts);
-      if (table === undefined) return err('table', `unknown routing table ${quote(e.table)}`, 'write a number, main, default, or a name from /etc/iproute2/rt_tables');
+      if (table === undefined)
+        return err(
+          'table',
+          `unknown routing table ${quote(e.table)}`,
+          'write a number, main, default, or a name from /etc/iproute2/rt_tables',
+        );
       const dst = canonicalDestination(e.to, family)!;
       const metric = e.metric ?? (family === 6 ? 1024 : 0);
       const deps: Resource['deps'] = [];
@@ -156,10 +218,17 @@ export const route: SectionKind = {
       }
       const id = routeId(table, dst, metric);
       if (seen.has(id))
-        return err('to', `a route to ${dst} with metric ${metric} in table ${table} is already listed`, 'give one of them another metric or remove it');
+        return err(
+          'to',
+          `a route to ${dst} with metric ${metric} in table ${table} is already listed`,
+          'give one of them another metric or remove it',
+        );
       seen.add(id);
       const attrs: Resource['attrs'] = {
-        table, dst, metric, type,
+        table,
+        dst,
+        metric,
+        type,
         via: e.via ? canonicalIp(e.via)!.ip : null,
         dev: e.dev,
         onlink: e.onlink ?? false,
@@ -173,17 +242,65 @@ export const route: SectionKind = {
         attrs.src = undefined;
         deps.push({ id: kernel.address, via: 'address', mode: 'recreate' });
       } else if (kernel) {
-        return err('to', `a route to ${dst} with metric ${metric} in table ${table} has the key of the kernel's own route for ${kernel.label}: ip route replace would take the kernel's route over`, `give it another metric (e.g. metric: ${metric + 10}), or leave it out: the kernel makes a route to ${dst} dev ${kernel.dev} with the address`);
+        return err(
+          'to',
+          `a route to ${dst} with metric ${metric} in table ${table} has the key of the kernel's own route for ${kernel.label}: ip route replace would take the kernel's route over`,
+          `give it another metric (e.g. metric: ${metric + 10}), or leave it out: the kernel makes a route to ${dst} dev ${kernel.dev} with the address`,
+        );
       }
       resources.push({ id, kind: 'route', attrs, owned: true, deps, source: at(['routes', i]) });
     });
     return { resources, diagnostics };
   },
+  describe: (r) =>
+    `route ${r.attrs.dst === '0.0.0.0/0' || r.attrs.dst === '::/0' ? 'default' : r.attrs.dst}${r.attrs.table === 254 ? '' : ` table ${r.attrs.table}`}${String(r.attrs.dst).includes(':') ? ' (IPv6)' : ''}`,
+  markWords: { field: 'proto', none: 'boot' },
+  note: (c) =>
+    (c.after ?? c.before)?.attrs.mark === KERNEL_MARK
+      ? "the kernel's own route for an address: it comes and goes with it"
+      : undefined,
+  // A gateway must be reachable through an address the file gives, unless an existing device's
+  // own addresses may cover it (decided at plan time, against the live addresses: DHCP …).
+  checkFile(r, file) {
+    if (!r.attrs.via || r.attrs.onlink || r.deps.some((d) => d.via === 'via')) return [];
+    if (hasExistingDevice(file.resources)) return [];
+    return [
+      {
+        severity: 'error',
+        message: `gateway ${r.attrs.via} is not in any prefix of an address in the file`,
+        hint: "add an address on the gateway's subnet, or set onlink: true with dev",
+        source: r.source,
+      },
+    ];
+  },
+  checkLive(r, desired, live) {
+    const out: Diagnostic[] = [];
+    const conflict = kernelRouteConflict(r, live.resources.get(r.id));
+    if (conflict)
+      out.push({
+        severity: 'error',
+        message: `${route.describe!(r)}: ${conflict}, and ip route replace would take it over`,
+        hint: `give it another metric (e.g. metric: ${Number(r.attrs.metric) + 10}), or leave it out: the kernel keeps that route with its address`,
+        source: r.source,
+      });
+    if (r.attrs.via && !r.attrs.onlink && !gatewayCover(desired, live)(String(r.attrs.via)).length)
+      out.push({
+        severity: 'error',
+        message: `gateway ${r.attrs.via} is not reachable: no address here or in the file covers it`,
+        hint: "add an address on the gateway's subnet, or set onlink: true with dev",
+        source: r.source,
+      });
+    return out;
+  },
   // The kernel's routes come back with their address and go with it: never written, never deleted.
-  create: (r) => (r.attrs.mark === KERNEL_MARK ? [] : [{ backend: 'ip', args: routeArgs(r, 'replace'), disruptive: false }]),
-  update: (r) => (r.attrs.mark === KERNEL_MARK ? [] : [{ backend: 'ip', args: routeArgs(r, 'replace'), disruptive: false }]),
+  create: (r) =>
+    r.attrs.mark === KERNEL_MARK ? [] : [{ backend: 'ip', args: routeArgs(r, 'replace'), disruptive: false }],
+  update: (r) =>
+    r.attrs.mark === KERNEL_MARK ? [] : [{ backend: 'ip', args: routeArgs(r, 'replace'), disruptive: false }],
   delete: (r, ctx) =>
-    r.attrs.mark === KERNEL_MARK || (r.attrs.dev && ctx.deleting.has(linkId(String(r.attrs.dev)))) ? [] : [{ backend: 'ip', args: routeArgs(r, 'del'), disruptive: false }],
+    r.attrs.mark === KERNEL_MARK || (r.attrs.dev && ctx.deleting.has(linkId(String(r.attrs.dev))))
+      ? []
+      : [{ backend: 'ip', args: routeArgs(r, 'del'), disruptive: false }],
 };
 
 /**
@@ -214,7 +331,32 @@ export function derivedRoutes(a: Resource): { id: string; dst: string; metric: n
 /** Can a route be the kernel's own (on `dev`, with preferred source `src`): a plain route to the link? */
 function likeKernelRoute(r: Resource, dev: string | null, src: string | null): boolean {
   const a = r.attrs;
-  return a.type === 'unicast' && !a.via && !a.onlink && a.dev === dev && (a.src == null || src == null || a.src === src);
+  return (
+    a.type === 'unicast' && !a.via && !a.onlink && a.dev === dev && (a.src == null || src == null || a.src === src)
+  );
+}
+
+/** Is any link of the file an existing device (its own addresses, unknown until plan time, may cover a gateway)? */
+const existingMemo = new WeakMap<ReadonlyMap<string, Resource>, boolean>();
+function hasExistingDevice(resources: ReadonlyMap<string, Resource>): boolean {
+  let v = existingMemo.get(resources);
+  if (v === undefined)
+    existingMemo.set(resources, (v = [...resources.values()].some((x) => x.attrs.mark === NETHOST_ALIAS_EXISTING)));
+  return v;
+}
+
+/** The prefixes that cover a gateway: the live addresses and the file's (built once per plan). */
+const coverMemo = new WeakMap<DesiredState, { live: LiveState; cover: (ip: string) => unknown[] }>();
+function gatewayCover(desired: DesiredState, live: LiveState) {
+  const m = coverMemo.get(desired);
+  if (m && m.live === live) return m.cover;
+  const have = [
+    ...live.addresses,
+    ...[...desired.resources.values()].filter((r) => r.kind === 'address').map(coveredPrefix),
+  ];
+  const cover = coverageIndex(have.map((cidr) => ({ cidr, value: true })));
+  coverMemo.set(desired, { live, cover });
+  return cover;
 }
 
 /** A live route the kernel derived, which a file route with its key would take over (a problem to report). */

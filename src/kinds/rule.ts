@@ -6,10 +6,11 @@ import { NETHOST_PROTO } from '../model.js';
 import type { SectionKind } from './types.js';
 import { canonicalMark, familyOfDestination, formatCidr, networkOf, parseCidr, type Family } from '../util/net.js';
 import { fwmark, ifname, tableRef, text } from './fields.js';
-import { linkId } from './links/common.js';
+import { linkId } from '../model.js';
 import { tableNumber } from './route.js';
-import type { RawRule } from '../live/raw.js';
+import type { RawRule } from '../backends/ip/raw.js';
 import { quote } from '../util/text.js';
+import { RANK } from './ranks.js';
 
 const ACTIONS = ['lookup', 'blackhole', 'unreachable', 'prohibit'] as const;
 
@@ -27,7 +28,12 @@ const ruleEntry = z
   })
   .strict();
 
-const prefix = (s: string | undefined) => (s === undefined ? null : formatCidr(networkOf(parseCidr(s, false)!)));
+/** A selector prefix in canonical form. One of length 0 is every address: the kernel keeps no selector
+ *  for it and shows `all`, so it is the same rule as none (else the rule never matches its live self). */
+const prefix = (s: string | undefined) => {
+  const c = s === undefined ? undefined : networkOf(parseCidr(s, false)!);
+  return c === undefined || c.prefix === 0 ? null : formatCidr(c);
+};
 
 function selectorId(fam: Family, a: Record<string, unknown>) {
   return `rule:${fam}:${a.priority}:${a.from ?? '*'}:${a.to ?? '*'}:${a.fwmark ?? '*'}:${a.iif ?? '*'}:${a.oif ?? '*'}`;
@@ -68,7 +74,7 @@ function fromRaw(r: RawRule, family: Family): Resource | undefined {
     iif: r.iif ?? null,
     oif: r.oif ?? null,
     type: r.action ?? 'lookup',
-    table: r.action ? null : tableNumber(r.table, { users: {}, groups: {}, tables: {} }) ?? r.table ?? null,
+    table: r.action ? null : (tableNumber(r.table, { users: {}, groups: {}, tables: {} }) ?? r.table ?? null),
     mark: r.protocol ?? null,
   };
   const deps: Resource['deps'] = [];
@@ -78,14 +84,24 @@ function fromRaw(r: RawRule, family: Family): Resource | undefined {
 
 export const rule: SectionKind = {
   name: 'rule',
+  // The change is the table it looks up (a rule is known by its priority and selector).
+  sample: {
+    file: 'version: 1\nrules:\n  - {priority: 1000, from: 192.0.2.0/24, table: 100}\n',
+    change: 'version: 1\nrules:\n  - {priority: 1000, from: 192.0.2.0/24, table: 101}\n',
+  },
+  describe: (r) => `rule ${r.attrs.priority}`,
+  markWords: { field: 'protocol', none: '(none)' },
   section: 'rules',
-  rank: 40,
+  rank: RANK.rules,
   schema: z.array(ruleEntry),
   // No in-place change for rules: an update (new table, or nethost's mark) is delete + add.
   immutable: [],
   fromLive(raw, facts) {
     const out: Resource[] = [];
-    for (const [list, fam] of [[raw.rules4, 4], [raw.rules6, 6]] as const) {
+    for (const [list, fam] of [
+      [raw.rules4, 4],
+      [raw.rules6, 6],
+    ] as const) {
       for (const r of list) {
         const x = fromRaw(r, fam);
         if (!x) continue;
@@ -100,23 +116,40 @@ export const rule: SectionKind = {
     const diagnostics: Diagnostic[] = [];
     const seen = new Set<string>(); // ids listed so far: a Set, as files list thousands
     const routesByTable = new Map<unknown, string[]>();
-    for (const r of desired.values()) if (r.kind === 'route') (routesByTable.get(r.attrs.table) ?? routesByTable.set(r.attrs.table, []).get(r.attrs.table)!).push(r.id);
+    for (const r of desired.values())
+      if (r.kind === 'route')
+        (routesByTable.get(r.attrs.table) ?? routesByTable.set(r.attrs.table, []).get(r.attrs.table)!).push(r.id);
     entries.forEach((e, i) => {
       const err = (field: string, message: string, hint: string) =>
-        diagnostics.push({ severity: 'error', message, hint, path: ['rules', i, field], source: at(['rules', i, field]) ?? at(['rules', i]) });
+        diagnostics.push({
+          severity: 'error',
+          message,
+          hint,
+          path: ['rules', i, field],
+          source: at(['rules', i, field]) ?? at(['rules', i]),
+        });
       for (const f of ['from', 'to'] as const) {
         if (e[f] !== undefined && (e[f] === 'default' || !parseCidr(e[f]!, false)))
           return err(f, `${quote(e[f])} is not an address or prefix`, 'write e.g. 192.0.2.0/24 or 2001:db8::/32');
       }
       const fams = [e.from, e.to].filter((x) => x !== undefined).map((x) => familyOfDestination(x!));
-      if (fams.length === 2 && fams[0] !== fams[1]) return err('to', 'from and to are of different families', 'use two rules, one per family');
+      if (fams.length === 2 && fams[0] !== fams[1])
+        return err('to', 'from and to are of different families', 'use two rules, one per family');
       const family: Family = (fams[0] ?? (e.family === 'ipv6' ? 6 : 4)) as Family;
-      if (e.family && fams[0] && (e.family === 'ipv6') !== (fams[0] === 6)) return err('family', `family says ${e.family} but the prefixes say IPv${fams[0]}`, 'remove family');
+      if (e.family && fams[0] && (e.family === 'ipv6') !== (fams[0] === 6))
+        return err('family', `family says ${e.family} but the prefixes say IPv${fams[0]}`, 'remove family');
       const type = e.type ?? 'lookup';
-      if (type === 'lookup' && e.table === undefined) return err('table', 'a lookup rule needs a table', 'add table: NUMBER (or main)');
-      if (type !== 'lookup' && e.table !== undefined) return err('table', `a ${type} rule looks up no table`, 'remove table, or drop the type');
+      if (type === 'lookup' && e.table === undefined)
+        return err('table', 'a lookup rule needs a table', 'add table: NUMBER (or main)');
+      if (type !== 'lookup' && e.table !== undefined)
+        return err('table', `a ${type} rule looks up no table`, 'remove table, or drop the type');
       const table = type === 'lookup' ? tableNumber(e.table, facts) : null;
-      if (table === undefined) return err('table', `unknown routing table ${quote(e.table)}`, 'write a number, main, or a name from /etc/iproute2/rt_tables');
+      if (table === undefined)
+        return err(
+          'table',
+          `unknown routing table ${quote(e.table)}`,
+          'write a number, main, or a name from /etc/iproute2/rt_tables',
+        );
       const attrs: Record<string, any> = {
         family,
         priority: e.priority,
@@ -130,10 +163,16 @@ export const rule: SectionKind = {
         mark: String(NETHOST_PROTO),
       };
       const id = selectorId(family, attrs);
-      if (seen.has(id)) return err('priority', `a rule with priority ${e.priority} and the same selector is already listed`, 'merge them or change the priority');
+      if (seen.has(id))
+        return err(
+          'priority',
+          `a rule with priority ${e.priority} and the same selector is already listed`,
+          'merge them or change the priority',
+        );
       seen.add(id);
       const deps: Resource['deps'] = [];
-      for (const d of [e.iif, e.oif]) if (d && desired.has(linkId(d))) deps.push({ id: linkId(d), via: 'iif', mode: 'order' });
+      for (const d of [e.iif, e.oif])
+        if (d && desired.has(linkId(d))) deps.push({ id: linkId(d), via: 'iif', mode: 'order' });
       // Steer traffic into a table only once the table is filled.
       for (const id of routesByTable.get(table) ?? []) deps.push({ id, via: 'table', mode: 'order' });
       resources.push({ id, kind: 'rule', attrs, owned: true, deps, source: at(['rules', i]) });

@@ -1,6 +1,18 @@
 // One dependency graph orders everything: nodes name what must come before them (`after`), and the
 // order is the topological one, ties broken by a stable key so that the same input gives the same plan.
 
+/** Who depends on each id: every item whose `deps` name it, in the order given. */
+export function indexDependents<T extends { deps: readonly { id: string }[] }>(items: Iterable<T>): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const r of items)
+    for (const d of r.deps) {
+      const list = out.get(d.id);
+      if (list) list.push(r);
+      else out.set(d.id, [r]);
+    }
+  return out;
+}
+
 export interface GraphNode {
   id: string;
   after: string[];

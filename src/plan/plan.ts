@@ -2,7 +2,7 @@
 // then creations and updates, dependencies first. One graph orders every kind.
 import type { Change, DesiredState, LiveState, Operation, Plan } from '../model.js';
 import { NETHOST_ALIAS_EXISTING } from '../model.js';
-import { kindOf } from '../kinds/index.js';
+import { kindOf } from '../registry/kinds.js';
 import type { OpContext, OpSpec } from '../kinds/types.js';
 import { topoSort, type GraphNode } from './graph.js';
 
@@ -21,17 +21,30 @@ export function buildPlan(changes: Change[], desired: DesiredState, live: LiveSt
   // Links that really go away (an `ethernet` is only released, so what hangs on it must be removed explicitly).
   const deleting = new Set(
     changes
-      .filter((c) => (c.action === 'delete' || c.action === 'replace') && kindOf(c.before!.kind).creatable !== false && c.before!.attrs.mark !== NETHOST_ALIAS_EXISTING)
+      .filter(
+        (c) =>
+          (c.action === 'delete' || c.action === 'replace') &&
+          kindOf(c.before!.kind).creatable !== false &&
+          c.before!.attrs.mark !== NETHOST_ALIAS_EXISTING,
+      )
       .map((c) => c.id),
   );
-  const ctx: OpContext = { desired, live, deleting };
+  const ctx: OpContext = { desired, live, deleting, kindOf };
   const dels: Node[] = [];
   const puts: Node[] = [];
   const delAfter = new Map<string, string[]>();
   const changed = new Set(changes.map((c) => c.id));
 
   const mk = (c: Change, phase: Operation['phase'], specs: OpSpec[]): Operation[] =>
-    specs.map((s) => ({ resource: c.id, action: c.action, phase: s.phase ?? phase, backend: s.backend, ...(s.options ? { options: s.options } : {}), args: s.args, disruptive: s.disruptive || c.disruptive }));
+    specs.map((s) => ({
+      resource: c.id,
+      action: c.action,
+      phase: s.phase ?? phase,
+      backend: s.backend,
+      ...(s.options ? { options: s.options } : {}),
+      args: s.args,
+      disruptive: s.disruptive || c.disruptive,
+    }));
 
   for (const c of changes) {
     const k = kindOf((c.after ?? c.before)!.kind);
@@ -53,7 +66,13 @@ export function buildPlan(changes: Change[], desired: DesiredState, live: LiveSt
       let specs: OpSpec[];
       if (c.action === 'create' || c.action === 'replace') specs = k.create(after, ctx);
       else specs = k.update(after, c.before!, c.attrs, ctx);
-      puts.push({ id: c.id, after: after.deps.map((d) => d.id).filter((id) => changed.has(id)), ops: mk(c, 'put', specs), rank, resource: c.id });
+      puts.push({
+        id: c.id,
+        after: after.deps.map((d) => d.id).filter((id) => changed.has(id)),
+        ops: mk(c, 'put', specs),
+        rank,
+        resource: c.id,
+      });
     }
   }
   for (const n of dels) n.after = delAfter.get(n.id) ?? [];

@@ -8,23 +8,18 @@
 import { showValue } from '../util/text.js';
 import type { Change, LiveState, Plan, Resource } from '../model.js';
 import { describe } from '../render/describe.js';
-import { kindOf } from '../kinds/index.js';
+import { reasonsLine } from '../render/reasons.js';
+import { kindOf } from '../registry/kinds.js';
+import { indexDependents } from './graph.js';
 
 /** Plan ids, closed over "depends on" in each state given (any kind of dependency). */
 export function restoreScope(ids: Iterable<string>, ...states: LiveState[]): Set<string> {
   const scope = new Set(ids);
-  const dependents = new Map<string, string[]>();
-  for (const s of states)
-    for (const r of s.resources.values())
-      for (const d of r.deps) {
-        let list = dependents.get(d.id);
-        if (!list) dependents.set(d.id, (list = []));
-        list.push(r.id);
-      }
+  const dependents = indexDependents(states.flatMap((s) => [...s.resources.values()]));
   const work = [...scope];
   while (work.length) {
     const id = work.pop()!;
-    for (const dep of dependents.get(id) ?? []) if (!scope.has(dep)) (scope.add(dep), work.push(dep));
+    for (const { id: dep } of dependents.get(id) ?? []) if (!scope.has(dep)) scope.add(dep), work.push(dep);
   }
   return scope;
 }
@@ -40,20 +35,33 @@ export function createdBefore(plan: Plan, cutoff: number): Set<string> {
   const out = new Set<string>();
   for (const c of plan.changes) {
     if ((c.action !== 'create' && c.action !== 'replace') || !c.id.startsWith('link:')) continue;
-    const starts = [c.id, ...(c.after?.deps ?? []).filter((d) => d.via === 'peer').map((d) => d.id)].map((id) => first.get(id) ?? Infinity);
+    const starts = [c.id, ...(c.after?.deps ?? []).filter((d) => d.via === 'peer').map((d) => d.id)].map(
+      (id) => first.get(id) ?? Infinity,
+    );
     if (Math.min(...starts) < cutoff) out.add(c.id);
   }
   return out;
 }
 
 /** `now`, with the unmarked links that `createdBefore` names counted as nethost's. */
-export function claimUnmarked(now: LiveState, snapshot: LiveState, plan: Pick<Plan, 'changes'>, created: Set<string>): LiveState {
+export function claimUnmarked(
+  now: LiveState,
+  snapshot: LiveState,
+  plan: Pick<Plan, 'changes'>,
+  created: Set<string>,
+): LiveState {
   if (!created.size) return now;
   const planned = new Map(plan.changes.map((c) => [c.id, c.after?.kind]));
   const resources = new Map(now.resources);
   for (const id of created) {
     const r = resources.get(id);
-    if (r && !r.owned && !snapshot.resources.has(id) && r.kind === planned.get(id) && (r.attrs.mark === null || r.attrs.mark === undefined))
+    if (
+      r &&
+      !r.owned &&
+      !snapshot.resources.has(id) &&
+      r.kind === planned.get(id) &&
+      (r.attrs.mark === null || r.attrs.mark === undefined)
+    )
       resources.set(id, { ...r, owned: true });
   }
   return { ...now, resources };
@@ -70,22 +78,28 @@ export interface RestoreReport {
 const show = (v: unknown) => showValue(v, true);
 
 /** The words for what a restore plan still wants, and for foreign objects that appeared meanwhile. */
-export function restoreReport(remaining: Change[], snapshot: LiveState, now: LiveState, scope: Set<string>): RestoreReport {
+export function restoreReport(
+  remaining: Change[],
+  snapshot: LiveState,
+  now: LiveState,
+  scope: Set<string>,
+): RestoreReport {
   const leftAlone: string[] = [];
   const differences = remaining.flatMap((c) => {
     const note = kindOf((c.after ?? c.before)!.kind).unrestorable?.(c);
-    if (note) return leftAlone.push(`${describe((c.after ?? c.before)!)}: ${note}`), [];
+    if (note) return (leftAlone.push(`${describe((c.after ?? c.before)!)}: ${note}`), []);
     const r = (c.after ?? c.before)!;
     if (c.action === 'create') return `${describe(r)} is missing`;
     if (c.action === 'delete') return `${describe(r)} is still there`;
     const kind = kindOf(r.kind);
     if (kind.summarise) return `${describe(r)}: ${kind.summarise(c)} (to get back to the snapshot)`;
-    const attrs = c.attrs.filter((a) => !kind.internal?.includes(a.name)).map((a) => `${a.name} ${show(a.before)} (snapshot: ${show(a.after)})`);
-    return `${describe(r)}: ${attrs.join(', ') || c.reasons.join('; ') || c.action}`;
+    const attrs = c.attrs.map((a) => `${a.name} ${show(a.before)} (snapshot: ${show(a.after)})`);
+    return `${describe(r)}: ${attrs.join(', ') || reasonsLine(c.reasons) || c.action}`;
   });
   for (const id of scope) {
     const r: Resource | undefined = now.resources.get(id);
-    if (r && !snapshot.resources.has(id) && !r.owned) leftAlone.push(`${describe(r)} (not nethost's, appeared during the apply)`);
+    if (r && !snapshot.resources.has(id) && !r.owned)
+      leftAlone.push(`${describe(r)} (not nethost's, appeared during the apply)`);
   }
   return { differences, leftAlone };
 }

@@ -2,10 +2,11 @@
 // - delete) plus "adopt" for existing objects that nethost starts to manage.
 import type { AttrChange, AttrValue, Change, Operation, Plan } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
-import { isLinkKind } from '../kinds/index.js';
+import { isLinkKind } from '../registry/kinds.js';
 import { describe } from './describe.js';
-import { firewallDiff } from '../kinds/firewall/diff.js';
-import { kindOf } from '../kinds/index.js';
+import { formatDiagnostic } from './diagnostics.js';
+import { reasonsLine } from './reasons.js';
+import { kindOf } from '../registry/kinds.js';
 import { printable, quote, showValue } from '../util/text.js';
 
 export interface Style {
@@ -22,7 +23,6 @@ const show = (v: AttrValue | undefined) => showValue(v);
 // `mark` (and an adopted device's `keep` and `was`, parts of its alias) is shown in words by markLine; a link's
 // `addresses` are the address changes listed with it.
 const HIDDEN = new Set(['mark', 'keep', 'was', 'addresses']);
-const hidden = (c: Change, name: string) => HIDDEN.has(name) || !!kindOf(c.kind).internal?.includes(name);
 
 function title(c: Change): string {
   const r = (c.after ?? c.before)!;
@@ -32,7 +32,9 @@ function title(c: Change): string {
 /** An adopted link's own ifalias, which nethost's mark replaces: worth saying, it is someone's. */
 function replacedAlias(c: Change): string | undefined {
   const before = c.before?.attrs.mark;
-  return c.action === 'adopt' && c.id.startsWith('link:') && typeof before === 'string' && before !== '' ? quote(before) : undefined;
+  return c.action === 'adopt' && c.id.startsWith('link:') && typeof before === 'string' && before !== ''
+    ? quote(before)
+    : undefined;
 }
 
 export function summarize(plan: Plan): Record<Change['action'] | 'disruptive', number> {
@@ -44,8 +46,9 @@ export function summarize(plan: Plan): Record<Change['action'] | 'disruptive', n
   return s;
 }
 
-/** nethost's protocol number, as a person reads it; a route's "boot" is what iproute2 leaves unprinted. */
-const protoName = (v: AttrValue | undefined, kind: string) => (v === String(NETHOST_PROTO) ? 'nethost' : v === null || v === undefined ? (kind === 'route' ? 'boot' : '(none)') : String(v));
+/** nethost's protocol number, as a person reads it, and what an unmarked object shows. */
+const protoName = (v: AttrValue | undefined, none: string) =>
+  v === String(NETHOST_PROTO) ? 'nethost' : v === null || v === undefined ? none : String(v);
 
 /**
  * The ownership mark as it changes on something nethost did not create (adopting it, or a rollback
@@ -57,10 +60,12 @@ function markLine(c: Change, a: AttrChange, ops: Operation[]): string | undefine
   if (isLinkKind(c.kind)) {
     const written = ops.find((o) => o.args[0] === 'link' && o.args[1] === 'set' && o.args.includes('alias'));
     const after = written ? written.args[written.args.indexOf('alias') + 1] : a.after;
-    const q = (v: AttrValue | undefined) => (v === null || v === undefined || v === '' ? '(none)' : `"${printable(String(v))}"`);
+    const q = (v: AttrValue | undefined) =>
+      v === null || v === undefined || v === '' ? '(none)' : `"${printable(String(v))}"`;
     return `alias ${q(a.before)} → ${q(after)}`;
   }
-  return `${c.kind === 'route' ? 'proto' : 'protocol'} ${protoName(a.before, c.kind)} → ${protoName(a.after, c.kind)}`;
+  const words = kindOf(c.kind).markWords ?? { field: 'protocol', none: '(none)' };
+  return `${words.field} ${protoName(a.before, words.none)} → ${protoName(a.after, words.none)}`;
 }
 
 export function renderChange(c: Change, style: Style, ops: Operation[] = []): string[] {
@@ -69,29 +74,35 @@ export function renderChange(c: Change, style: Style, ops: Operation[] = []): st
   let head = `${sym} ${title(c)}`;
   const notes: string[] = [];
   const alias = replacedAlias(c);
-  if (c.action === 'adopt') notes.push(`exists, not created by nethost: will be marked as managed${alias ? `, replacing its alias ${alias}` : ''}`);
-  if (c.reasons.length) notes.push(printable(c.reasons.join('; ')));
+  if (c.action === 'adopt')
+    notes.push(
+      `exists, not created by nethost: will be marked as managed${alias ? `, replacing its alias ${alias}` : ''}`,
+    );
+  if (c.reasons.length) notes.push(printable(reasonsLine(c.reasons)));
   if (c.action === 'delete' && c.before?.attrs.mark === 'nethost:existing')
-    notes.push(`existing device: released, never deleted; the addresses it had before nethost stay${typeof c.before.attrs.was === 'string' ? `, and its alias goes back to "${printable(c.before.attrs.was)}"` : ''}`);
-  if ((c.after ?? c.before)?.kind === 'route' && (c.after ?? c.before)?.attrs.mark === 'kernel') notes.push("the kernel's own route for an address: it comes and goes with it");
+    notes.push(
+      `existing device: released, never deleted; the addresses it had before nethost stay${typeof c.before.attrs.was === 'string' ? `, and its alias goes back to "${printable(c.before.attrs.was)}"` : ''}`,
+    );
+  const note = kindOf(c.kind).note?.(c);
+  if (note) notes.push(note);
   if (notes.length) head += `  (${notes.join('; ')})`;
-  if (c.disruptive) head += ' ' + paint(style, 31, `${WARN} ${c.action === 'delete' || c.action === 'replace' ? 'link removed or recreated' : 'link interrupted'}`);
+  if (c.disruptive)
+    head +=
+      ' ' +
+      paint(
+        style,
+        31,
+        `${WARN} ${c.action === 'delete' || c.action === 'replace' ? 'link removed or recreated' : 'link interrupted'}`,
+      );
   lines.push(head);
-  if (c.kind === 'firewall') return lines.concat(firewallLines(c, style));
+  const detail = kindOf(c.kind).detailLines;
+  if (detail)
+    return lines.concat(
+      detail(c).map((l) =>
+        l.op ? `        ${paint(style, l.op === '+' ? 32 : 31, l.op)} ${printable(l.text)}` : `      ${l.text}`,
+      ),
+    );
   return lines.concat(attrLines(c, style, ops));
-}
-
-/** Rule by rule, grouped by chain: `+` added, `-` removed. */
-function firewallLines(c: Change, style: Style): string[] {
-  const out: string[] = [];
-  for (const d of firewallDiff(c.before?.attrs, c.after?.attrs)) {
-    const note = d.chainChange === 'created' ? ' (new chain)' : d.chainChange === 'deleted' ? ' (chain removed)' : d.chainChange === 'changed' ? ` (${d.header?.before || 'regular'} → ${d.header?.after || 'regular'})` : '';
-    out.push(`      chain ${d.table} nethost ${d.chain}${note}`);
-    for (const l of d.lines) out.push(`        ${paint(style, l.op === "+" ? 32 : 31, l.op)} ${printable(l.rule)}`);
-  }
-  const others = (c.before?.attrs.others as string[] | undefined) ?? [];
-  if (c.after && others.length) for (const o of others) out.push(`        ${paint(style, 31, "-")} ${printable(o)}`);
-  return out;
 }
 
 function attrLines(c: Change, style: Style, ops: Operation[]): string[] {
@@ -103,44 +114,73 @@ function attrLines(c: Change, style: Style, ops: Operation[]): string[] {
       if (line) out.push(`      ${line}`);
       continue;
     }
-    if (hidden(c, a.name)) continue;
+    if (HIDDEN.has(a.name)) continue;
     const name = a.name.padEnd(width);
     if (c.action === 'create') {
       // The title already names it; false flags are the kernel's defaults.
-      if (a.after === false || (c.kind === 'address' && (a.name === 'dev' || a.name === 'address' || a.name === 'peer'))) continue;
+      if (a.after === false || kindOf(c.kind).titleAttrs?.includes(a.name)) continue;
       out.push(`      ${name} = ${show(a.after)}`);
-    }
-    else if (c.action === 'delete') continue;
-    else out.push(`      ${name} ${show(a.before)} → ${show(a.after)}${a.forcesReplace ? paint(style, 35, '   # forces replacement') : ''}`);
+    } else if (c.action === 'delete') continue;
+    else
+      out.push(
+        `      ${name} ${show(a.before)} → ${show(a.after)}${a.forcesReplace ? paint(style, 35, '   # forces replacement') : ''}`,
+      );
   }
   return out;
 }
 
-const warningLines = (plan: Plan) =>
-  (plan.warnings ?? []).map((d) => `${d.source ? `${d.source.file}:${d.source.line}:${d.source.col}: ` : ''}${d.severity}: ${d.message}${d.hint ? `\n    hint: ${d.hint}` : ''}`);
+const warningLines = (plan: Plan) => (plan.warnings ?? []).map(formatDiagnostic);
 
 export function renderPlan(plan: Plan, style: Style): string {
-  if (!plan.changes.length) return [`No changes. ${plan.netns ? `Namespace ${plan.netns}` : 'The host'} matches the file.`, ...(plan.leftAlone ?? []).map((n) => `  ! ${n}`), ...warningLines(plan)].join('\n') + '\n';
+  if (!plan.changes.length)
+    return (
+      [
+        `No changes. ${plan.netns ? `Namespace ${plan.netns}` : 'The host'} matches the file.`,
+        ...(plan.leftAlone ?? []).map((n) => `  ! ${n}`),
+        ...warningLines(plan),
+      ].join('\n') + '\n'
+    );
   const lines = [`nethost will make these changes${plan.netns ? ` in namespace ${plan.netns}` : ''}:`, ''];
   const opsOf = new Map<string, Operation[]>();
   for (const o of plan.operations) (opsOf.get(o.resource) ?? opsOf.set(o.resource, []).get(o.resource)!).push(o);
   for (const c of plan.changes) lines.push(...renderChange(c, style, opsOf.get(c.id)));
   const s = summarize(plan);
   if (plan.leftAlone?.length) lines.push('', ...plan.leftAlone.map((n) => `  ! ${n}`));
-  lines.push('', `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete, ${s.adopt} to adopt; ${plan.operations.length} operations.`);
-  if (s.disruptive) lines.push(paint(style, 31, `${WARN} ${s.disruptive} ${s.disruptive > 1 ? 'changes take a link down or recreate it' : 'change takes a link down or recreates it'}.`));
+  lines.push(
+    '',
+    `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete, ${s.adopt} to adopt; ${plan.operations.length} operations.`,
+  );
+  if (s.disruptive)
+    lines.push(
+      paint(
+        style,
+        31,
+        `${WARN} ${s.disruptive} ${s.disruptive > 1 ? 'changes take a link down or recreate it' : 'change takes a link down or recreates it'}.`,
+      ),
+    );
   lines.push(...warningLines(plan));
   return lines.join('\n') + '\n';
 }
 
 /** One line per change, for drift-check. */
 export function renderDrift(plan: Plan): string {
-  const lines = plan.changes
-    .map((c) => {
-      const alias = replacedAlias(c);
-      const what = c.action === 'create' ? 'missing' : c.action === 'delete' ? 'not in the file' : c.action === 'adopt' ? `not marked as managed${alias ? ` (alias ${alias})` : ''}` : kindOf(c.kind).summarise ? kindOf(c.kind).summarise!(c) : c.attrs.filter((a) => !hidden(c, a.name)).map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`).join(', ') || c.reasons.join('; ');
-      return printable(`drift: ${describe((c.after ?? c.before)!)}: ${what}`);
-    });
+  const lines = plan.changes.map((c) => {
+    const alias = replacedAlias(c);
+    const what =
+      c.action === 'create'
+        ? 'missing'
+        : c.action === 'delete'
+          ? 'not in the file'
+          : c.action === 'adopt'
+            ? `not marked as managed${alias ? ` (alias ${alias})` : ''}`
+            : kindOf(c.kind).summarise
+              ? kindOf(c.kind).summarise!(c)
+              : c.attrs
+                  .filter((a) => !HIDDEN.has(a.name))
+                  .map((a) => `${a.name} ${show(a.before)} → ${show(a.after)}`)
+                  .join(', ') || reasonsLine(c.reasons);
+    return printable(`drift: ${describe((c.after ?? c.before)!)}: ${what}`);
+  });
   for (const n of plan.leftAlone ?? []) lines.push(`drift: ${n}`);
   return lines.join('\n') + '\n';
 }

@@ -2,14 +2,14 @@
 // fields are only ever added within a version.
 import type { Plan } from '../model.js';
 import { describe } from './describe.js';
+import { diagnosticJson } from './diagnostics.js';
+import { reasonWords } from './reasons.js';
 import { summarize } from './human.js';
-import { commandInput, commandLine } from '../backends/index.js';
+import { commandInput, commandLine } from '../registry/backends.js';
 import type { BackendOptions } from '../backends/types.js';
-import { firewallDiff } from '../kinds/firewall/diff.js';
-import { kindOf } from '../kinds/index.js';
+import { kindOf } from '../registry/kinds.js';
 
-
-export const PLAN_FORMAT_VERSION = '2';
+export const PLAN_FORMAT_VERSION = '3';
 
 export function planJson(plan: Plan, options?: BackendOptions) {
   return {
@@ -22,12 +22,17 @@ export function planJson(plan: Plan, options?: BackendOptions) {
       name: describe((c.after ?? c.before)!),
       action: c.action,
       disruptive: c.disruptive,
-      reasons: c.reasons,
-      attributes: c.attrs.filter((a) => !kindOf(c.kind).internal?.includes(a.name)).map((a) => ({ name: a.name, before: a.before ?? null, after: a.after ?? null, forces_replace: a.forcesReplace })),
-      // The firewall, rule by rule and grouped by chain (format 2 addition).
-      ...(c.kind === 'firewall'
-        ? { rules: firewallDiff(c.before?.attrs, c.after?.attrs).map((d) => ({ table: `${d.table} nethost`, chain: d.chain, chain_change: d.chainChange ?? null, added: d.lines.filter((l) => l.op === '+').map((l) => l.rule), removed: d.lines.filter((l) => l.op === '-').map((l) => l.rule) })) }
-        : {}),
+      reasons: c.reasons.map(reasonWords),
+      // Why, as stable codes (format 3 addition): kind-changed, immutable-attribute, dependency-recreated, reattached.
+      reason_codes: c.reasons,
+      attributes: c.attrs.map((a) => ({
+        name: a.name,
+        before: a.before ?? null,
+        after: a.after ?? null,
+        forces_replace: a.forcesReplace,
+      })),
+      // What the kind adds in its own terms (the firewall: rule by rule, by chain; format 2 addition).
+      ...(kindOf(c.kind).jsonDetail?.(c) ?? {}),
     })),
     left_alone: plan.leftAlone ?? [],
     operations: plan.operations.map((o) => ({
@@ -39,6 +44,6 @@ export function planJson(plan: Plan, options?: BackendOptions) {
       command: commandLine(o, plan.netns, options),
       ...(commandInput(o) !== undefined ? { input: commandInput(o) } : {}),
     })),
-    warnings: (plan.warnings ?? []).map((d) => ({ severity: d.severity, message: d.message, hint: d.hint ?? null, file: d.source?.file ?? null, line: d.source?.line ?? null, column: d.source?.col ?? null })),
+    warnings: (plan.warnings ?? []).map(diagnosticJson),
   };
 }

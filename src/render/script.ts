@@ -1,22 +1,16 @@
 // A plan as a runnable sh script: the exact commands, in order, each argument shell-quoted.
 import type { Plan } from '../model.js';
 import { NETHOST_PROTO } from '../model.js';
-import { backendOf, commandInput, commandLine } from '../backends/index.js';
+import { backendOf, commandInput, commandLine } from '../registry/backends.js';
 import type { BackendOptions } from '../backends/types.js';
-import { invocations } from '../exec/execute.js';
-import { hasControl } from '../util/text.js';
-
-export function shellQuote(a: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a)) return a;
-  // A control character (a foreign link named with an ESC) is not printed raw: sh has no $'…', so
-  // printf writes it, from an octal escape. (No name ends in a newline, which $(…) would drop:
-  // the kernel refuses whitespace in names.)
-  if (hasControl(a)) return `"$(printf '${a.replace(/[\\%']/g, (c) => (c === "'" ? `'"'"'` : c + c)).replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => [...Buffer.from(c)].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join(''))}')"`;
-  return `'${a.replace(/'/g, `'\\''`)}'`;
-}
+import { invocations } from '../engine/execute.js';
+import { shellQuote } from '../util/text.js';
 
 export function renderScript(plan: Plan, options?: BackendOptions): string {
-  const lines = ['#!/bin/sh', `# nethost plan --script${plan.netns ? ` --netns ${plan.netns}` : ''}: ${plan.operations.length} operations`];
+  const lines = [
+    '#!/bin/sh',
+    `# nethost plan --script${plan.netns ? ` --netns ${plan.netns}` : ''}: ${plan.operations.length} operations`,
+  ];
   // The number itself must stay in the commands: ip knows no name for it unless rt_protos gives one.
   if (plan.operations.some((o) => o.args.includes(String(NETHOST_PROTO))))
     lines.push(`# proto/protocol ${NETHOST_PROTO} is nethost: its mark on the routes, rules and neighbours it owns`);

@@ -11,7 +11,8 @@ const RULE = `a namespace name (as ip netns add makes them) is 1 to ${NETNS_NAME
 
 /** Why `name` cannot name a namespace, in words, or undefined when it can. */
 export function netnsProblem(name: string): string | undefined {
-  if (name === '') return 'is empty (an unset shell variable?): name a namespace that ip netns list shows, or leave the option out to use the current namespace';
+  if (name === '')
+    return 'is empty (an unset shell variable?): name a namespace that ip netns list shows, or leave the option out to use the current namespace';
   if (hasControl(name)) return `holds a control character or NUL: ${RULE}`;
   if (name.includes('/')) return `contains '/': ${RULE}`;
   if (name === '.' || name === '..') return `is not a namespace name: ${RULE}`;

@@ -39,14 +39,15 @@ export function quote(v: unknown): string {
 /** What a value is, for "must be a number, not …": `a string "1500"`, `the number 5`, `a list`. */
 export function describeValue(v: unknown): string {
   if (typeof v === 'string') return `a string ${quote(v)}`;
-  if (typeof v === 'number') return Number.isFinite(v) ? `the number ${v}` : Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
+  if (typeof v === 'number')
+    return Number.isFinite(v) ? `the number ${v}` : Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
   if (typeof v === 'boolean') return `the boolean ${v}`;
   if (v === null || v === undefined) return 'an empty value (null)';
   return quote(v);
 }
 
 /** A command line for a message: plain words as they are, anything else quoted with escapes. */
-export const showArgv = (argv: readonly string[]) => argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : quote(a))).join(' ');
+export const showArgv = (argv: readonly string[]) => argv.map((a) => (isShellWord(a) ? a : quote(a))).join(' ');
 
 /** An attribute value in a plan or report: lists bracketed, null and undefined in words, strings
  *  as they are or quoted with escapes, never a raw control character. */
@@ -55,4 +56,18 @@ export function showValue(v: unknown, quoteStrings = false): string {
   if (v === null) return '(none)';
   if (Array.isArray(v)) return printable(`[${v.join(', ')}]`);
   return typeof v === 'string' && quoteStrings ? quote(v) : printable(String(v));
+}
+
+/** A word sh reads as itself: printed without quotes (in --script and in messages). */
+export const isShellWord = (a: string) => /^[A-Za-z0-9_@%+=:,./-]+$/.test(a);
+
+/** One argument for sh: as it is when it is a plain word, else single-quoted. */
+export function shellQuote(a: string): string {
+  if (isShellWord(a)) return a;
+  // A control character (a foreign link named with an ESC) is not printed raw: sh has no $'…', so
+  // printf writes it, from an octal escape. (No name ends in a newline, which $(…) would drop:
+  // the kernel refuses whitespace in names.)
+  if (hasControl(a))
+    return `"$(printf '${a.replace(/[\\%']/g, (c) => (c === "'" ? `'"'"'` : c + c)).replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => [...Buffer.from(c)].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join(''))}')"`;
+  return `'${a.replace(/'/g, `'\\''`)}'`;
 }

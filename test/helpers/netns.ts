@@ -75,7 +75,12 @@ export function links(ns: string): Map<string, any> {
 /** A new namespace plugged into `ns` by a veth pair (`dev` in `ns`, `peerDev` in the new one), its
  *  end up with `addr` and a default route via `gw` when given: a client, server or VM behind a
  *  router or bridge port that a test builds. */
-export function hostBehind(ns: string, dev: string, tag: string, opts: { addr?: string; gw?: string; peerDev?: string; mac?: string } = {}): string {
+export function hostBehind(
+  ns: string,
+  dev: string,
+  tag: string,
+  opts: { addr?: string; gw?: string; peerDev?: string; mac?: string } = {},
+): string {
   const peer = newNetns(tag);
   const peerDev = opts.peerDev ?? 'eth0';
   ip('-n', ns, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', peerDev, 'netns', peer);

@@ -34,9 +34,23 @@ function datum(v: any): any {
 export function startOvs(netns: string): Ovs {
   const dir = mkdtempSync(join(tmpdir(), 'nht-ovs-'));
   const env = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir };
-  const sh = (argv: string[]) => execFileSync(argv[0], argv.slice(1), { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const sh = (argv: string[]) =>
+    execFileSync(argv[0], argv.slice(1), { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   sh(['ovsdb-tool', 'create', `${dir}/conf.db`, '/usr/share/openvswitch/vswitch.ovsschema']);
-  sh(['ip', 'netns', 'exec', netns, 'ovsdb-server', `${dir}/conf.db`, `--remote=punix:${dir}/db.sock`, '-vconsole:off', `--pidfile=${dir}/ovsdb-server.pid`, `--log-file=${dir}/ovsdb-server.log`, '--detach', '--no-chdir']);
+  sh([
+    'ip',
+    'netns',
+    'exec',
+    netns,
+    'ovsdb-server',
+    `${dir}/conf.db`,
+    `--remote=punix:${dir}/db.sock`,
+    '-vconsole:off',
+    `--pidfile=${dir}/ovsdb-server.pid`,
+    `--log-file=${dir}/ovsdb-server.log`,
+    '--detach',
+    '--no-chdir',
+  ]);
   const pids = [Number(readFileSync(`${dir}/ovsdb-server.pid`, 'utf8'))];
   const ovs: Ovs = {
     netns,
@@ -52,7 +66,19 @@ export function startOvs(netns: string): Ovs {
   };
   started.add(ovs);
   ovs.vsctl('--no-wait', 'init');
-  sh(['ip', 'netns', 'exec', netns, 'ovs-vswitchd', `unix:${dir}/db.sock`, '-vconsole:off', `--pidfile=${dir}/ovs-vswitchd.pid`, `--log-file=${dir}/ovs-vswitchd.log`, '--detach', '--no-chdir']);
+  sh([
+    'ip',
+    'netns',
+    'exec',
+    netns,
+    'ovs-vswitchd',
+    `unix:${dir}/db.sock`,
+    '-vconsole:off',
+    `--pidfile=${dir}/ovs-vswitchd.pid`,
+    `--log-file=${dir}/ovs-vswitchd.log`,
+    '--detach',
+    '--no-chdir',
+  ]);
   pids.push(Number(readFileSync(`${dir}/ovs-vswitchd.pid`, 'utf8')));
   ovs.vsctl('init'); // returns once ovs-vswitchd has applied the configuration
   return ovs;

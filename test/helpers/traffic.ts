@@ -6,7 +6,10 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 const PY = 'python3';
 
 export function nft(ns: string, ...args: string[]): string {
-  return execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], {
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 export function nftScript(ns: string, script: string): void {
   execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: script, encoding: 'utf8' });
@@ -16,7 +19,9 @@ export const tableText = (ns: string, family: string, name: string) => nft(ns, '
 /** The packets counted by the rules of a chain, in order. */
 export function counters(ns: string, family: string, table: string, chain: string): number[] {
   const doc = JSON.parse(nft(ns, '-j', 'list', 'chain', family, table, chain));
-  return doc.nftables.filter((o: any) => o.rule).map((o: any) => o.rule.expr.find((e: any) => e.counter)?.counter.packets ?? 0);
+  return doc.nftables
+    .filter((o: any) => o.rule)
+    .map((o: any) => o.rule.expr.find((e: any) => e.counter)?.counter.packets ?? 0);
 }
 
 const SERVER = `
@@ -37,7 +42,9 @@ const started: ChildProcess[] = [];
 
 /** Starts a listener in `ns` on port; resolves once it listens. Stopped by stopServers(). */
 export function tcpServer(ns: string, port: number, addr = '0.0.0.0'): Promise<void> {
-  const child = spawn('ip', ['netns', 'exec', ns, PY, '-c', SERVER, addr, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', ns, PY, '-c', SERVER, addr, String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.push(child);
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (b) => String(b).includes('ready') && resolve());
@@ -55,7 +62,9 @@ export function stopServers() {
 export function tcpConnect(ns: string, host: string, port: number, timeoutS = 3, tries = 3): string | null {
   const code = `import socket, sys\nc = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))\nprint(c.recv(200).decode())`;
   for (let i = 0; i < tries; i++) {
-    const r = spawnSync('ip', ['netns', 'exec', ns, PY, '-c', code, host, String(port), String(timeoutS)], { encoding: 'utf8' });
+    const r = spawnSync('ip', ['netns', 'exec', ns, PY, '-c', code, host, String(port), String(timeoutS)], {
+      encoding: 'utf8',
+    });
     if (r.status === 0) return r.stdout.trim();
   }
   return null;
@@ -68,7 +77,11 @@ export function sendFrames(ns: string, dev: string, framesHex: string[]) {
 }
 
 const mac = (m: string) => m.split(':').join('');
-const ip4 = (a: string) => a.split('.').map((x) => Number(x).toString(16).padStart(2, '0')).join('');
+const ip4 = (a: string) =>
+  a
+    .split('.')
+    .map((x) => Number(x).toString(16).padStart(2, '0'))
+    .join('');
 
 /** A broadcast IPv4/UDP frame (UDP checksum left out, which IPv4 allows). */
 export function udpFrame(srcMac: string, srcIp: string, dstIp: string, dport: number): string {
@@ -84,7 +97,16 @@ export function udpFrame(srcMac: string, srcIp: string, dstIp: string, dport: nu
 
 /** A broadcast ARP request "who has target, tell senderIp (senderMac)" from ethSrc. */
 export function arpFrame(ethSrc: string, senderMac: string, senderIp: string, targetIp: string): string {
-  return 'ffffffffffff' + mac(ethSrc) + '0806' + '0001080006040001' + mac(senderMac) + ip4(senderIp) + '000000000000' + ip4(targetIp);
+  return (
+    'ffffffffffff' +
+    mac(ethSrc) +
+    '0806' +
+    '0001080006040001' +
+    mac(senderMac) +
+    ip4(senderIp) +
+    '000000000000' +
+    ip4(targetIp)
+  );
 }
 
 const UDP_SERVER = `
@@ -99,7 +121,9 @@ while True:
 
 /** A UDP server (a stand-in for DNS) that answers each datagram; stopped by stopServers(). */
 export function udpServer(ns: string, port: number, addr = '0.0.0.0'): Promise<void> {
-  const child = spawn('ip', ['netns', 'exec', ns, PY, '-c', UDP_SERVER, addr, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', ns, PY, '-c', UDP_SERVER, addr, String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.push(child);
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (b) => String(b).includes('ready') && resolve());
@@ -111,7 +135,9 @@ export function udpServer(ns: string, port: number, addr = '0.0.0.0'): Promise<v
 export function udpQuery(ns: string, host: string, port: number, timeoutS = 3, tries = 3): string | null {
   const code = `import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(float(sys.argv[3]))\ns.sendto(b'query', (sys.argv[1], int(sys.argv[2])))\nprint(s.recvfrom(512)[0].decode())`;
   for (let i = 0; i < tries; i++) {
-    const r = spawnSync('ip', ['netns', 'exec', ns, PY, '-c', code, host, String(port), String(timeoutS)], { encoding: 'utf8' });
+    const r = spawnSync('ip', ['netns', 'exec', ns, PY, '-c', code, host, String(port), String(timeoutS)], {
+      encoding: 'utf8',
+    });
     if (r.status === 0) return r.stdout.trim();
   }
   return null;

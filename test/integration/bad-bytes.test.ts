@@ -12,11 +12,23 @@ afterAll(() => deleteAllNetns());
 const RAW = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
 
 /** A link's ifalias exactly as the kernel holds it (sysfs: no JSON in between). */
-const aliasOf = (ns: string, dev: string) => execFileSync('ip', ['netns', 'exec', ns, 'cat', `/sys/class/net/${dev}/ifalias`]).toString('latin1').replace(/\n$/, '');
+const aliasOf = (ns: string, dev: string) =>
+  execFileSync('ip', ['netns', 'exec', ns, 'cat', `/sys/class/net/${dev}/ifalias`])
+    .toString('latin1')
+    .replace(/\n$/, '');
 /** One link by name, read with `ip -j` directly (a link of plain bytes: JSON.parse takes it). */
 const link = (ns: string, dev: string) => ipJson<any[]>(ns, '-d', 'link', 'show', 'dev', dev)[0];
-const linkNames = (ns: string) => execFileSync('ip', ['-n', ns, '-o', 'link', 'show']).toString('latin1').split('\n').filter((l) => /^\d+: /.test(l)).map((l) => l.split(': ')[1].split('@')[0]).sort(); // (an alias's own newline starts a line of its own)
-const sysctl = (ns: string, key: string) => execFileSync('ip', ['netns', 'exec', ns, 'cat', `/proc/sys/${key.replace(/\./g, '/')}`]).toString().trim();
+const linkNames = (ns: string) =>
+  execFileSync('ip', ['-n', ns, '-o', 'link', 'show'])
+    .toString('latin1')
+    .split('\n')
+    .filter((l) => /^\d+: /.test(l))
+    .map((l) => l.split(': ')[1].split('@')[0])
+    .sort(); // (an alias's own newline starts a line of its own)
+const sysctl = (ns: string, key: string) =>
+  execFileSync('ip', ['netns', 'exec', ns, 'cat', `/proc/sys/${key.replace(/\./g, '/')}`])
+    .toString()
+    .trim();
 
 describe('foreign links with control characters in their names and aliases', () => {
   const ns = newNetns('odd');
@@ -31,7 +43,10 @@ describe('foreign links with control characters in their names and aliases', () 
   expect(() => JSON.parse(ip('-n', ns, '-j', 'link', 'show'))).toThrow(SyntaxError);
 
   // The file adopts fv0 (replacing its alias) as a port of a new bridge, and leaves the rest alone.
-  const file = tempFile('odd.yaml', 'version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [fv0], addresses: [192.0.2.1/24]}\n  fv0: {kind: ethernet}\n');
+  const file = tempFile(
+    'odd.yaml',
+    'version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [fv0], addresses: [192.0.2.1/24]}\n  fv0: {kind: ethernet}\n',
+  );
   const ESCAPED = '"line1\\nline2\\x1b[31mred"';
 
   it('plan works and shows the alias it replaces escaped', () => {
@@ -39,19 +54,25 @@ describe('foreign links with control characters in their names and aliases', () 
     expect(r.stderr).toBe('');
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('+ bridge br0');
-    expect(r.stdout).toContain(`& ethernet fv0  (exists, not created by nethost: will be marked as managed, replacing its alias ${ESCAPED})`);
+    expect(r.stdout).toContain(
+      `& ethernet fv0  (exists, not created by nethost: will be marked as managed, replacing its alias ${ESCAPED})`,
+    );
     expect(r.stdout).not.toMatch(/fb0|fv\\x1b1/); // not nethost's: not in the plan
     expect(r.stdout).not.toMatch(RAW);
     const json = nethost('plan', file, '--netns', ns, '--json');
     expect(json.stdout).not.toMatch(RAW);
-    const mark = JSON.parse(json.stdout).changes.find((c: any) => c.id === 'link:fv0').attributes.find((a: any) => a.name === 'mark');
+    const mark = JSON.parse(json.stdout)
+      .changes.find((c: any) => c.id === 'link:fv0')
+      .attributes.find((a: any) => a.name === 'mark');
     expect(mark.before).toBe('line1\nline2\x1b[31mred');
   });
 
   it('drift-check works and shows it escaped', () => {
     const r = nethost('drift-check', file, '--netns', ns);
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe(`drift: bridge br0: missing\ndrift: ethernet fv0: not marked as managed (alias ${ESCAPED})\ndrift: address 192.0.2.1/24 on br0: missing\n`);
+    expect(r.stdout).toBe(
+      `drift: bridge br0: missing\ndrift: ethernet fv0: not marked as managed (alias ${ESCAPED})\ndrift: address 192.0.2.1/24 on br0: missing\n`,
+    );
   });
 
   it('apply works, verifies, and leaves the foreign links as they were', () => {
@@ -62,8 +83,12 @@ describe('foreign links with control characters in their names and aliases', () 
     expect(link(ns, 'br0').ifalias).toBe('nethost');
     // fv0's own JSON holds its peer's raw ESC: read it from sysfs.
     expect(aliasOf(ns, 'fv0')).toBe('nethost:existing;alias=line1\nline2\x1b[31mred');
-    expect(execFileSync('ip', ['netns', 'exec', ns, 'readlink', '/sys/class/net/fv0/master']).toString().trim()).toBe('../br0');
-    expect(ipJson<any[]>(ns, 'addr', 'show', 'dev', 'br0')[0].addr_info.map((a: any) => `${a.local}/${a.prefixlen}`)).toContain('192.0.2.1/24');
+    expect(execFileSync('ip', ['netns', 'exec', ns, 'readlink', '/sys/class/net/fv0/master']).toString().trim()).toBe(
+      '../br0',
+    );
+    expect(
+      ipJson<any[]>(ns, 'addr', 'show', 'dev', 'br0')[0].addr_info.map((a: any) => `${a.local}/${a.prefixlen}`),
+    ).toContain('192.0.2.1/24');
     expect(aliasOf(ns, 'fb0')).toBe('a\x01b');
     expect(linkNames(ns)).toEqual(['br0', 'fb0', 'fv0', 'fv\x1b1', 'lo'].sort());
     expect(nethost('drift-check', file, '--netns', ns)).toMatchObject({ code: 0, stdout: '' });
@@ -91,8 +116,14 @@ describe('a file with a control character is refused before anything changes', (
     const ns = newNetns('sysnul');
     const forwarding = sysctl(ns, 'net.ipv4.ip_forward');
     const before = linkNames(ns);
-    for (const [value, why] of [['"1\\0"', /holds a control character or NUL/], [`"${'1'.repeat(200 * 1024)}"`, /is longer than 4096 bytes/]] as const) {
-      const file = tempFile('sys.yaml', `version: 1\ninterfaces:\n  br0: {kind: bridge}\nsysctls:\n  net.ipv4.ip_forward: ${value}\n`);
+    for (const [value, why] of [
+      ['"1\\0"', /holds a control character or NUL/],
+      [`"${'1'.repeat(200 * 1024)}"`, /is longer than 4096 bytes/],
+    ] as const) {
+      const file = tempFile(
+        'sys.yaml',
+        `version: 1\ninterfaces:\n  br0: {kind: bridge}\nsysctls:\n  net.ipv4.ip_forward: ${value}\n`,
+      );
       const r = nethost('apply', file, '--netns', ns, '--yes');
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/:5:24: error: sysctl net\.ipv4\.ip_forward "1/);
@@ -108,7 +139,10 @@ describe('--netns: only a name ip netns add could have made', () => {
   // Even were the check gone, this file could change nothing anywhere: planning stops at the missing
   // ethernet device. So an empty --netns can never reach the current namespace's links.
   const file = tempFile('netns.yaml', 'version: 1\ninterfaces:\n  nhtmissing0: {kind: ethernet}\n');
-  for (const [name, why] of [['', /--netns "" is empty \(an unset shell variable\?\)/], ['a/b', /--netns "a\/b" contains '\/'/]] as const) {
+  for (const [name, why] of [
+    ['', /--netns "" is empty \(an unset shell variable\?\)/],
+    ['a/b', /--netns "a\/b" contains '\/'/],
+  ] as const) {
     it(`${JSON.stringify(name)}: every command exits 1 with a sentence, before reading anything`, () => {
       for (const cmd of [['plan'], ['drift-check'], ['apply', '--yes']]) {
         const r = nethost(cmd[0], file, '--netns', name, ...cmd.slice(1));

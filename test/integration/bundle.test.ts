@@ -27,7 +27,8 @@ function copyTree(): string {
   return dir;
 }
 
-const validate = (root: string) => spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'validate', '--json', EXAMPLE], { encoding: 'utf8' });
+const validate = (root: string) =>
+  spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'validate', '--json', EXAMPLE], { encoding: 'utf8' });
 
 describe('the bundle and its code cache', () => {
   it('the build writes a cache that V8 accepts for its bundle', () => {
@@ -41,7 +42,10 @@ describe('the bundle and its code cache', () => {
       expect(good.status).toBe(0);
       // A cache made for other source text (the bundle with one byte changed): V8 must refuse it.
       const other = copyTree();
-      writeFileSync(join(other, 'dist', 'nethost.cjs'), `${'\n'}${readFileSync(join(ROOT, 'dist', 'nethost.cjs'), 'utf8')}`);
+      writeFileSync(
+        join(other, 'dist', 'nethost.cjs'),
+        `${'\n'}${readFileSync(join(ROOT, 'dist', 'nethost.cjs'), 'utf8')}`,
+      );
       cpSync(join(ROOT, 'dist', 'nethost.cjs.cache'), join(other, 'dist', 'nethost.cjs.cache'));
       expect(cacheStatus(other).rejected).toBe(true);
       const r = validate(other);
@@ -57,11 +61,22 @@ describe('the bundle and its code cache', () => {
   });
 
   it('a run never starts ICU collation (build.mjs rewrites oclif command sort): localeCompare made to throw changes nothing', () => {
-    const trap = 'data:text/javascript,String.prototype.localeCompare=function(){throw new Error("localeCompare called")}';
+    const trap =
+      'data:text/javascript,String.prototype.localeCompare=function(){throw new Error("localeCompare called")}';
     const plain = validate(ROOT);
-    const trapped = spawnSync(process.execPath, ['--import', trap, join(ROOT, 'bin', 'run.js'), 'validate', '--json', EXAMPLE], { encoding: 'utf8' });
-    expect({ status: trapped.status, stdout: trapped.stdout, stderr: trapped.stderr }).toEqual({ status: 0, stdout: plain.stdout, stderr: '' });
-    const help = spawnSync(process.execPath, ['--import', trap, join(ROOT, 'bin', 'run.js'), '--help'], { encoding: 'utf8' });
+    const trapped = spawnSync(
+      process.execPath,
+      ['--import', trap, join(ROOT, 'bin', 'run.js'), 'validate', '--json', EXAMPLE],
+      { encoding: 'utf8' },
+    );
+    expect({ status: trapped.status, stdout: trapped.stdout, stderr: trapped.stderr }).toEqual({
+      status: 0,
+      stdout: plain.stdout,
+      stderr: '',
+    });
+    const help = spawnSync(process.execPath, ['--import', trap, join(ROOT, 'bin', 'run.js'), '--help'], {
+      encoding: 'utf8',
+    });
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/apply[\s\S]*drift-check[\s\S]*plan[\s\S]*validate/);
   });

@@ -21,7 +21,10 @@ const REAL_SYSCTL = ['/usr/sbin/sysctl', '/sbin/sysctl'].find((p) => existsSync(
  *  there, at a known operation, for as long as the test needs. */
 function hangingSysctl(): string {
   const dir = mkdtempSync(join(tmpdir(), 'nethost-shim-'));
-  writeFileSync(join(dir, 'sysctl'), `#!/bin/sh\nfor a in "$@"; do [ "$a" = -w ] && exec sleep 300; done\nexec ${REAL_SYSCTL} "$@"\n`);
+  writeFileSync(
+    join(dir, 'sysctl'),
+    `#!/bin/sh\nfor a in "$@"; do [ "$a" = -w ] && exec sleep 300; done\nexec ${REAL_SYSCTL} "$@"\n`,
+  );
   chmodSync(join(dir, 'sysctl'), 0o755);
   return dir;
 }
@@ -29,13 +32,17 @@ function hangingSysctl(): string {
 const runDir = () => mkdtempSync(join(tmpdir(), 'nethost-run-'));
 
 function start(args: string[], env: Record<string, string>, stdin: 'ignore' | 'pipe' = 'ignore') {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, detached: true, stdio: [stdin, 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    detached: true,
+    stdio: [stdin, 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (b) => (stdout += b));
   child.stderr!.on('data', (b) => (stderr += b));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return { child, done, err: () => stderr };
 }
@@ -80,7 +87,13 @@ describe('rollback re-creates what the kernel dropped', () => {
     expect(nethost('apply', tempFile('a.yaml', a), '--netns', ns, '--yes').code).toBe(0);
     const before = kernelState(ns);
     expect(before.addrs).toContain('br0 2001:db8::1/64 scope=global');
-    const r = nethost('apply', tempFile('b.yaml', a.replace('{kind: bridge,', '{kind: bridge, mtu: 1200,')), '--netns', ns, '--yes');
+    const r = nethost(
+      'apply',
+      tempFile('b.yaml', a.replace('{kind: bridge,', '{kind: bridge, mtu: 1200,')),
+      '--netns',
+      ns,
+      '--yes',
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/verification failed/);
     expect(r.stderr).toMatch(/previous state restored and verified/);
@@ -91,19 +104,33 @@ describe('rollback re-creates what the kernel dropped', () => {
 });
 
 describe('a process that cannot start', () => {
-  it('is a failure like any other (an argument over the kernel\'s limit, E2BIG): a sentence, rolled back', async () => {
-    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/core.js');
+  it("is a failure like any other (an argument over the kernel's limit, E2BIG): a sentence, rolled back", async () => {
+    const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/index.js');
     const { readHostFacts } = await import('../../src/live/read.js');
     const ns = newNetns('e2big');
     const before = kernelState(ns);
     const facts = await readHostFacts();
-    const desired = await loadFile(tempFile('b.yaml', 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\n'), facts);
+    const desired = await loadFile(
+      tempFile('b.yaml', 'version: 1\ninterfaces:\n  br0: {kind: bridge, addresses: [192.0.2.1/24]}\n'),
+      facts,
+    );
     const snapshot = await readLive(ns, desired, facts);
     const plan = makePlan(desired, snapshot);
-    const huge = { resource: 'sysctl:net/ipv4/conf/br0/forwarding', action: 'update' as const, phase: 'put' as const, backend: 'sysctl', args: [`net/ipv4/conf/br0/forwarding=${'1'.repeat(200_000)}`], disruptive: false };
+    const huge = {
+      resource: 'sysctl:net/ipv4/conf/br0/forwarding',
+      action: 'update' as const,
+      phase: 'put' as const,
+      backend: 'sysctl',
+      args: [`net/ipv4/conf/br0/forwarding=${'1'.repeat(200_000)}`],
+      disruptive: false,
+    };
     const n = plan.operations.length + 1;
-    await expect(applyPlan({ ...plan, operations: [...plan.operations, huge] }, desired, snapshot, facts)).rejects.toThrow(
-      new RegExp(`operation ${n} of ${n} failed: .*cannot run "ip": its arguments are too long for the kernel \\(E2BIG\\)\\nprevious state restored and verified`),
+    await expect(
+      applyPlan({ ...plan, operations: [...plan.operations, huge] }, desired, snapshot, facts),
+    ).rejects.toThrow(
+      new RegExp(
+        `operation ${n} of ${n} failed: .*cannot run "ip": its arguments are too long for the kernel \\(E2BIG\\)\\nprevious state restored and verified`,
+      ),
     );
     expect(kernelState(ns)).toEqual(before);
   });
@@ -129,14 +156,21 @@ describe('marks are restored as they were', () => {
 });
 
 describe('signals mid-apply', () => {
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     it(`${sig} while an operation runs: the batch stops, the previous state is back, exit ${code} with a message`, async () => {
       const ns = newNetns('sig');
       ip('-n', ns, 'link', 'add', 'theirs', 'type', 'bridge');
       const before = kernelState(ns);
       const dir = runDir();
       const file = tempFile('s.yaml', SIGNAL_FILE);
-      const { child, done } = start(['apply', file, '--netns', ns, '--yes'], { PATH: `${hangingSysctl()}:${process.env.PATH}`, NETHOST_LOCK_DIR: dir });
+      const { child, done } = start(['apply', file, '--netns', ns, '--yes'], {
+        PATH: `${hangingSysctl()}:${process.env.PATH}`,
+        NETHOST_LOCK_DIR: dir,
+      });
       const progress = await waitFor('the sysctl operation to run', sysctlProgress(dir));
       expect(links(ns).has('br0')).toBe(true); // the first batch ran: there is something to undo
       // As a terminal does: the signal goes to nethost's process group.
@@ -159,7 +193,10 @@ describe('kill -9 mid-apply', () => {
     const dir = runDir();
     const file = tempFile('k.yaml', SIGNAL_FILE);
     const env = { NETHOST_LOCK_DIR: dir };
-    const { child, done } = start(['apply', file, '--netns', ns, '--yes'], { ...env, PATH: `${hangingSysctl()}:${process.env.PATH}` });
+    const { child, done } = start(['apply', file, '--netns', ns, '--yes'], {
+      ...env,
+      PATH: `${hangingSysctl()}:${process.env.PATH}`,
+    });
     const progress = await waitFor('the sysctl operation to run', sysctlProgress(dir));
     process.kill(child.pid!, 'SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
@@ -168,9 +205,17 @@ describe('kill -9 mid-apply', () => {
     expect(links(ns).has('br0')).toBe(true); // half a host
 
     const k = `at operation ${progress.first} of ${progress.of}`;
-    const plan = spawnSync(process.execPath, [BIN, 'plan', file, '--netns', ns], { env: { ...process.env, ...env, NO_COLOR: '1' }, encoding: 'utf8' });
-    expect(plan.stderr).toMatch(new RegExp(`an apply of .*k\\.yaml \\(pid ${child.pid}, started [^)]+\\) was interrupted ${k}`));
-    const drift = spawnSync(process.execPath, [BIN, 'drift-check', file, '--netns', ns], { env: { ...process.env, ...env, NO_COLOR: '1' }, encoding: 'utf8' });
+    const plan = spawnSync(process.execPath, [BIN, 'plan', file, '--netns', ns], {
+      env: { ...process.env, ...env, NO_COLOR: '1' },
+      encoding: 'utf8',
+    });
+    expect(plan.stderr).toMatch(
+      new RegExp(`an apply of .*k\\.yaml \\(pid ${child.pid}, started [^)]+\\) was interrupted ${k}`),
+    );
+    const drift = spawnSync(process.execPath, [BIN, 'drift-check', file, '--netns', ns], {
+      env: { ...process.env, ...env, NO_COLOR: '1' },
+      encoding: 'utf8',
+    });
     expect(drift.status).toBe(2);
     expect(drift.stdout).toMatch(new RegExp(`drift: an apply .* was interrupted ${k}`));
 
@@ -182,8 +227,18 @@ describe('kill -9 mid-apply', () => {
       await waitFor('sleep to start', () => processStart(leftover.pid!) && processStart(bystander.pid!));
       const pf = join(dir, readdirSync(dir).find((n) => n.endsWith('.progress'))!);
       const p = JSON.parse(readFileSync(pf, 'utf8'));
-      writeFileSync(pf, JSON.stringify({ ...p, child: { pid: leftover.pid, start: processStart(leftover.pid!), argv: ['ip', '-batch', '-'] } }));
-      const r = spawnSync(process.execPath, [BIN, 'apply', tempFile('e.yaml', 'version: 1\n'), '--netns', ns, '--yes'], { env: { ...process.env, ...env, NO_COLOR: '1' }, encoding: 'utf8' });
+      writeFileSync(
+        pf,
+        JSON.stringify({
+          ...p,
+          child: { pid: leftover.pid, start: processStart(leftover.pid!), argv: ['ip', '-batch', '-'] },
+        }),
+      );
+      const r = spawnSync(
+        process.execPath,
+        [BIN, 'apply', tempFile('e.yaml', 'version: 1\n'), '--netns', ns, '--yes'],
+        { env: { ...process.env, ...env, NO_COLOR: '1' }, encoding: 'utf8' },
+      );
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toMatch(new RegExp(`was interrupted ${k}; rolling it back first`));
       expect(r.stderr).toMatch(new RegExp(`stopping ip \\(pid ${leftover.pid}\\)`));
@@ -193,7 +248,10 @@ describe('kill -9 mid-apply', () => {
       expect(kernelState(ns)).toEqual(before);
       expect(readdirSync(dir).filter((f) => !/\.(lock|gen)$/.test(f))).toEqual([]);
       // And the file applies normally afterwards.
-      const again = spawnSync(process.execPath, [BIN, 'apply', file, '--netns', ns, '--yes'], { env: { ...process.env, ...env, NO_COLOR: '1' }, encoding: 'utf8' });
+      const again = spawnSync(process.execPath, [BIN, 'apply', file, '--netns', ns, '--yes'], {
+        env: { ...process.env, ...env, NO_COLOR: '1' },
+        encoding: 'utf8',
+      });
       expect(again.status, again.stderr).toBe(0);
       expect(nethost('plan', file, '--netns', ns).code).toBe(0);
     } finally {
@@ -210,7 +268,10 @@ describe('the lock', () => {
     const ns = newNetns('lockpid');
     const dir = runDir();
     writeFileSync(join(dir, `net-${netnsIdentity(ns)}.lock`), '1\n'); // PID 1 is alive and is not nethost
-    const r = spawnSync(process.execPath, [BIN, 'apply', tempFile('l.yaml', FILE), '--netns', ns, '--yes'], { env: { ...process.env, NETHOST_LOCK_DIR: dir }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'apply', tempFile('l.yaml', FILE), '--netns', ns, '--yes'], {
+      env: { ...process.env, NETHOST_LOCK_DIR: dir },
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(links(ns).has('br9')).toBe(true);
   });
@@ -234,8 +295,14 @@ describe('the lock', () => {
 
   it('two applies at once: one applies, the other is refused or finds nothing to do; never both', async () => {
     const ns = newNetns('lockrace');
-    const file = tempFile('l.yaml', 'version: 1\ninterfaces:\n' + Array.from({ length: 30 }, (_, i) => `  br${i}: {kind: bridge}\n`).join(''));
-    const [a, b] = await Promise.all([start(['apply', file, '--netns', ns, '--yes'], {}).done, start(['apply', file, '--netns', ns, '--yes'], {}).done]);
+    const file = tempFile(
+      'l.yaml',
+      'version: 1\ninterfaces:\n' + Array.from({ length: 30 }, (_, i) => `  br${i}: {kind: bridge}\n`).join(''),
+    );
+    const [a, b] = await Promise.all([
+      start(['apply', file, '--netns', ns, '--yes'], {}).done,
+      start(['apply', file, '--netns', ns, '--yes'], {}).done,
+    ]);
     const applied = [a, b].filter((r) => /Applied and verified/.test(r.stdout));
     expect(applied.length).toBe(1);
     const other = applied[0] === a ? b : a;
@@ -258,13 +325,36 @@ describe('the lock', () => {
   it('every lock error is a sentence: an unusable lock directory, a non-root user', () => {
     const ns = newNetns('lockerr');
     const file = tempFile('l.yaml', FILE);
-    const bad = spawnSync(process.execPath, [BIN, 'apply', file, '--netns', ns, '--yes'], { env: { ...process.env, NETHOST_LOCK_DIR: '/proc/sys/x' }, encoding: 'utf8', timeout: 30_000 });
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/^nethost: cannot use \/proc\/sys\/x for nethost's lock and journal: .* \(set by NETHOST_LOCK_DIR\)\n$/);
-    const user = spawnSync('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', process.execPath, BIN, 'apply', file, '--netns', ns, '--yes'], {
-      env: { ...process.env, NETHOST_LOCK_DIR: join(runDir(), 'sub') },
+    const bad = spawnSync(process.execPath, [BIN, 'apply', file, '--netns', ns, '--yes'], {
+      env: { ...process.env, NETHOST_LOCK_DIR: '/proc/sys/x' },
       encoding: 'utf8',
+      timeout: 30_000,
     });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(
+      /^nethost: cannot use \/proc\/sys\/x for nethost's lock and journal: .* \(set by NETHOST_LOCK_DIR\)\n$/,
+    );
+    const user = spawnSync(
+      'setpriv',
+      [
+        '--reuid',
+        'nobody',
+        '--regid',
+        'nogroup',
+        '--clear-groups',
+        process.execPath,
+        BIN,
+        'apply',
+        file,
+        '--netns',
+        ns,
+        '--yes',
+      ],
+      {
+        env: { ...process.env, NETHOST_LOCK_DIR: join(runDir(), 'sub') },
+        encoding: 'utf8',
+      },
+    );
     expect(user.status).toBe(1);
     expect(user.stderr).toMatch(/permission denied \(nethost apply must run as root\)/);
     expect(user.stderr).not.toMatch(/EACCES|Code:|at .*\.js/);
@@ -279,7 +369,11 @@ describe('apply --confirm (netplan try)', () => {
   it('no answer in time: rolled back and verified', async () => {
     const ns = newNetns('try');
     const before = kernelState(ns);
-    const { child, done } = start(['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '1'], {}, 'pipe');
+    const { child, done } = start(
+      ['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '1'],
+      {},
+      'pipe',
+    );
     const r = await done;
     child.stdin?.destroy();
     expect(r.code).toBe(1);
@@ -290,7 +384,11 @@ describe('apply --confirm (netplan try)', () => {
 
   it('"yes": kept', async () => {
     const ns = newNetns('tryyes');
-    const { child, done, err } = start(['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '60'], {}, 'pipe');
+    const { child, done, err } = start(
+      ['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '60'],
+      {},
+      'pipe',
+    );
     await waitFor('the prompt', () => prompt.test(err()) || undefined);
     expect(links(ns).has('br0')).toBe(true);
     child.stdin!.end('yes\n');
@@ -303,7 +401,11 @@ describe('apply --confirm (netplan try)', () => {
   it('the session drops while it waits (SIGHUP): rolled back', async () => {
     const ns = newNetns('tryhup');
     const before = kernelState(ns);
-    const { child, done, err } = start(['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '60'], {}, 'pipe');
+    const { child, done, err } = start(
+      ['apply', tempFile('t.yaml', FILE), '--netns', ns, '--yes', '--confirm', '60'],
+      {},
+      'pipe',
+    );
     await waitFor('the prompt', () => prompt.test(err()) || undefined);
     process.kill(-child.pid!, 'SIGHUP');
     const r = await done;
@@ -318,7 +420,10 @@ describe('on a terminal', () => {
   const onTty = (args: string[], typed: string) => {
     const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
     const cmd = [process.execPath, BIN, ...args].map(q).join(' ');
-    return spawnSync('sh', ['-c', `(sleep 3; printf '%s\\n' ${q(typed)}) | script -qec ${q(cmd)} /dev/null`], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    return spawnSync('sh', ['-c', `(sleep 3; printf '%s\\n' ${q(typed)}) | script -qec ${q(cmd)} /dev/null`], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
   };
   it('apply asks; anything but "yes" changes nothing, "yes" applies', () => {
     const ns = newNetns('tty');

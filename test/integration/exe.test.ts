@@ -17,8 +17,10 @@ const emptyPath = mkdtempSync(join(tmpdir(), 'nethost-exe-path-'));
 const bare = { PATH: emptyPath, LC_ALL: 'C', HOME: tmpdir() };
 afterAll(() => rmSync(emptyPath, { recursive: true, force: true }));
 
-const exe = (args: string[], env: Record<string, string> = bare) => spawnSync(EXE, args, { cwd: emptyPath, env, encoding: 'utf8' });
-const script = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], { cwd: emptyPath, encoding: 'utf8' });
+const exe = (args: string[], env: Record<string, string> = bare) =>
+  spawnSync(EXE, args, { cwd: emptyPath, env, encoding: 'utf8' });
+const script = (args: string[]) =>
+  spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], { cwd: emptyPath, encoding: 'utf8' });
 
 beforeAll(() => {
   if (existsSync(EXE)) return;
@@ -37,15 +39,22 @@ describe('dist/nethost, the single executable', () => {
 
   it('validate runs with PATH holding nothing at all, and says what bin/run.js says', () => {
     expect(spawnSync('node', ['-e', '0'], { env: bare }).error?.message, 'node is out of reach').toMatch(/ENOENT/);
-    for (const args of [['validate', EXAMPLE], ['validate', '--json', EXAMPLE]]) {
+    for (const args of [
+      ['validate', EXAMPLE],
+      ['validate', '--json', EXAMPLE],
+    ]) {
       const r = exe(args);
       const want = script(args);
-      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: want.stdout, stderr: '' });
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        status: 0,
+        stdout: want.stdout,
+        stderr: '',
+      });
     }
     expect(exe(['validate', EXAMPLE]).stdout).toMatch(/: valid \(\d+ resources\)/);
   });
 
-  it('oclif works from inside the executable: help, a command\'s help, an unknown command, a bad file', () => {
+  it("oclif works from inside the executable: help, a command's help, an unknown command, a bad file", () => {
     const help = exe(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/apply[\s\S]*drift-check[\s\S]*plan[\s\S]*validate/);
@@ -57,7 +66,11 @@ describe('dist/nethost, the single executable', () => {
     for (const args of [['no-such-command'], ['validate', join(emptyPath, 'missing.yaml')]]) {
       const r = exe(args);
       const want = script(args);
-      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: want.status, stdout: want.stdout, stderr: want.stderr });
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        status: want.status,
+        stdout: want.stdout,
+        stderr: want.stderr,
+      });
       expect(r.status).not.toBe(0);
     }
   });

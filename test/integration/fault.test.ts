@@ -2,17 +2,27 @@
 // operation and the kernel's words reported, and the namespace exactly as before.
 import { afterAll, expect, it } from 'vitest';
 import { deleteAllNetns, ip, ipJson, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
-import { applyPlan, loadFile, makePlan, readLive } from '../../src/core.js';
+import { applyPlan, loadFile, makePlan, readLive } from '../../src/engine/index.js';
 import { readHostFacts } from '../../src/live/read.js';
 
 afterAll(() => deleteAllNetns());
 
 function state(ns: string) {
   return {
-    links: [...links(ns).values()].map((l) => `${l.ifname}:${l.ifalias ?? ''}:${l.master ?? ''}:${l.flags.includes('UP')}`).sort(),
-    addrs: ipJson<any[]>(ns, 'addr', 'show').flatMap((l) => (l.addr_info ?? []).filter((a: any) => a.scope !== 'link').map((a: any) => `${l.ifname}:${a.local}`)).sort(),
-    routes: ipJson<any[]>(ns, 'route', 'show', 'table', 'all').map((r) => `${r.table ?? 'main'}:${r.dst}:${r.protocol}`).sort(),
-    rules: ipJson<any[]>(ns, 'rule', 'show').map((r) => `${r.priority}:${r.protocol ?? ''}`).sort(),
+    links: [...links(ns).values()]
+      .map((l) => `${l.ifname}:${l.ifalias ?? ''}:${l.master ?? ''}:${l.flags.includes('UP')}`)
+      .sort(),
+    addrs: ipJson<any[]>(ns, 'addr', 'show')
+      .flatMap((l) =>
+        (l.addr_info ?? []).filter((a: any) => a.scope !== 'link').map((a: any) => `${l.ifname}:${a.local}`),
+      )
+      .sort(),
+    routes: ipJson<any[]>(ns, 'route', 'show', 'table', 'all')
+      .map((r) => `${r.table ?? 'main'}:${r.dst}:${r.protocol}`)
+      .sort(),
+    rules: ipJson<any[]>(ns, 'rule', 'show')
+      .map((r) => `${r.priority}:${r.protocol ?? ''}`)
+      .sort(),
   };
 }
 
@@ -42,7 +52,7 @@ it('a kernel rejection midway rolls everything back', () => {
   expect(state(ns)).toEqual(before);
 });
 
-it('a name taken behind nethost\'s back between plan and apply: exit with the error, host restored', async () => {
+it("a name taken behind nethost's back between plan and apply: exit with the error, host restored", async () => {
   const ns = newNetns('race');
   const file = tempFile('race.yaml', FILE.replace('vni: 200', 'vni: 201'));
   const facts = await readHostFacts();
@@ -53,7 +63,9 @@ it('a name taken behind nethost\'s back between plan and apply: exit with the er
   // Between plan and apply, another tool creates "tap0" as a bridge.
   ip('-n', ns, 'link', 'add', 'tap0', 'type', 'bridge');
   const withIntruder = state(ns);
-  await expect(applyPlan(plan, desired, snapshot, facts)).rejects.toThrow(/tuntap add mode tap name tap0[\s\S]*previous state restored/);
+  await expect(applyPlan(plan, desired, snapshot, facts)).rejects.toThrow(
+    /tuntap add mode tap name tap0[\s\S]*previous state restored/,
+  );
   // Everything nethost did is undone; the intruder (not nethost's) is left alone.
   expect(state(ns)).toEqual(withIntruder);
   expect(withIntruder.links.length).toBe(before.links.length + 1);
@@ -64,7 +76,13 @@ it('two applies on one namespace do not interleave: the second is refused while 
   const { acquireLock } = await import('../../src/exec/lock.js');
   const lock = acquireLock(ns);
   try {
-    const r = nethost('apply', tempFile('l.yaml', 'version: 1\ninterfaces:\n  br9: {kind: bridge}\n'), '--netns', ns, '--yes');
+    const r = nethost(
+      'apply',
+      tempFile('l.yaml', 'version: 1\ninterfaces:\n  br9: {kind: bridge}\n'),
+      '--netns',
+      ns,
+      '--yes',
+    );
     // The lock holder is this (live) test process, so the CLI must refuse.
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/another nethost apply is running on namespace/);

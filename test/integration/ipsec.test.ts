@@ -49,7 +49,13 @@ it('a monitor in another namespace (it would key that one): refused, naming its 
   children.push(c);
   // ip netns exec enters the namespace, then execs sleep under the same pid.
   const netOf = (p: string) => statSync(p).ino;
-  for (let i = 0; i < 100 && netOf(`/proc/${c.pid}/ns/net`) !== netOf(`/run/netns/${other}`); i++) spawnSync('sleep', ['0.05']);
+  for (let i = 0; i < 100 && netOf(`/proc/${c.pid}/ns/net`) !== netOf(`/run/netns/${other}`); i++)
+    spawnSync('sleep', ['0.05']);
   expect(netOf(`/proc/${c.pid}/ns/net`)).toBe(netOf(`/run/netns/${other}`));
-  refused(`${c.pid}\n`, new RegExp(`the ovs-monitor-ipsec of unix:.* \\(pid ${c.pid}\\) runs in another network namespace than namespace nht-ipsec-.*, so its IKE daemon keys that namespace`));
+  refused(
+    `${c.pid}\n`,
+    new RegExp(
+      `the ovs-monitor-ipsec of unix:.* \\(pid ${c.pid}\\) runs in another network namespace than namespace nht-ipsec-.*, so its IKE daemon keys that namespace`,
+    ),
+  );
 });

@@ -41,13 +41,16 @@ it('an existing bridge whose MTU the file sets to what it has keeps it when lowe
   const a = tempFile('a.yaml', 'version: 1\ninterfaces:\n  uplink: {kind: ethernet}\n  br1: {kind: bridge}\n');
   expect(nethost('apply', a, '--netns', ns, '--yes').code).toBe(0);
   expect(links(ns).get('br1').mtu).toBe(1500);
-  const b = tempFile('b.yaml', `version: 1
+  const b = tempFile(
+    'b.yaml',
+    `version: 1
 interfaces:
   uplink: {kind: ethernet}
   br1: {kind: bridge, mtu: 1500, ports: [vx1, tap0]}
   vx1: {kind: vxlan, vni: 10, dev: uplink, group: 239.1.1.1, dstport: 4789}
   tap0: {kind: tap}
-`);
+`,
+  );
   const r = nethost('apply', b, '--netns', ns, '--yes');
   expect(r.code, r.stdout + r.stderr).toBe(0);
   expect(links(ns).get('vx1').mtu).toBe(1450);

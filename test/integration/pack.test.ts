@@ -23,9 +23,18 @@ describe('npm pack', () => {
     // exercised whatever this checkout has built.
     const dir = mkdtempSync(join(tmpdir(), 'nethost-pack-'));
     try {
-      for (const p of ['package.json', 'README.md', 'bin', 'man', 'schema']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+      for (const p of ['package.json', 'README.md', 'bin', 'man', 'schema'])
+        cpSync(join(ROOT, p), join(dir, p), { recursive: true });
       mkdirSync(join(dir, 'dist'));
-      for (const f of ['nethost.cjs', 'nethost.cjs.cache', 'nethost.cjs.map', 'nethost', 'nethost_0.1.0_amd64.deb', 'schema.js']) writeFileSync(join(dir, 'dist', f), 'x');
+      for (const f of [
+        'nethost.cjs',
+        'nethost.cjs.cache',
+        'nethost.cjs.map',
+        'nethost',
+        'nethost_0.1.0_amd64.deb',
+        'schema.js',
+      ])
+        writeFileSync(join(dir, 'dist', f), 'x');
       expect(packed(dir)).toEqual([
         'README.md',
         'bin/bundle.js',
@@ -45,7 +54,9 @@ describe('npm pack', () => {
 
   it('in this checkout too: the man pages are there, no executable, no .deb', () => {
     const files = packed(ROOT);
-    expect(files).toEqual(expect.arrayContaining(['man/nethost.1', 'man/nethost.yaml.5', 'bin/run.js', 'schema/nethost.schema.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['man/nethost.1', 'man/nethost.yaml.5', 'bin/run.js', 'schema/nethost.schema.json']),
+    );
     expect(files.filter((f) => f === 'dist/nethost' || f.endsWith('.deb'))).toEqual([]);
   });
 

@@ -27,31 +27,73 @@ const desiredState = fc
     const interfaces: Record<string, any> = { uplink: { kind: 'ethernet', addresses: ['198.51.100.1/24'] } };
     const ports = [...g.taps.map((t) => `tap${t}`), ...g.vxlans.map((v) => `vx${v}`)];
     g.taps.forEach((t) => (interfaces[`tap${t}`] = { kind: 'tap' }));
-    g.vxlans.forEach((v) => (interfaces[`vx${v}`] = { kind: 'vxlan', vni: v * 10, dev: 'uplink', group: `239.1.1.${v}`, dstport: 4789, learning: v % 2 === 0 }));
+    g.vxlans.forEach(
+      (v) =>
+        (interfaces[`vx${v}`] = {
+          kind: 'vxlan',
+          vni: v * 10,
+          dev: 'uplink',
+          group: `239.1.1.${v}`,
+          dstport: 4789,
+          learning: v % 2 === 0,
+        }),
+    );
     g.bridges.forEach((b, i) => {
       interfaces[`br${b}`] = {
-        kind: 'bridge', stp: g.stp, ...(g.mtu ? { mtu: g.mtu } : {}),
+        kind: 'bridge',
+        stp: g.stp,
+        ...(g.mtu ? { mtu: g.mtu } : {}),
         ports: ports.filter((_, j) => j % g.bridges.length === i),
         addresses: [`192.0.2.${g.hostBits[i]}/24`.replace(/^/, '')].filter(() => i === 0),
       };
     });
-    if (g.macvlan) interfaces.mv0 = { kind: 'macvlan', link: 'uplink', mode: 'bridge', addresses: [`203.0.113.${g.hostBits[1]}/24`] };
+    if (g.macvlan)
+      interfaces.mv0 = {
+        kind: 'macvlan',
+        link: 'uplink',
+        mode: 'bridge',
+        addresses: [`203.0.113.${g.hostBits[1]}/24`],
+      };
     const doc: any = { version: 1, interfaces, sysctls: { 'net.ipv4.ip_forward': g.forward } };
     if (g.route) doc.routes = [{ to: '203.0.113.128/25', via: '198.51.100.254', table: 100 + g.hostBits[0] }];
-    if (g.rule) doc.rules = [{ priority: 1000 + g.hostBits[0], fwmark: `0x${g.hostBits[1].toString(16)}`, table: 100 + g.hostBits[0] }];
+    if (g.rule)
+      doc.rules = [
+        { priority: 1000 + g.hostBits[0], fwmark: `0x${g.hostBits[1].toString(16)}`, table: 100 + g.hostBits[0] },
+      ];
     // Firewall resources: nethost's nft tables in the same plan and rollback as the links.
-    if (g.firewall === 'nat') doc.firewall = { masquerade: [{ from: '192.0.2.0/24', out: 'uplink' }], input: { policy: 'drop', allow: [{ proto: 'tcp', port: 22 + g.hostBits[0] }] } };
-    if (g.firewall === 'forwards') doc.firewall = { port_forwards: [{ in: 'uplink', proto: 'tcp', port: 8000 + g.hostBits[1], to: '198.51.100.9:80' }], mss_clamp: [{ mss: 'pmtu' }], forward: { policy: 'drop' } };
-    const guardable = g.bridges.length ? Object.keys(interfaces).find((n) => n.startsWith('tap') && interfaces[`br${g.bridges[0]}`].ports.includes(n)) : undefined;
-    if (g.firewall === 'guard' && guardable) interfaces[guardable].guard = { mac: `52:54:00:00:00:${g.hostBits[0].toString(16).padStart(2, '0')}`, ips: [`192.0.2.${g.hostBits[1]}`] };
+    if (g.firewall === 'nat')
+      doc.firewall = {
+        masquerade: [{ from: '192.0.2.0/24', out: 'uplink' }],
+        input: { policy: 'drop', allow: [{ proto: 'tcp', port: 22 + g.hostBits[0] }] },
+      };
+    if (g.firewall === 'forwards')
+      doc.firewall = {
+        port_forwards: [{ in: 'uplink', proto: 'tcp', port: 8000 + g.hostBits[1], to: '198.51.100.9:80' }],
+        mss_clamp: [{ mss: 'pmtu' }],
+        forward: { policy: 'drop' },
+      };
+    const guardable = g.bridges.length
+      ? Object.keys(interfaces).find((n) => n.startsWith('tap') && interfaces[`br${g.bridges[0]}`].ports.includes(n))
+      : undefined;
+    if (g.firewall === 'guard' && guardable)
+      interfaces[guardable].guard = {
+        mac: `52:54:00:00:00:${g.hostBits[0].toString(16).padStart(2, '0')}`,
+        ips: [`192.0.2.${g.hostBits[1]}`],
+      };
     return doc;
   });
 
 function snapshot(ns: string) {
   return {
     links: [...links(ns).values()].map((l) => `${l.ifname}:${l.ifalias ?? ''}`).sort(),
-    addrs: ipJson<any[]>(ns, 'addr', 'show').flatMap((l) => (l.addr_info ?? []).filter((a: any) => a.scope !== 'link').map((a: any) => `${l.ifname}:${a.local}`)).sort(),
-    ours: [...ipJson<any[]>(ns, '-4', 'route', 'show', 'table', 'all'), ...ipJson<any[]>(ns, 'rule', 'show')].filter((r) => r.protocol === '232'),
+    addrs: ipJson<any[]>(ns, 'addr', 'show')
+      .flatMap((l) =>
+        (l.addr_info ?? []).filter((a: any) => a.scope !== 'link').map((a: any) => `${l.ifname}:${a.local}`),
+      )
+      .sort(),
+    ours: [...ipJson<any[]>(ns, '-4', 'route', 'show', 'table', 'all'), ...ipJson<any[]>(ns, 'rule', 'show')].filter(
+      (r) => r.protocol === '232',
+    ),
     nft: nftTables(ns),
   };
 }
@@ -87,8 +129,8 @@ it('apply A, then B: live is B; then empty: as it started', () => {
 
 // Property: apply A; then B's plan with a kernel refusal injected at a random operation → the
 // namespace is exactly as after A, field by field and marks included, and the error says so.
-it('a failure injected at a random operation of B\'s plan leaves the namespace exactly as A left it', async () => {
-  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/core.js');
+it("a failure injected at a random operation of B's plan leaves the namespace exactly as A left it", async () => {
+  const { applyPlan, loadFile, makePlan, readLive } = await import('../../src/engine/index.js');
   const { readHostFacts } = await import('../../src/live/read.js');
   const { kernelState } = await import('../helpers/state.js');
   const facts = await readHostFacts();
@@ -107,9 +149,20 @@ it('a failure injected at a random operation of B\'s plan leaves the namespace e
         const plan = makePlan(desired, snapshot);
         const k = at % (plan.operations.length + 1);
         // A link that does not exist: the kernel refuses, as it would any operation.
-        const refused = { resource: 'link:nht-absent', action: 'update' as const, phase: 'put' as const, backend: 'ip' as const, args: ['link', 'set', 'dev', 'nht-absent', 'up'], disruptive: false };
+        const refused = {
+          resource: 'link:nht-absent',
+          action: 'update' as const,
+          phase: 'put' as const,
+          backend: 'ip' as const,
+          args: ['link', 'set', 'dev', 'nht-absent', 'up'],
+          disruptive: false,
+        };
         const faulty = { ...plan, operations: [...plan.operations.slice(0, k), refused, ...plan.operations.slice(k)] };
-        await expect(applyPlan(faulty, desired, snapshot, facts)).rejects.toThrow(new RegExp(`operation ${k + 1} of ${faulty.operations.length} failed[\\s\\S]*previous state restored and verified`));
+        await expect(applyPlan(faulty, desired, snapshot, facts)).rejects.toThrow(
+          new RegExp(
+            `operation ${k + 1} of ${faulty.operations.length} failed[\\s\\S]*previous state restored and verified`,
+          ),
+        );
         expect(kernelState(ns)).toEqual(before);
       } finally {
         deleteNetns(ns);

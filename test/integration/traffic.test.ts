@@ -6,14 +6,18 @@ import { deleteAllNetns, hostBehind, ip, ipJson, newNetns, nethost, tempFile } f
 
 afterAll(() => deleteAllNetns());
 
-const ping = (ns: string, ...args: string[]) => spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '2', '-i', '0.3', '-W', '2', ...args], { encoding: 'utf8' });
+const ping = (ns: string, ...args: string[]) =>
+  spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '2', '-i', '0.3', '-W', '2', ...args], { encoding: 'utf8' });
 
 it('two namespaces ping each other over the VXLAN overlay examples', () => {
   const a = newNetns('vxa');
   const b = newNetns('vxb');
   // The underlay: one cable between the two "hosts".
   ip('-n', a, 'link', 'add', 'uplink', 'type', 'veth', 'peer', 'name', 'uplink', 'netns', b);
-  for (const [ns, file] of [[a, 'examples/vxlan-overlay-a.yaml'], [b, 'examples/vxlan-overlay-b.yaml']]) {
+  for (const [ns, file] of [
+    [a, 'examples/vxlan-overlay-a.yaml'],
+    [b, 'examples/vxlan-overlay-b.yaml'],
+  ]) {
     const r = nethost('apply', file, '--netns', ns, '--yes');
     expect(r.code, r.stderr).toBe(0);
   }
@@ -30,7 +34,9 @@ it('a policy rule sends marked traffic to its table, unmarked traffic to main', 
   const p0 = hostBehind(x, 'wan0', 'gw0', { addr: '198.51.100.254/24', peerDev: 'up0' });
   const p1 = hostBehind(x, 'wan1', 'gw1', { addr: '203.0.113.126/25', peerDev: 'up1' });
   for (const ns of [p0, p1]) ip('-n', ns, 'addr', 'add', '203.0.113.250/32', 'dev', 'lo');
-  const file = tempFile('pr.yaml', `version: 1
+  const file = tempFile(
+    'pr.yaml',
+    `version: 1
 interfaces:
   wan0: {kind: ethernet, addresses: [198.51.100.1/24]}
   wan1: {kind: ethernet, addresses: [203.0.113.1/25]}
@@ -39,7 +45,8 @@ routes:
   - {to: default, via: 203.0.113.126, table: 100}
 rules:
   - {priority: 1001, fwmark: 0x1/0xff, table: 100}
-`);
+`,
+  );
   const r = nethost('apply', file, '--netns', x, '--yes');
   expect(r.code, r.stderr).toBe(0);
   const rx = (ns: string, dev: string) => ipJson<any[]>(ns, '-s', 'link', 'show', dev)[0].stats64.rx.packets as number;

@@ -15,7 +15,8 @@ beforeAll(() => {
 afterEach(() => stopServers());
 afterAll(() => deleteAllNetns());
 
-const ping = (ns: string, to: string) => spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-w', '4', to]).status;
+const ping = (ns: string, to: string) =>
+  spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-w', '4', to]).status;
 
 const VM_MAC = '52:54:00:24:4c:ee';
 const FILE = (guard: boolean) => `version: 1
@@ -23,12 +24,16 @@ interfaces:
   uplink: {kind: ethernet}
   br0: {kind: bridge, ports: [uplink, vnet0], addresses: [192.0.2.1/24]}
   vnet0:
-    kind: ethernet${guard ? `
+    kind: ethernet${
+      guard
+        ? `
     guard:
       mac: ${VM_MAC}
       ips: [192.0.2.50]
       allow_in: [{proto: tcp, port: [22, 80]}]
-      allow_out: [{proto: icmp, type: echo-request}, {proto: udp, port: 53}, {proto: tcp, port: 53}]` : ''}
+      allow_out: [{proto: icmp, type: echo-request}, {proto: udp, port: 53}, {proto: tcp, port: 53}]`
+        : ''
+    }
 `;
 
 describe('the seed exercise on a guarded VM port', () => {
@@ -40,7 +45,10 @@ describe('the seed exercise on a guarded VM port', () => {
     ip('-n', host, 'link', 'add', 'vnet0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm);
     ip('-n', host, 'link', 'add', 'uplink', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan);
     ip('-n', vm, 'link', 'set', 'eth0', 'address', VM_MAC);
-    for (const [ns, a] of [[vm, '192.0.2.50/24'], [lan, '192.0.2.20/24']]) {
+    for (const [ns, a] of [
+      [vm, '192.0.2.50/24'],
+      [lan, '192.0.2.20/24'],
+    ]) {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('-n', ns, 'addr', 'add', a, 'dev', 'eth0');
       ip('-n', ns, 'link', 'set', 'eth0', 'up');
@@ -58,7 +66,9 @@ describe('the seed exercise on a guarded VM port', () => {
   it('with it: 22 and 80 in, 25 refused; ping out works, ping in fails; a DNS query out gets its answer', async () => {
     const r = nethost('apply', tempFile('g.yaml', FILE(true)), '--netns', host, '--yes');
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/chain bridge nethost to-vnet0 \(new chain\)[\s\S]*\+ tcp dport \{ 22, 80 \} counter accept/);
+    expect(r.stdout).toMatch(
+      /chain bridge nethost to-vnet0 \(new chain\)[\s\S]*\+ tcp dport \{ 22, 80 \} counter accept/,
+    );
     for (const p of [22, 80, 25]) await tcpServer(vm, p);
     await udpServer(lan, 53);
     expect(tcpConnect(lan, '192.0.2.50', 22)).toBe('192.0.2.20');
@@ -68,7 +78,9 @@ describe('the seed exercise on a guarded VM port', () => {
     expect(ping(lan, '192.0.2.50')).not.toBe(0);
     expect(udpQuery(vm, '192.0.2.20', 53)).toBe('answer:query');
     // The allow rules counted what they let in; counters are not drift.
-    expect(nft(host, 'list', 'chain', 'bridge', 'nethost', 'to-vnet0')).toMatch(/tcp dport \{ 22, 80 \} counter packets [1-9]/);
+    expect(nft(host, 'list', 'chain', 'bridge', 'nethost', 'to-vnet0')).toMatch(
+      /tcp dport \{ 22, 80 \} counter packets [1-9]/,
+    );
     expect(nethost('plan', tempFile('g.yaml', FILE(true)), '--netns', host).code).toBe(0);
   });
 

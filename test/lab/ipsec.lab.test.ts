@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { requireLab } from './guard.js';
 import { deleteAllNetns, ip, ipJson, newNetns, nethost, tempFile } from '../helpers/netns.js';
 import { startOvs, stopAllOvs, type Ovs } from '../helpers/ovs.js';
-import { applyFile, planFile } from '../../src/core.js';
+import { applyFile, planFile } from '../../src/engine/index.js';
 import { renderScript } from '../../src/render/script.js';
 
 requireLab();
@@ -63,7 +63,11 @@ function alive(pid: number): boolean {
 function stopIke(h: Host) {
   if (h.stopped) return;
   h.stopped = true;
-  for (const f of [`${h.ovs.dir}/ovs-monitor-ipsec.pid`, `${h.ovs.dir}/ike/run/starter.charon.pid`, `${h.ovs.dir}/ike/run/charon.pid`]) {
+  for (const f of [
+    `${h.ovs.dir}/ovs-monitor-ipsec.pid`,
+    `${h.ovs.dir}/ike/run/starter.charon.pid`,
+    `${h.ovs.dir}/ike/run/charon.pid`,
+  ]) {
     const pid = pidIn(f);
     if (!pid) continue;
     try {
@@ -85,23 +89,41 @@ afterAll(() => {
   rmSync(KEY_FILE, { force: true });
 });
 
-const counter = (ns: string, name: string) => JSON.parse(spawnSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'counter', 'bridge', 'underlay', name], { encoding: 'utf8' }).stdout).nftables[1].counter.packets as number;
-const ping = (ns: string, to: string, n = 1) => spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', String(n), '-i', '0.3', '-W', '2', to]).status === 0;
+const counter = (ns: string, name: string) =>
+  JSON.parse(
+    spawnSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'counter', 'bridge', 'underlay', name], {
+      encoding: 'utf8',
+    }).stdout,
+  ).nftables[1].counter.packets as number;
+const ping = (ns: string, to: string, n = 1) =>
+  spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', String(n), '-i', '0.3', '-W', '2', to]).status === 0;
 /** nethost's CLI, asynchronously (the two hosts apply at once), with extra environment. */
 function nh(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
-    execFile(process.execPath, ['bin/run.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } }, (e: any, stdout, stderr) =>
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['bin/run.js', ...args],
+      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } },
+      (e: any, stdout, stderr) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr }),
     ),
   );
 }
 /** strongSwan's `ipsec` of a host, in its namespaces (network and mount: its /run). */
 const ike = (h: Host, ...args: string[]) =>
-  spawnSync('timeout', ['60', 'nsenter', '-t', String(pidIn(`${h.ovs.dir}/ike/run/charon.pid`)), '-n', '-m', '--', 'ipsec', ...args], { encoding: 'utf8' });
+  spawnSync(
+    'timeout',
+    ['60', 'nsenter', '-t', String(pidIn(`${h.ovs.dir}/ike/run/charon.pid`)), '-n', '-m', '--', 'ipsec', ...args],
+    { encoding: 'utf8' },
+  );
 /** Until the kernel of a namespace holds the IPsec policy for GRE (strongSwan's trap: packets wait for IKE). */
 function keyed(ns: string): boolean {
   for (let i = 0; i < 60; i++) {
-    if (/proto gre[^]*proto esp/.test(spawnSync('ip', ['-n', ns, 'xfrm', 'policy', 'list', 'dir', 'out'], { encoding: 'utf8' }).stdout)) return true;
+    if (
+      /proto gre[\s\S]*proto esp/.test(
+        spawnSync('ip', ['-n', ns, 'xfrm', 'policy', 'list', 'dir', 'out'], { encoding: 'utf8' }).stdout,
+      )
+    )
+      return true;
     sleep(0.5);
   }
   return false;
@@ -114,7 +136,8 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   ip('-n', wire, 'link', 'set', 'dev', 'wire0', 'up');
   const nft = spawnSync('ip', ['netns', 'exec', wire, 'nft', '-f', '-'], {
     encoding: 'utf8',
-    input: 'table bridge underlay {\n  counter esp_packets { }\n  counter gre_packets { }\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n    ip protocol esp counter name esp_packets\n    ip protocol gre counter name gre_packets\n  }\n}\n',
+    input:
+      'table bridge underlay {\n  counter esp_packets { }\n  counter gre_packets { }\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n    ip protocol esp counter name esp_packets\n    ip protocol gre counter name gre_packets\n  }\n}\n',
   });
   expect(nft.status, nft.stderr).toBe(0);
   for (const n of [1, 2]) {
@@ -125,7 +148,17 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
     // No IPv6 chatter: only the test's ping may start IKE. When both ends initiate at once,
     // strongSwan (OVS's template, left=%any) makes two CHILD_SAs whose policies keep one reqid,
     // and the packets of the other are dropped after decryption.
-    expect(spawnSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']).status).toBe(0);
+    expect(
+      spawnSync('ip', [
+        'netns',
+        'exec',
+        ns,
+        'sysctl',
+        '-qw',
+        'net.ipv6.conf.all.disable_ipv6=1',
+        'net.ipv6.conf.default.disable_ipv6=1',
+      ]).status,
+    ).toBe(0);
     const ovs = startOvs(ns);
     mkdirSync(`${ovs.dir}/ike/run`, { recursive: true });
     writeFileSync(`${ovs.dir}/ike/ipsec.conf`, '');
@@ -134,8 +167,21 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   }
   const [h1, h2] = hosts;
   // Both monitors at once: each restarts its charon before it detaches (~15 s under emulation).
-  await Promise.all(hosts.map((h) => promisify(execFile)('ip', ['netns', 'exec', h.ns, 'sh', '-c', MONITOR, 'sh', h.ovs.dir], { env: { ...process.env, OVS_RUNDIR: h.ovs.dir, OVS_LOGDIR: h.ovs.dir } })));
-  for (const h of hosts) expect(spawnSync('ovs-appctl', ['-t', `${h.ovs.dir}/ovs-monitor-ipsec.${pidIn(`${h.ovs.dir}/ovs-monitor-ipsec.pid`)}.ctl`, 'version']).status).toBe(0);
+  await Promise.all(
+    hosts.map((h) =>
+      promisify(execFile)('ip', ['netns', 'exec', h.ns, 'sh', '-c', MONITOR, 'sh', h.ovs.dir], {
+        env: { ...process.env, OVS_RUNDIR: h.ovs.dir, OVS_LOGDIR: h.ovs.dir },
+      }),
+    ),
+  );
+  for (const h of hosts)
+    expect(
+      spawnSync('ovs-appctl', [
+        '-t',
+        `${h.ovs.dir}/ovs-monitor-ipsec.${pidIn(`${h.ovs.dir}/ovs-monitor-ipsec.pid`)}.ctl`,
+        'version',
+      ]).status,
+    ).toBe(0);
   say('two monitors with their charons are up');
 
   // Unhappy: the example's key file does not exist yet. Refused at the tunnel's line, nothing changed.
@@ -145,7 +191,11 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   expect(missing.code).toBe(1);
   expect(missing.stderr).toContain(`nethost: ${EXAMPLE} cannot be applied here`);
   const line = readFileSync(EXAMPLE, 'utf8').split('\n').indexOf('  ipsec0:') + 1;
-  expect(missing.stderr).toMatch(new RegExp(`${EXAMPLE}:${line}:3: error: IPsec key of ipsec0: cannot read ${KEY_FILE} \\(no such file\\)\\n    hint: .*nothing was changed`));
+  expect(missing.stderr).toMatch(
+    new RegExp(
+      `${EXAMPLE}:${line}:3: error: IPsec key of ipsec0: cannot read ${KEY_FILE} \\(no such file\\)\\n    hint: .*nothing was changed`,
+    ),
+  );
   expect(h1.ovs.vsctl('show')).toBe(before);
   expect(ipJson<any[]>(h1.ns, 'addr', 'show', 'eth0')[0].addr_info ?? []).toEqual([]);
 
@@ -164,7 +214,9 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
     .replace(/198\.51\.100\.10([12])/g, (_m, d) => `198.51.100.10${d === '1' ? 2 : 1}`)
     .replace('192.0.2.2/24', '192.0.2.3/24')
     .replace(`ipsec: {psk_file: ${KEY_FILE}}`, `ipsec: {psk_env: ${ENV}}`);
-  expect(mirror).toMatch(/eth0: \{kind: ethernet, addresses: \[198\.51\.100\.102\/24\]\}[^]*local_ip: 198\.51\.100\.102\n\s+remote_ip: 198\.51\.100\.101\n\s+ipsec: \{psk_env: NETHOST_LAB_PSK\}/);
+  expect(mirror).toMatch(
+    /eth0: \{kind: ethernet, addresses: \[198\.51\.100\.102\/24\]\}[\s\S]*local_ip: 198\.51\.100\.102\n\s+remote_ip: 198\.51\.100\.101\n\s+ipsec: \{psk_env: NETHOST_LAB_PSK\}/,
+  );
   const file2 = tempFile('ipsec-2.yaml', mirror);
   const [a1, a2] = await Promise.all([
     nh({}, 'apply', EXAMPLE, '--netns', h1.ns, '--ovsdb', h1.ovs.db, '--yes'),
@@ -172,9 +224,16 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   ]);
   expect(a1.code, a1.stderr + a1.stdout).toBe(0);
   expect(a2.code, a2.stderr + a2.stdout).toBe(0);
-  expect(JSON.parse(a2.stdout).plan.operations.map((o: any) => o.command).join('\n')).toContain(`options:psk=<from $${ENV}>`);
+  expect(
+    JSON.parse(a2.stdout)
+      .plan.operations.map((o: any) => o.command)
+      .join('\n'),
+  ).toContain(`options:psk=<from $${ENV}>`);
   outputs.push(a1.stdout, a1.stderr, a2.stdout, a2.stderr);
-  for (const [h, ref] of [[h1, `file:${KEY_FILE}`], [h2, `env:${ENV}`]] as const) {
+  for (const [h, ref] of [
+    [h1, `file:${KEY_FILE}`],
+    [h2, `env:${ENV}`],
+  ] as const) {
     const row = h.ovs.rows('Interface', 'ipsec0')[0];
     expect(row.options).toMatchObject({ psk: KEY, remote_ip: expect.stringMatching(/^198\.51\.100\.10[12]$/) });
     expect(row.external_ids['nethost-psk']).toBe(ref);
@@ -187,11 +246,19 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   // then holds the tunnel's packets for xfrm_acq_expires, 165 s, without asking again.)
   expect(keyed(h1.ns), 'host 1 keyed').toBe(true);
   expect(keyed(h2.ns), 'host 2 keyed').toBe(true);
-  say(`keyed; ${counter(wire, 'gre_packets')} plain GRE packets crossed before (OVS's race), ${counter(wire, 'esp_packets')} ESP`);
-  expect(spawnSync('ip', ['netns', 'exec', wire, 'nft', 'reset', 'counters', 'table', 'bridge', 'underlay']).status).toBe(0);
+  say(
+    `keyed; ${counter(wire, 'gre_packets')} plain GRE packets crossed before (OVS's race), ${counter(wire, 'esp_packets')} ESP`,
+  );
+  expect(
+    spawnSync('ip', ['netns', 'exec', wire, 'nft', 'reset', 'counters', 'table', 'bridge', 'underlay']).status,
+  ).toBe(0);
   let up = false;
   for (let i = 0; i < 10 && !up; i++) up = ping(h1.ns, '192.0.2.3') || (sleep(1), false);
-  if (!up) for (const h of hosts) say(`${h.ns}:\n${ike(h, 'statusall').stdout}\n${readFileSync(`${h.ovs.dir}/ovs-monitor-ipsec.log`, 'utf8').slice(-3000)}`);
+  if (!up)
+    for (const h of hosts)
+      say(
+        `${h.ns}:\n${ike(h, 'statusall').stdout}\n${readFileSync(`${h.ovs.dir}/ovs-monitor-ipsec.log`, 'utf8').slice(-3000)}`,
+      );
   expect(up, 'a ping across the tunnel').toBe(true);
   expect(ping(h1.ns, '192.0.2.3', 3)).toBe(true);
   expect(ping(h2.ns, '192.0.2.2', 3)).toBe(true);
@@ -203,7 +270,13 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   // A second plan is empty on both hosts (in-process: no node start-up under emulation).
   process.env[ENV] = KEY;
   try {
-    for (const [file, h] of [[EXAMPLE, h1], [file2, h2]] as const) expect((await planFile(file, h.ns, { ovsdb: h.ovs.db })).plan.changes.map((c) => `${c.action} ${c.id}`)).toEqual([]);
+    for (const [file, h] of [
+      [EXAMPLE, h1],
+      [file2, h2],
+    ] as const)
+      expect((await planFile(file, h.ns, { ovsdb: h.ovs.db })).plan.changes.map((c) => `${c.action} ${c.id}`)).toEqual(
+        [],
+      );
   } finally {
     delete process.env[ENV];
   }
@@ -217,14 +290,21 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   outputs.push(drift.stdout, drift.stderr);
   // An apply whose transaction sets the new key and then fails (a twin tunnel ovs-vswitchd cannot
   // build): the rollback puts the old key back, as the process that read it held it.
-  const twin = readFileSync(EXAMPLE, 'utf8').replace('ports: [ipsec0]', 'ports: [ipsec0, vx0, vx1]') + '  vx0: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.102, key: 5000}\n  vx1: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.102, key: 5000}\n';
+  const twin =
+    readFileSync(EXAMPLE, 'utf8').replace('ports: [ipsec0]', 'ports: [ipsec0, vx0, vx1]') +
+    '  vx0: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.102, key: 5000}\n  vx1: {kind: ovs-tunnel, type: vxlan, remote_ip: 198.51.100.102, key: 5000}\n';
   expect(twin).toContain('ports: [ipsec0, vx0, vx1]');
   const failed = nethost('apply', tempFile('twin.yaml', twin), '--netns', h1.ns, '--ovsdb', h1.ovs.db, '--yes');
   expect(failed.code, failed.stderr).toBe(1);
   expect(failed.stderr).toMatch(/ovs-vswitchd could not build interface vx[01]/); // whichever it took second
   expect(failed.stderr).toContain('previous state restored and verified');
   expect(h1.ovs.rows('Interface', 'ipsec0')[0].options.psk).toBe(KEY);
-  expect(h1.ovs.rows('Interface').map((r) => r.name).sort()).toEqual(['ipsec0', 'testbr']);
+  expect(
+    h1.ovs
+      .rows('Interface')
+      .map((r) => r.name)
+      .sort(),
+  ).toEqual(['ipsec0', 'testbr']);
   outputs.push(failed.stdout, failed.stderr);
   // Both hosts rotated (host 2 by its variable): OVSDB holds the new key, pings cross, plans are empty.
   const [k1, k2] = await Promise.all([
@@ -239,11 +319,14 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   // ovs-monitor-ipsec hands the new key to strongSwan (its secrets file, read here, never printed).
   for (const h of hosts) {
     let handed = false;
-    for (let i = 0; i < 60 && !handed; i++) handed = readFileSync(`${h.ovs.dir}/ike/ipsec.secrets`, 'utf8').includes(KEY2) || (sleep(0.5), false);
+    for (let i = 0; i < 60 && !handed; i++)
+      handed = readFileSync(`${h.ovs.dir}/ike/ipsec.secrets`, 'utf8').includes(KEY2) || (sleep(0.5), false);
     expect(handed, `${h.ns}: strongSwan has the new key`).toBe(true);
   }
   for (const h of hosts) expect(keyed(h.ns), `${h.ns} keyed again`).toBe(true);
-  expect(spawnSync('ip', ['netns', 'exec', wire, 'nft', 'reset', 'counters', 'table', 'bridge', 'underlay']).status).toBe(0);
+  expect(
+    spawnSync('ip', ['netns', 'exec', wire, 'nft', 'reset', 'counters', 'table', 'bridge', 'underlay']).status,
+  ).toBe(0);
   let again = false;
   for (let i = 0; i < 20 && !again; i++) again = ping(h1.ns, '192.0.2.3') || (sleep(1), false);
   expect(again, 'a ping across the tunnel after the rotation').toBe(true);
@@ -251,7 +334,13 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   expect(counter(wire, 'gre_packets'), 'no plain GRE after the rotation').toBe(0);
   process.env[ENV] = KEY2;
   try {
-    for (const [file, h] of [[EXAMPLE, h1], [file2, h2]] as const) expect((await planFile(file, h.ns, { ovsdb: h.ovs.db })).plan.changes.map((c) => `${c.action} ${c.id}`)).toEqual([]);
+    for (const [file, h] of [
+      [EXAMPLE, h1],
+      [file2, h2],
+    ] as const)
+      expect((await planFile(file, h.ns, { ovsdb: h.ovs.db })).plan.changes.map((c) => `${c.action} ${c.id}`)).toEqual(
+        [],
+      );
   } finally {
     delete process.env[ENV];
   }
@@ -267,12 +356,16 @@ it('two hosts apply IPsec GRE: pings cross, the underlay sees ESP and no GRE, th
   outputs.push(stopped.stdout, stopped.stderr);
 
   // Removing the tunnel from the file removes its port (no IPsec in the file: no monitor needed).
-  const bare = readFileSync(EXAMPLE, 'utf8').replace('ports: [ipsec0]', 'ports: []').replace(/  ipsec0:\n(    .*\n)+/, '');
+  const bare = readFileSync(EXAMPLE, 'utf8')
+    .replace('ports: [ipsec0]', 'ports: []')
+    .replace(/  ipsec0:\n(    .*\n)+/, '');
   expect(bare).not.toContain('ipsec0:');
   const without = tempFile('no-tunnel.yaml', bare);
   const removed = await applyFile(without, h1.ns, { options: { ovsdb: h1.ovs.db } });
   expect(removed.applied).toBe(true);
-  expect(removed.plan.changes.map((c) => `${c.action} ${c.id}`)).toEqual(expect.arrayContaining(['delete ovs-port:ipsec0']));
+  expect(removed.plan.changes.map((c) => `${c.action} ${c.id}`)).toEqual(
+    expect.arrayContaining(['delete ovs-port:ipsec0']),
+  );
   expect(h1.ovs.rows('Interface').map((r) => r.name)).toEqual(['testbr']);
   expect((await planFile(without, h1.ns, { ovsdb: h1.ovs.db })).plan.changes).toEqual([]);
   say('the tunnel is removed');

@@ -31,9 +31,7 @@ function run(cmd: string, args: string[]): string {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { status?: number; stderr?: string; stdout?: string };
-    throw new Error(
-      `${cmd} ${args.join(' ')} failed (exit ${err.status}): ${String(err.stderr ?? '').trim()}`,
-    );
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${err.status}): ${String(err.stderr ?? '').trim()}`);
   }
 }
 /** `ip ARGS` in namespace ns ('' = the guest's root namespace). */
@@ -115,8 +113,22 @@ describe('link kinds in a fresh namespace', () => {
   });
 
   test('gre tunnel with a key (iproute2 prints keys as dotted quads)', () => {
-    ip(ns, 'link', 'add', 'gre1', 'type', 'gre', 'local', '198.51.100.1',
-      'remote', '198.51.100.2', 'key', '1234', 'ttl', '64');
+    ip(
+      ns,
+      'link',
+      'add',
+      'gre1',
+      'type',
+      'gre',
+      'local',
+      '198.51.100.1',
+      'remote',
+      '198.51.100.2',
+      'key',
+      '1234',
+      'ttl',
+      '64',
+    );
     const gre = link(ns, 'gre1');
     expect(gre.linkinfo?.info_kind).toBe('gre');
     expect(gre.link_type).toBe('gre');
@@ -130,8 +142,22 @@ describe('link kinds in a fresh namespace', () => {
   });
 
   test('gretap with distinct input/output keys', () => {
-    ip(ns, 'link', 'add', 'gt1', 'type', 'gretap', 'local', '198.51.100.1',
-      'remote', '198.51.100.3', 'ikey', '11', 'okey', '22');
+    ip(
+      ns,
+      'link',
+      'add',
+      'gt1',
+      'type',
+      'gretap',
+      'local',
+      '198.51.100.1',
+      'remote',
+      '198.51.100.3',
+      'ikey',
+      '11',
+      'okey',
+      '22',
+    );
     const gt = link(ns, 'gt1');
     expect(gt.linkinfo?.info_kind).toBe('gretap');
     expect(gt.link_type).toBe('ether');
@@ -154,10 +180,8 @@ describe('link kinds in a fresh namespace', () => {
   });
 
   test('ip6gre and ip6gretap with keys', () => {
-    ip(ns, 'link', 'add', 'g6', 'type', 'ip6gre', 'local', '2001:db8::1', 'remote', '2001:db8::2',
-      'key', '4321');
-    ip(ns, 'link', 'add', 'gt6', 'type', 'ip6gretap', 'local', '2001:db8::1',
-      'remote', '2001:db8::3', 'key', '99');
+    ip(ns, 'link', 'add', 'g6', 'type', 'ip6gre', 'local', '2001:db8::1', 'remote', '2001:db8::2', 'key', '4321');
+    ip(ns, 'link', 'add', 'gt6', 'type', 'ip6gretap', 'local', '2001:db8::1', 'remote', '2001:db8::3', 'key', '99');
     expect(link(ns, 'g6').linkinfo).toMatchObject({
       info_kind: 'ip6gre',
       info_data: { remote: '2001:db8::2', ikey: '0.0.16.225', okey: '0.0.16.225' },

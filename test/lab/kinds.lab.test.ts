@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireLab } from './guard.js';
 import { deleteAllNetns, ip, ipJson, links, newNetns, nethost, tempFile } from '../helpers/netns.js';
-import { applyFile, planFile } from '../../src/core.js';
+import { applyFile, planFile } from '../../src/engine/index.js';
 
 requireLab();
 // The guest boots without udev: load tun so that /dev/net/tun exists for the VMs' taps.
@@ -31,7 +31,10 @@ describe('lifecycle of each kind', () => {
     ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'x0', 'netns', peer);
     ip('-n', ns, 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'x1', 'netns', peer);
     const file = (mode: string, miimon: number) =>
-      tempFile('b.yaml', `version: 1\ninterfaces:\n  eth0: {kind: ethernet}\n  eth1: {kind: ethernet}\n  bond0: {kind: bond, mode: ${mode}, miimon: ${miimon}, ports: [eth0, eth1], addresses: [192.0.2.1/24]}\n`);
+      tempFile(
+        'b.yaml',
+        `version: 1\ninterfaces:\n  eth0: {kind: ethernet}\n  eth1: {kind: ethernet}\n  bond0: {kind: bond, mode: ${mode}, miimon: ${miimon}, ports: [eth0, eth1], addresses: [192.0.2.1/24]}\n`,
+      );
     await converge(file('active-backup', 100), ns);
     let l = links(ns);
     expect(l.get('bond0').linkinfo.info_data.mode).toBe('active-backup');
@@ -47,14 +50,22 @@ describe('lifecycle of each kind', () => {
     expect(c.action).toBe('update');
     expect(c.disruptive).toBe(true);
     const cmds = plan.operations.map((o) => o.args.join(' '));
-    expect(cmds.indexOf('link set dev eth0 nomaster')).toBeLessThan(cmds.indexOf('link set dev bond0 type bond mode 802.3ad'));
-    expect(cmds.indexOf('link set dev bond0 down')).toBeLessThan(cmds.indexOf('link set dev bond0 type bond mode 802.3ad'));
-    expect(cmds.lastIndexOf('link set dev eth0 down master bond0')).toBeGreaterThan(cmds.indexOf('link set dev bond0 type bond mode 802.3ad'));
+    expect(cmds.indexOf('link set dev eth0 nomaster')).toBeLessThan(
+      cmds.indexOf('link set dev bond0 type bond mode 802.3ad'),
+    );
+    expect(cmds.indexOf('link set dev bond0 down')).toBeLessThan(
+      cmds.indexOf('link set dev bond0 type bond mode 802.3ad'),
+    );
+    expect(cmds.lastIndexOf('link set dev eth0 down master bond0')).toBeGreaterThan(
+      cmds.indexOf('link set dev bond0 type bond mode 802.3ad'),
+    );
     await converge(f, ns);
     l = links(ns);
     expect(l.get('bond0').linkinfo.info_data.mode).toBe('802.3ad');
     expect(l.get('eth0').master).toBe('bond0');
-    expect(ipJson<any[]>(ns, 'addr', 'show', 'dev', 'bond0')[0].addr_info.some((a: any) => a.local === '192.0.2.1')).toBe(true);
+    expect(
+      ipJson<any[]>(ns, 'addr', 'show', 'dev', 'bond0')[0].addr_info.some((a: any) => a.local === '192.0.2.1'),
+    ).toBe(true);
 
     await converge(tempFile('e.yaml', 'version: 1\n'), ns);
     l = links(ns);
@@ -65,7 +76,10 @@ describe('lifecycle of each kind', () => {
   it('vlan and dummy: create, update in place, replace on id change, delete; fallback devices untouched', async () => {
     const ns = newNetns('vlan');
     const file = (id: number, mtu: number) =>
-      tempFile('v.yaml', `version: 1\ninterfaces:\n  d0: {kind: dummy, mtu: ${mtu}}\n  d0.v: {kind: vlan, link: d0, id: ${id}, addresses: [192.0.2.1/24]}\n  g1: {kind: gre, remote: 198.51.100.2, local: 198.51.100.1, key: 7, ttl: 64}\n`);
+      tempFile(
+        'v.yaml',
+        `version: 1\ninterfaces:\n  d0: {kind: dummy, mtu: ${mtu}}\n  d0.v: {kind: vlan, link: d0, id: ${id}, addresses: [192.0.2.1/24]}\n  g1: {kind: gre, remote: 198.51.100.2, local: 198.51.100.1, key: 7, ttl: 64}\n`,
+      );
     await converge(file(8, 1500), ns);
     expect(links(ns).get('d0.v').linkinfo.info_data.id).toBe(8);
     await converge(file(8, 1400), ns);
@@ -81,13 +95,23 @@ describe('lifecycle of each kind', () => {
     expect(links(ns).has('gre0')).toBe(true);
     await converge(tempFile('e.yaml', 'version: 1\n'), ns);
     const left = [...links(ns).keys()].sort();
-    expect(left.filter((n) => !['lo', 'gre0', 'gretap0', 'erspan0', 'ip6gre0', 'ip6tnl0', 'sit0', 'tunl0', 'ip_vti0', 'ip6_vti0'].includes(n))).toEqual([]);
+    expect(
+      left.filter(
+        (n) =>
+          !['lo', 'gre0', 'gretap0', 'erspan0', 'ip6gre0', 'ip6tnl0', 'sit0', 'tunl0', 'ip_vti0', 'ip6_vti0'].includes(
+            n,
+          ),
+      ),
+    ).toEqual([]);
   });
 
   it('gre: ttl changes in place, a key change is a replace', async () => {
     const ns = newNetns('gre');
     const file = (key: number, ttl: number) =>
-      tempFile('g.yaml', `version: 1\ninterfaces:\n  g1: {kind: gre, remote: 198.51.100.2, local: 198.51.100.1, key: ${key}, ttl: ${ttl}}\n  gt1: {kind: gretap, remote: 198.51.100.3, local: 198.51.100.1, key: ${key}}\n`);
+      tempFile(
+        'g.yaml',
+        `version: 1\ninterfaces:\n  g1: {kind: gre, remote: 198.51.100.2, local: 198.51.100.1, key: ${key}, ttl: ${ttl}}\n  gt1: {kind: gretap, remote: 198.51.100.3, local: 198.51.100.1, key: ${key}}\n`,
+      );
     await converge(file(1, 64), ns);
     let { plan } = await planFile(file(1, 32), ns);
     expect(plan.changes.find((c) => c.id === 'link:g1')?.action).toBe('update');
@@ -104,16 +128,24 @@ describe('lifecycle of each kind', () => {
     ip('-n', ns, 'link', 'add', 'd0', 'type', 'dummy');
     ip('-n', ns, 'link', 'add', 'link', 'd0', 'name', 'theirs', 'type', 'vlan', 'id', '5');
     const before = [...links(ns).values()].map((l) => `${l.ifname}:${l.ifalias ?? ''}:${l.master ?? ''}`).sort();
-    const f = tempFile('f.yaml', `version: 1\ninterfaces:\n  d0: {kind: ethernet}\n  bond9: {kind: bond, mode: active-backup}\n  br9: {kind: bridge, ports: [d0.5], addresses: [192.0.2.1/24]}\n  d0.5: {kind: vlan, link: d0, id: 5}\n`);
+    const f = tempFile(
+      'f.yaml',
+      `version: 1\ninterfaces:\n  d0: {kind: ethernet}\n  bond9: {kind: bond, mode: active-backup}\n  br9: {kind: bridge, ports: [d0.5], addresses: [192.0.2.1/24]}\n  d0.5: {kind: vlan, link: d0, id: 5}\n`,
+    );
     const r = nethost('apply', f, '--netns', ns, '--yes');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/failed: ip -n \S+ link add name d0.5 link d0 type vlan/);
     expect(r.stderr).toMatch(/previous state restored and verified/);
-    expect([...links(ns).values()].map((l) => `${l.ifname}:${l.ifalias ?? ''}:${l.master ?? ''}`).sort()).toEqual(before);
+    expect([...links(ns).values()].map((l) => `${l.ifname}:${l.ifalias ?? ''}:${l.master ?? ''}`).sort()).toEqual(
+      before,
+    );
   });
 
   it('rejects the reserved fallback names', () => {
-    const r = nethost('validate', tempFile('r.yaml', 'version: 1\ninterfaces:\n  gre0: {kind: gre, remote: 198.51.100.2}\n'));
+    const r = nethost(
+      'validate',
+      tempFile('r.yaml', 'version: 1\ninterfaces:\n  gre0: {kind: gre, remote: 198.51.100.2}\n'),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/r\.yaml:3:3: error: .*reserved/);
   });
@@ -128,11 +160,16 @@ describe('traffic', () => {
     // The other side: its own bond + VLAN 8 (a switch with a LAG and a host on VLAN 8).
     for (const args of [
       ['link', 'add', 'sb', 'type', 'bond', 'mode', 'active-backup', 'miimon', '100'],
-      ['link', 'set', 'x0', 'master', 'sb'], ['link', 'set', 'x1', 'master', 'sb'],
+      ['link', 'set', 'x0', 'master', 'sb'],
+      ['link', 'set', 'x1', 'master', 'sb'],
       ['link', 'add', 'link', 'sb', 'name', 'sb.8', 'type', 'vlan', 'id', '8'],
       ['addr', 'add', '192.0.2.20/24', 'dev', 'sb.8'],
-      ['link', 'set', 'x0', 'up'], ['link', 'set', 'x1', 'up'], ['link', 'set', 'sb', 'up'], ['link', 'set', 'sb.8', 'up'],
-    ]) ip('-n', sw, ...args);
+      ['link', 'set', 'x0', 'up'],
+      ['link', 'set', 'x1', 'up'],
+      ['link', 'set', 'sb', 'up'],
+      ['link', 'set', 'sb.8', 'up'],
+    ])
+      ip('-n', sw, ...args);
     const r = nethost('apply', 'examples/kvm-host-stack.yaml', '--netns', host, '--yes');
     expect(r.code, r.stderr).toBe(0);
     const again = nethost('plan', 'examples/kvm-host-stack.yaml', '--netns', host);
@@ -161,17 +198,36 @@ describe('traffic', () => {
     cable(s3, 'u', 3);
     const cmds = (ns: string, list: string[][]) => list.forEach((a) => ip('-n', ns, ...a));
     cmds(s2, [
-      ['addr', 'add', '198.51.100.2/24', 'dev', 'u'], ['link', 'set', 'u', 'up'],
-      ['link', 'add', 'g1', 'type', 'gre', 'local', '198.51.100.2', 'remote', '198.51.100.1', 'key', '1001', 'ttl', '64'],
-      ['addr', 'add', '203.0.113.2/30', 'dev', 'g1'], ['link', 'set', 'g1', 'up'],
+      ['addr', 'add', '198.51.100.2/24', 'dev', 'u'],
+      ['link', 'set', 'u', 'up'],
+      [
+        'link',
+        'add',
+        'g1',
+        'type',
+        'gre',
+        'local',
+        '198.51.100.2',
+        'remote',
+        '198.51.100.1',
+        'key',
+        '1001',
+        'ttl',
+        '64',
+      ],
+      ['addr', 'add', '203.0.113.2/30', 'dev', 'g1'],
+      ['link', 'set', 'g1', 'up'],
       ['link', 'add', 'mg', 'type', 'gre', 'local', '198.51.100.2', 'key', '1003', 'ttl', '64'],
-      ['addr', 'add', '203.0.113.130/25', 'dev', 'mg'], ['link', 'set', 'mg', 'up'],
+      ['addr', 'add', '203.0.113.130/25', 'dev', 'mg'],
+      ['link', 'set', 'mg', 'up'],
       ['neigh', 'replace', '203.0.113.129', 'lladdr', '198.51.100.1', 'dev', 'mg', 'nud', 'permanent'],
     ]);
     cmds(s3, [
-      ['addr', 'add', '198.51.100.3/24', 'dev', 'u'], ['link', 'set', 'u', 'up'],
+      ['addr', 'add', '198.51.100.3/24', 'dev', 'u'],
+      ['link', 'set', 'u', 'up'],
       ['link', 'add', 'gt', 'type', 'gretap', 'local', '198.51.100.3', 'remote', '198.51.100.1', 'key', '1002'],
-      ['addr', 'add', '192.0.2.3/24', 'dev', 'gt'], ['link', 'set', 'gt', 'up'],
+      ['addr', 'add', '192.0.2.3/24', 'dev', 'gt'],
+      ['link', 'set', 'gt', 'up'],
     ]);
     const r = nethost('apply', 'examples/gre-mesh.yaml', '--netns', hub, '--yes');
     expect(r.code, r.stderr).toBe(0);

@@ -18,7 +18,8 @@ beforeAll(() => {
 });
 afterAll(() => (stopAllOvs(), deleteAllNetns()));
 
-const txPackets = (ns: string, dev: string) => ipJson<any[]>(ns, '-s', 'link', 'show', dev)[0].stats64.tx.packets as number;
+const txPackets = (ns: string, dev: string) =>
+  ipJson<any[]>(ns, '-s', 'link', 'show', dev)[0].stats64.tx.packets as number;
 const sleep = (s: number) => spawnSync('sleep', [String(s)]);
 const say = (s: string) => process.stderr.write(`ovs lab: ${s}\n`);
 const apply = (ovs: Ovs, file: string) => nethost('apply', file, '--netns', ovs.netns, '--ovsdb', ovs.db, '--yes');
@@ -62,11 +63,14 @@ it('the triangle: a broadcast storm without STP, clean forwarding once stp: true
   say('stp on, wire joined again');
   // STP listens and learns (2 × 15 s) before it forwards; one port of the triangle ends blocked.
   let blocked = false;
-  for (let i = 0; i < 120 && !blocked; i++) (blocked = hosts.some((h) => /blocking/.test(h.ovs.appctl('stp/show', 'testbr')))) || sleep(1);
+  for (let i = 0; i < 120 && !blocked; i++)
+    (blocked = hosts.some((h) => /blocking/.test(h.ovs.appctl('stp/show', 'testbr')))) || sleep(1);
   expect(blocked).toBe(true);
   say('a port is blocking');
   let ok = false;
-  for (let i = 0; i < 60 && !ok; i++) (ok = spawnSync('ip', ['netns', 'exec', hosts[0].ns, 'ping', '-c', '1', '-W', '1', '192.0.2.3']).status === 0) || sleep(1);
+  for (let i = 0; i < 60 && !ok; i++)
+    (ok = spawnSync('ip', ['netns', 'exec', hosts[0].ns, 'ping', '-c', '1', '-W', '1', '192.0.2.3']).status === 0) ||
+      sleep(1);
   expect(ok).toBe(true);
   const before = txPackets(hosts[1].ns, 'eth0');
   expect(spawnSync('ip', ['netns', 'exec', hosts[0].ns, 'ping', '-c', '3', '-i', '0.3', '192.0.2.2']).status).toBe(0);

@@ -1,15 +1,36 @@
 // Backends' pure parts: how operations are grouped into invocations.
 import { describe, expect, it } from 'vitest';
-import { chunkByBytes } from '../../src/backends/sysctl/index.js';
-import { invocations } from '../../src/exec/execute.js';
+import { chunkByBytes } from '../../src/backends/sysctl/backend.js';
+import { invocations } from '../../src/engine/execute.js';
 import type { Operation } from '../../src/model.js';
 
-const op = (backend: string, args: string[], options?: string[]): Operation => ({ resource: 'r', action: 'create', phase: 'put', backend, args, disruptive: false, ...(options ? { options } : {}) });
+const op = (backend: string, args: string[], options?: string[]): Operation => ({
+  resource: 'r',
+  action: 'create',
+  phase: 'put',
+  backend,
+  args,
+  disruptive: false,
+  ...(options ? { options } : {}),
+});
 
 describe('invocations', () => {
   it('one per run of consecutive operations of one backend with the same options', () => {
-    const ops = [op('ip', ['a']), op('ip', ['b']), op('ip', ['c'], ['-6']), op('ip', ['d'], ['-6']), op('sysctl', ['k=1']), op('sysctl', ['j=2']), op('ip', ['e'])];
-    expect(invocations(ops).map((i) => [i.start, i.ops.map((o) => o.args[0]).join('')])).toEqual([[0, 'ab'], [2, 'cd'], [4, 'k=1j=2'], [6, 'e']]);
+    const ops = [
+      op('ip', ['a']),
+      op('ip', ['b']),
+      op('ip', ['c'], ['-6']),
+      op('ip', ['d'], ['-6']),
+      op('sysctl', ['k=1']),
+      op('sysctl', ['j=2']),
+      op('ip', ['e']),
+    ];
+    expect(invocations(ops).map((i) => [i.start, i.ops.map((o) => o.args[0]).join('')])).toEqual([
+      [0, 'ab'],
+      [2, 'cd'],
+      [4, 'k=1j=2'],
+      [6, 'e'],
+    ]);
   });
 });
 

@@ -6,12 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/config/load.js';
-import { canonicalTable, desiredView, FIREWALL_ID, firewall } from '../../src/kinds/firewall/index.js';
-import { stateless, viewOf } from '../../src/backends/nft/index.js';
+import { firewall } from '../../src/kinds/firewall/firewall.js';
+import {
+  canonicalTable,
+  carriedOf,
+  desiredView,
+  FIREWALL_ID,
+  type FirewallCarried,
+} from '../../src/backends/nft/view.js';
+import { stateless, viewOf } from '../../src/backends/nft/backend.js';
 import { listingHash, viewKey } from '../../src/backends/nft/memo.js';
-import { printRule } from '../../src/kinds/firewall/print.js';
-import { firewallDiff, lcsDiff } from '../../src/kinds/firewall/diff.js';
-import { jsonScript, textScript } from '../../src/kinds/firewall/script.js';
+import { printRule } from '../../src/backends/nft/print.js';
+import { firewallDiff, lcsDiff } from '../../src/kinds/firewall/chain-diff.js';
+import { jsonScript, textScript } from '../../src/backends/nft/ruleset.js';
 import { diff } from '../../src/diff/diff.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import { renderPlan } from '../../src/render/human.js';
@@ -25,7 +32,12 @@ const DIR = join(import.meta.dirname, '..', 'fixtures', 'nft');
 const read = (f: string) => readFileSync(join(DIR, f), 'utf8');
 const objects = (f: string) => JSON.parse(read(f)).nftables.filter((o: any) => !o.metainfo);
 // The capturing host's /etc/protocols names (the ones the fixture uses).
-const facts: HostFacts = { users: {}, groups: {}, tables: {}, protocols: { ip: 0, icmp: 1, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, 'ipv6-icmp': 58, sctp: 132 } };
+const facts: HostFacts = {
+  users: {},
+  groups: {},
+  tables: {},
+  protocols: { ip: 0, icmp: 1, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, 'ipv6-icmp': 58, sctp: 132 },
+};
 
 /** Rule lines of `nft list table` text, counter values blanked as the printer blanks them. */
 const listedRules = (text: string) =>
@@ -40,7 +52,9 @@ const ISSUE = read('issue.yaml');
 describe('printer', () => {
   for (const t of ['inet', 'bridge']) {
     it(`prints every rule of ${t} nethost exactly as nft list does`, () => {
-      const rules = objects(`${t}-nethost.json`).filter((o: any) => o.rule).map((o: any) => printRule(o.rule.expr));
+      const rules = objects(`${t}-nethost.json`)
+        .filter((o: any) => o.rule)
+        .map((o: any) => printRule(o.rule.expr));
       expect(rules).toEqual(listedRules(read(`${t}-nethost.nft`)));
       expect(rules.length).toBeGreaterThan(5);
     });
@@ -53,28 +67,36 @@ describe('printer', () => {
 describe('renderer', () => {
   const r = load(ISSUE);
   const fw = r.desired?.resources.get(FIREWALL_ID);
-  it('loads the issue\'s file without diagnostics', () => {
+  it("loads the issue's file without diagnostics", () => {
     expect(r.diagnostics).toEqual([]);
     expect(fw).toBeDefined();
   });
   it('writes each table exactly as the kernel lists it back (chains, rules, order)', () => {
-    const live = [...canonicalTable('inet', objects('inet-nethost.json')).rules, ...canonicalTable('bridge', objects('bridge-nethost.json')).rules];
+    const live = [
+      ...canonicalTable('inet', objects('inet-nethost.json')).rules,
+      ...canonicalTable('bridge', objects('bridge-nethost.json')).rules,
+    ];
     expect(fw!.attrs.rules).toEqual(live);
-    const chains = [...canonicalTable('inet', objects('inet-nethost.json')).chains, ...canonicalTable('bridge', objects('bridge-nethost.json')).chains];
+    const chains = [
+      ...canonicalTable('inet', objects('inet-nethost.json')).chains,
+      ...canonicalTable('bridge', objects('bridge-nethost.json')).chains,
+    ];
     expect(fw!.attrs.chains).toEqual(chains);
     expect(fw!.attrs.tables).toEqual(['bridge', 'inet']);
   });
-  it('lists rules chain by chain, in the chains\' order, as nft lists them (allow_in adds a chain after from-PORT)', () => {
-    const g = load('version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [vnet0]}\n  vnet0:\n    kind: tap\n    guard: {mac: "52:54:00:24:4c:ee", allow_in: [{proto: tcp, port: 22}], allow_out: [{proto: udp, port: 53}]}\n').desired!.resources.get(FIREWALL_ID)!;
+  it("lists rules chain by chain, in the chains' order, as nft lists them (allow_in adds a chain after from-PORT)", () => {
+    const g = load(
+      'version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [vnet0]}\n  vnet0:\n    kind: tap\n    guard: {mac: "52:54:00:24:4c:ee", allow_in: [{proto: tcp, port: 22}], allow_out: [{proto: udp, port: 53}]}\n',
+    ).desired!.resources.get(FIREWALL_ID)!;
     const chains = (g.attrs.chains as string[]).map((c) => c.split(' ').slice(0, 2).join(' '));
     expect(chains).toEqual(['bridge prerouting', 'bridge postrouting', 'bridge from-vnet0', 'bridge to-vnet0']);
     const order = (g.attrs.rules as string[]).map((r) => chains.indexOf(r.slice(0, r.indexOf(':'))));
     expect(order).toEqual([...order].sort((a, b) => a - b));
-    expect((g.attrs.sources as string[])[order.indexOf(1)]).toBe('6:49'); // allow_in's value
+    expect(carriedOf(g).sources![order.indexOf(1)]).toBe('6:49'); // allow_in's value
   });
-  it('names each rule\'s line in the file', () => {
+  it("names each rule's line in the file", () => {
     const rules = fw!.attrs.rules as string[];
-    const sources = fw!.attrs.sources as string[];
+    const sources = carriedOf(fw).sources!;
     const at = (needle: string) => sources[rules.findIndex((x) => x.includes(needle))];
     const lineOf = (needle: string) => ISSUE.split('\n').findIndex((l) => l.includes(needle)) + 1;
     expect(at('snat ip to 198.51.100.10').split(':')[0]).toBe(String(lineOf('to: 198.51.100.10')));
@@ -82,14 +104,24 @@ describe('renderer', () => {
   });
   it('the text script replaces both tables in one transaction and maps its lines to rules', () => {
     const s = textScript(fw!.attrs);
-    expect(s.text.split('\n').slice(0, 4)).toEqual(['table inet nethost {}', 'delete table inet nethost', 'table bridge nethost {}', 'delete table bridge nethost']);
-    for (const [line, i] of s.ruleAt) expect(s.text.split('\n')[line - 1].trim()).toBe((fw!.attrs.rules as string[])[i].replace(/^\S+ \S+: /, ''));
+    expect(s.text.split('\n').slice(0, 4)).toEqual([
+      'table inet nethost {}',
+      'delete table inet nethost',
+      'table bridge nethost {}',
+      'delete table bridge nethost',
+    ]);
+    for (const [line, i] of s.ruleAt)
+      expect(s.text.split('\n')[line - 1].trim()).toBe((fw!.attrs.rules as string[])[i].replace(/^\S+ \S+: /, ''));
   });
 });
 
 describe('live state', () => {
   const liveOf = (inet: any[], bridge?: any[]): LiveState => ({
-    resources: new Map(firewall.fromLive({ nft: { tables: { inet, ...(bridge ? { bridge } : {}) }, foreign: [] } } as any, facts).map((x) => [x.id, x])),
+    resources: new Map(
+      firewall
+        .fromLive({ nft: { tables: { inet, ...(bridge ? { bridge } : {}) }, foreign: [] } } as any, facts)
+        .map((x) => [x.id, x]),
+    ),
     linkNames: new Set(['uplink', 'br0', 'vnet0']),
     addresses: ['192.0.2.1/24', '198.51.100.1/24'],
   });
@@ -100,44 +132,86 @@ describe('live state', () => {
     expect(diff(only(FIREWALL_ID), liveOf(objects('inet-nethost.json'), objects('bridge-nethost.json')))).toEqual([]);
   });
   it('counters rising are not drift; a rule added or a table missing is', () => {
-    const counted = objects('inet-nethost.json').map((o: any) => (o.rule ? { rule: { ...o.rule, handle: 999, expr: o.rule.expr.map((e: any) => (e.counter ? { counter: { packets: 12345, bytes: 999999 } } : e)) } } : o));
+    const counted = objects('inet-nethost.json').map((o: any) =>
+      o.rule
+        ? {
+            rule: {
+              ...o.rule,
+              handle: 999,
+              expr: o.rule.expr.map((e: any) => (e.counter ? { counter: { packets: 12345, bytes: 999999 } } : e)),
+            },
+          }
+        : o,
+    );
     expect(diff(only(FIREWALL_ID), liveOf(counted, objects('bridge-nethost.json')))).toEqual([]);
-    const added = [...objects('inet-nethost.json'), { rule: { family: 'inet', table: 'nethost', chain: 'input', handle: 77, expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 23 } }, { accept: null }] } }];
+    const added = [
+      ...objects('inet-nethost.json'),
+      {
+        rule: {
+          family: 'inet',
+          table: 'nethost',
+          chain: 'input',
+          handle: 77,
+          expr: [
+            { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 23 } },
+            { accept: null },
+          ],
+        },
+      },
+    ];
     const [c] = diff(only(FIREWALL_ID), liveOf(added, objects('bridge-nethost.json')));
     expect(c.action).toBe('update');
-    expect(firewallDiff(c.before!.attrs, c.after!.attrs)).toEqual([{ table: 'inet', chain: 'input', lines: [{ op: '-', rule: 'tcp dport 23 accept' }] }]);
+    expect(firewallDiff(c.before!.attrs, c.after!.attrs)).toEqual([
+      { table: 'inet', chain: 'input', lines: [{ op: '-', rule: 'tcp dport 23 accept' }] },
+    ]);
     const [m] = diff(only(FIREWALL_ID), liveOf(objects('inet-nethost.json')));
-    expect(firewall.summarise!(m)).toMatch(/^chain bridge prerouting created; missing: bridge prerouting: iifname "vnet0" jump from-vnet0;.*tables \[inet\] → \[bridge, inet\]$/);
+    expect(firewall.summarise!(m)).toMatch(
+      /^chain bridge prerouting created; missing: bridge prerouting: iifname "vnet0" jump from-vnet0;.*tables \[inet\] → \[bridge, inet\]$/,
+    );
   });
   it('the live resource carries the JSON a restore loads back, without handles', () => {
     const l = liveOf(objects('inet-nethost.json')).resources.get(FIREWALL_ID)!;
-    const script = JSON.parse(jsonScript(l.attrs)).nftables;
+    const script = JSON.parse(jsonScript(carriedOf(l).json!)).nftables;
     expect(script.slice(0, 4)).toEqual([
-      { add: { table: { family: 'inet', name: 'nethost' } } }, { delete: { table: { family: 'inet', name: 'nethost' } } },
-      { add: { table: { family: 'bridge', name: 'nethost' } } }, { delete: { table: { family: 'bridge', name: 'nethost' } } },
+      { add: { table: { family: 'inet', name: 'nethost' } } },
+      { delete: { table: { family: 'inet', name: 'nethost' } } },
+      { add: { table: { family: 'bridge', name: 'nethost' } } },
+      { delete: { table: { family: 'bridge', name: 'nethost' } } },
     ]);
     expect(JSON.stringify(script)).not.toMatch(/"handle"/);
-    expect(script.filter((c: any) => c.add?.rule).length).toBe(objects('inet-nethost.json').filter((o: any) => o.rule).length);
+    expect(script.filter((c: any) => c.add?.rule).length).toBe(
+      objects('inet-nethost.json').filter((o: any) => o.rule).length,
+    );
   });
   it('no nethost table and a file without a firewall: nothing to do; nethost tables and no firewall: delete them', () => {
     const empty = { file: 'e.yaml', resources: new Map<string, Resource>() };
     expect(diff(empty, liveOf(undefined as any))).toEqual([]);
     const [c] = diff(empty, liveOf(objects('inet-nethost.json')));
     expect(c.action).toBe('delete');
-    expect(firewall.delete(c.before!, {} as any)[0].args[0]).toBe('table inet nethost {}\ndelete table inet nethost\ntable bridge nethost {}\ndelete table bridge nethost\n');
+    expect(firewall.delete(c.before!, {} as any)[0].args[0]).toBe(
+      'table inet nethost {}\ndelete table inet nethost\ntable bridge nethost {}\ndelete table bridge nethost\n',
+    );
   });
   it('warns when another table drops on a hook nethost uses, and when ip_forward is off and unset', () => {
     const noSysctl = load(ISSUE.replace('sysctls:\n  net.ipv4.ip_forward: 1\n', '')).desired!;
     const live = liveOf(objects('inet-nethost.json'));
     const l = live.resources.get(FIREWALL_ID)!;
-    l.attrs.foreign = ['inet firewalld filter_INPUT input', 'ip docker DOCKER-ISOLATION egress'];
-    l.attrs.kernel_forwarding = ['ipv4=0', 'ipv6=0'];
+    l.carried = {
+      ...l.carried,
+      foreign: [
+        { family: 'inet', table: 'firewalld', name: 'filter_INPUT', hook: 'input' },
+        { family: 'ip', table: 'docker', name: 'DOCKER-ISOLATION', hook: 'egress' },
+      ],
+      kernelForwarding: { ipv4: '0', ipv6: '0' },
+    } satisfies FirewallCarried;
     const d = checkAgainstLive(noSysctl, live).map((x) => `${x.severity}: ${x.message}`);
     expect(d).toEqual([
       'warning: net.ipv4.ip_forward is 0 here and the file does not set it: the NAT and forward rules see no routed traffic',
-      'warning: table inet firewalld has base chain filter_INPUT on the input hook with policy drop: an accept in nethost\'s table does not override it',
+      "warning: table inet firewalld has base chain filter_INPUT on the input hook with policy drop: an accept in nethost's table does not override it",
     ]);
-    expect(checkAgainstLive(desired, live)).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/firewalld/) })]);
+    expect(checkAgainstLive(desired, live)).toEqual([
+      expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/firewalld/) }),
+    ]);
   });
 });
 
@@ -146,30 +220,68 @@ describe('checks in the file, positioned', () => {
   const check = (text: string, needle: string, message: string, nth = 0) => {
     const lines = text.split('\n');
     const hits = lines.flatMap((l, i) => (l.includes(needle) ? [`${i + 1}:${l.indexOf(needle) + 1}`] : []));
-    expect(load(text).diagnostics.map((d) => `${d.source?.line}:${d.source?.col} ${d.message}`)).toEqual([`${hits[nth]} ${message}`]);
+    expect(load(text).diagnostics.map((d) => `${d.source?.line}:${d.source?.col} ${d.message}`)).toEqual([
+      `${hits[nth]} ${message}`,
+    ]);
   };
   const fw = (body: string) => `version: 1\ninterfaces:\n  uplink: {kind: ethernet}\nfirewall:\n${body}`;
   it('a port range upside down', () => {
-    check(fw('  port_forwards:\n    - {in: uplink, proto: udp, port: 5010-5000, to: 192.0.2.11}\n'), '5010-5000', 'port range 5010-5000 is upside down');
+    check(
+      fw('  port_forwards:\n    - {in: uplink, proto: udp, port: 5010-5000, to: 192.0.2.11}\n'),
+      '5010-5000',
+      'port range 5010-5000 is upside down',
+    );
   });
   it('a prefix of the wrong family', () => {
-    check(fw('  snat:\n    - {from: 2001:db8::/32, to: 198.51.100.10}\n'), '2001:db8::/32', '2001:db8::/32 is an IPv6 prefix where IPv4 is meant');
-    check(fw('  masquerade:\n    - {from: 192.0.2.0/24, exclude: [192.0.2.0/24, "ff02::/16"]}\n'), '"ff02::/16"', 'ff02::/16 is an IPv6 prefix where IPv4 is meant');
-    check(fw('  input:\n    allow: [{proto: icmpv6, from: 192.0.2.0/24}]\n'), '192.0.2.0/24', '192.0.2.0/24 is an IPv4 prefix where IPv6 is meant');
+    check(
+      fw('  snat:\n    - {from: 2001:db8::/32, to: 198.51.100.10}\n'),
+      '2001:db8::/32',
+      '2001:db8::/32 is an IPv6 prefix where IPv4 is meant',
+    );
+    check(
+      fw('  masquerade:\n    - {from: 192.0.2.0/24, exclude: [192.0.2.0/24, "ff02::/16"]}\n'),
+      '"ff02::/16"',
+      'ff02::/16 is an IPv6 prefix where IPv4 is meant',
+    );
+    check(
+      fw('  input:\n    allow: [{proto: icmpv6, from: 192.0.2.0/24}]\n'),
+      '192.0.2.0/24',
+      '192.0.2.0/24 is an IPv4 prefix where IPv6 is meant',
+    );
   });
   it('ports without a protocol that has them, a type on a non-ICMP rule, an unknown ICMP type', () => {
     check(fw('  input:\n    allow: [{port: 22}]\n'), '22', 'a port needs a protocol');
     check(fw('  input:\n    allow: [{proto: gre, port: 22}]\n'), '22', 'gre has no ports');
     check(fw('  input:\n    allow: [{proto: tcp, type: echo-request}]\n'), 'echo-request', 'type is for ICMP rules');
-    check(fw('  input:\n    allow: [{proto: icmp, type: echo-please}]\n'), 'echo-please', 'unknown icmp type "echo-please"');
+    check(
+      fw('  input:\n    allow: [{proto: icmp, type: echo-please}]\n'),
+      'echo-please',
+      'unknown icmp type "echo-please"',
+    );
   });
   it('a port forward target that is not an address[:port], hairpin without in', () => {
-    check(fw('  port_forwards:\n    - {proto: tcp, port: 80, to: "192.0.2.10:80:1"}\n'), '"192.0.2.10:80:1"', '"192.0.2.10:80:1" is not ADDRESS, ADDRESS:PORT or [IPv6]:PORT');
-    check(fw('  port_forwards:\n    - {proto: tcp, port: 80, to: 192.0.2.10, hairpin: true}\n'), 'true', 'hairpin needs in: (the outside interface), to tell inside clients from outside ones');
+    check(
+      fw('  port_forwards:\n    - {proto: tcp, port: 80, to: "192.0.2.10:80:1"}\n'),
+      '"192.0.2.10:80:1"',
+      '"192.0.2.10:80:1" is not ADDRESS, ADDRESS:PORT or [IPv6]:PORT',
+    );
+    check(
+      fw('  port_forwards:\n    - {proto: tcp, port: 80, to: 192.0.2.10, hairpin: true}\n'),
+      'true',
+      'hairpin needs in: (the outside interface), to tell inside clients from outside ones',
+    );
   });
   it('a guard on something that is not a bridge port, and in/out inside a guard rule', () => {
-    check('version: 1\ninterfaces:\n  b0: {kind: bond, ports: [e0]}\n  e0:\n    kind: ethernet\n    guard: {mac: "02:00:00:00:00:01"}\n', 'guard', 'guard on e0, which is not a port of a Linux bridge (b0 is a bond)');
-    check('version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [t0]}\n  t0:\n    kind: tap\n    guard: {allow_in: [{proto: tcp, in: br0}]}\n', 'br0}', 'a guard rule has no in: the port is the guarded interface');
+    check(
+      'version: 1\ninterfaces:\n  b0: {kind: bond, ports: [e0]}\n  e0:\n    kind: ethernet\n    guard: {mac: "02:00:00:00:00:01"}\n',
+      'guard',
+      'guard on e0, which is not a port of a Linux bridge (b0 is a bond)',
+    );
+    check(
+      'version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [t0]}\n  t0:\n    kind: tap\n    guard: {allow_in: [{proto: tcp, in: br0}]}\n',
+      'br0}',
+      'a guard rule has no in: the port is the guarded interface',
+    );
   });
   it('unknown keys under firewall are named, positioned', () => {
     check(fw('  masquerade:\n    - {form: 192.0.2.0/24}\n'), 'form', 'unknown key "form"');
@@ -177,7 +289,8 @@ describe('checks in the file, positioned', () => {
 });
 
 describe('plan', () => {
-  const GUARDED = 'version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [vnet0]}\n  vnet0:\n    kind: tap\n    guard: {mac: "52:54:00:24:4c:ee"}\n';
+  const GUARDED =
+    'version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [vnet0]}\n  vnet0:\n    kind: tap\n    guard: {mac: "52:54:00:24:4c:ee"}\n';
   const none: LiveState = { resources: new Map(), linkNames: new Set(), addresses: [] };
   it('the guard loads before the guarded port is created (fail closed), in one nft operation', () => {
     const desired = load(GUARDED).desired!;
@@ -190,7 +303,12 @@ describe('plan', () => {
   });
   it('and is removed after the port is gone', () => {
     const desired = load(GUARDED).desired!;
-    const applied: LiveState = { ...none, resources: new Map([...desired.resources].map(([id, r]) => [id, { ...r, deps: r.deps.filter((d) => d.via !== 'guard') }])) };
+    const applied: LiveState = {
+      ...none,
+      resources: new Map(
+        [...desired.resources].map(([id, r]) => [id, { ...r, deps: r.deps.filter((d) => d.via !== 'guard') }]),
+      ),
+    };
     const empty = { file: 'e.yaml', resources: new Map<string, Resource>() };
     const plan = buildPlan(diff(empty, applied), empty, applied);
     const nftAt = plan.operations.findIndex((o) => o.backend === 'nft');
@@ -201,10 +319,18 @@ describe('plan', () => {
   it('human: + per rule grouped by chain; JSON: rules added and removed per chain; script: a here-document', () => {
     const desired = load(GUARDED).desired!;
     const plan = buildPlan(diff(desired, none), desired, none);
-    expect(renderPlan(plan, { color: false })).toContain('  + firewall (nft tables inet nethost, bridge nethost)\n      chain bridge nethost prerouting (new chain)\n        + iifname "vnet0" jump from-vnet0\n      chain bridge nethost from-vnet0 (new chain)\n        + ether saddr != 52:54:00:24:4c:ee drop\n');
+    expect(renderPlan(plan, { color: false })).toContain(
+      '  + firewall (nft tables inet nethost, bridge nethost)\n      chain bridge nethost prerouting (new chain)\n        + iifname "vnet0" jump from-vnet0\n      chain bridge nethost from-vnet0 (new chain)\n        + ether saddr != 52:54:00:24:4c:ee drop\n',
+    );
     const j = planJson(plan);
     const c = j.changes.find((x: any) => x.kind === 'firewall') as any;
-    expect(c.rules[0]).toEqual({ table: 'bridge nethost', chain: 'prerouting', chain_change: 'created', added: ['iifname "vnet0" jump from-vnet0'], removed: [] });
+    expect(c.rules[0]).toEqual({
+      table: 'bridge nethost',
+      chain: 'prerouting',
+      chain_change: 'created',
+      added: ['iifname "vnet0" jump from-vnet0'],
+      removed: [],
+    });
     expect(c.attributes.map((a: any) => a.name)).not.toContain('sources');
     const op = j.operations.find((o: any) => o.backend === 'nft') as any;
     expect(op.command).toEqual(['nft', '-f', '-']);
@@ -223,16 +349,19 @@ describe('memo of listings (a no-op read prints no rule; drift still shows exact
     return Object.assign(async () => (calls.n++, listings), { calls });
   };
   /** The text listed again after a miss's JSON read: by default the same as the first. */
-  const relist = (listings: (string | undefined)[] = texts()) => async () => listings;
+  const relist =
+    (listings: (string | undefined)[] = texts()) =>
+    async () =>
+      listings;
   const useDir = () => (process.env.NETHOST_LOCK_DIR = mkdtempSync(join(tmpdir(), 'nethost-memo-')));
   afterEach(() => void delete process.env.NETHOST_LOCK_DIR);
 
-  it('a stateless listing has no handle left and is still nft\'s JSON', () => {
+  it("a stateless listing has no handle left and is still nft's JSON", () => {
     const [inet] = json();
     expect(inet).not.toMatch(/"handle"/);
     expect(JSON.parse(inet).nftables.length).toBe(objects('inet-nethost.json').length + 1);
   });
-  it('the first read prints every rule and remembers the text listing (no apply ran meanwhile); the next read of the same text is the file\'s ruleset, with no JSON read', async () => {
+  it("the first read prints every rule and remembers the text listing (no apply ran meanwhile); the next read of the same text is the file's ruleset, with no JSON read", async () => {
     const dir = useDir();
     const j = reader();
     const first = await viewOf(texts(), want, j, () => true, relist());
@@ -272,7 +401,9 @@ describe('memo of listings (a no-op read prints no rule; drift still shows exact
     const j = reader([inet.replace('"right": 22}', '"right": 23}'), bridge]);
     const later = await viewOf([drifted, bridgeText], want, j, () => true, relist([drifted, bridgeText]));
     expect(j.calls.n).toBe(1);
-    expect(later.view.rules.filter((r) => !want.rules.includes(r))).toEqual(['inet input: tcp dport 23 counter accept']);
+    expect(later.view.rules.filter((r) => !want.rules.includes(r))).toEqual([
+      'inet input: tcp dport 23 counter accept',
+    ]);
     // And a listing that stays the same while it is read is remembered.
     await viewOf(texts(), want, reader(), () => true, relist());
     expect(readFileSync(join(dir, 'nft-memo', viewKey(want)), 'utf8')).toBe(listingHash(texts()));
@@ -293,13 +424,19 @@ describe('memo of listings (a no-op read prints no rule; drift still shows exact
     await viewOf([inetText, added], want, j, () => false, relist());
     expect(j.calls.n).toBe(1); // missed: printed from JSON
     const flushed = JSON.stringify({ nftables: JSON.parse(inet).nftables.filter((o: any) => !o.rule) });
-    const f = await viewOf(['table inet nethost {\n}\n', bridgeText], want, reader([flushed, bridge]), () => false, relist());
+    const f = await viewOf(
+      ['table inet nethost {\n}\n', bridgeText],
+      want,
+      reader([flushed, bridge]),
+      () => false,
+      relist(),
+    );
     expect(f.view.rules.some((r) => r.startsWith('inet '))).toBe(false);
     const gone = await viewOf([inetText, undefined], want, reader([inet, undefined]), () => false, relist());
     expect(gone.view.tables).toEqual(['inet']); // the bridge table gone
     expect((await viewOf(texts(), want, reader(), () => false, relist())).view).toBe(want); // and the memo still holds for the real thing
   });
-  it('the verification right after a transaction reads nft\'s JSON only, prints it, and writes no memo', async () => {
+  it("the verification right after a transaction reads nft's JSON only, prints it, and writes no memo", async () => {
     const dir = useDir();
     const j = reader();
     const v = await viewOf(undefined, want, j, () => true, relist());
@@ -314,16 +451,28 @@ describe('memo of listings (a no-op read prints no rule; drift still shows exact
     expect(v).toEqual({ view: { tables: [], chains: [], rules: [], others: [] }, listings: [] });
     expect(j.calls.n).toBe(0);
   });
-  it('a snapshot the memo knew goes back as the ruleset\'s own text (no JSON was read); one listed from JSON goes back as that JSON', async () => {
+  it("a snapshot the memo knew goes back as the ruleset's own text (no JSON was read); one listed from JSON goes back as that JSON", async () => {
     useDir();
     const desired = load(ISSUE).desired!.resources.get(FIREWALL_ID)!;
     await viewOf(texts(), want, reader(), () => true, relist());
     const hit = await viewOf(texts(), want, reader(), () => false, relist());
-    const [fromMemo] = firewall.fromLive({ nft: { tables: {}, view: hit.view, listings: hit.listings, fromMemo: hit.listings === undefined, foreign: [] } } as any, facts);
-    expect(fromMemo.attrs.json).toBeUndefined();
-    expect(firewall.create!(fromMemo, undefined as any)).toEqual([{ backend: 'nft', args: [textScript(desired.attrs).text], disruptive: false }]);
-    const [listed] = firewall.fromLive({ nft: { tables: {}, view: hit.view, listings: json(), foreign: [] } } as any, facts);
-    expect(firewall.create!(listed, undefined as any)).toEqual([{ backend: 'nft', options: ['-j'], args: [jsonScript(listed.attrs)], disruptive: false }]);
+    const [fromMemo] = firewall.fromLive(
+      {
+        nft: { tables: {}, view: hit.view, listings: hit.listings, fromMemo: hit.listings === undefined, foreign: [] },
+      } as any,
+      facts,
+    );
+    expect(carriedOf(fromMemo).json).toBeUndefined();
+    expect(firewall.create!(fromMemo, undefined as any)).toEqual([
+      { backend: 'nft', args: [textScript(desired.attrs).text], disruptive: false },
+    ]);
+    const [listed] = firewall.fromLive(
+      { nft: { tables: {}, view: hit.view, listings: json(), foreign: [] } } as any,
+      facts,
+    );
+    expect(firewall.create!(listed, undefined as any)).toEqual([
+      { backend: 'nft', options: ['-j'], args: [jsonScript(carriedOf(listed).json!)], disruptive: false },
+    ]);
   });
   it('a memo that cannot be written only costs the printing', async () => {
     process.env.NETHOST_LOCK_DIR = join(useDir(), 'not', 'there'); // its parent does not exist
@@ -337,7 +486,9 @@ describe('rule-by-rule diff', () => {
   // The plain longest-common-subsequence table, without trimming the common ends: the reference.
   function reference(a: string[], b: string[]) {
     const dp = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
-    for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+    for (let i = a.length - 1; i >= 0; i--)
+      for (let j = b.length - 1; j >= 0; j--)
+        dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
     return a.length + b.length - 2 * dp[0][0];
   }
   /** The edit applied to a: b, if the script is one (the rules kept in order, removals and additions where they stand). */
@@ -347,14 +498,14 @@ describe('rule-by-rule diff', () => {
     let k = 0;
     for (const x of b) {
       while (k < script.length && script[k].op === '-') expect(script[k++].rule).toBe(a[i++]);
-      if (k < script.length && script[k].op === '+' && script[k].rule === x) (k++, out.push(x));
-      else (expect(a[i++]).toBe(x), out.push(x));
+      if (k < script.length && script[k].op === '+' && script[k].rule === x) k++, out.push(x);
+      else expect(a[i++]).toBe(x), out.push(x);
     }
     while (k < script.length) expect(script[k++]).toEqual({ op: '-', rule: a[i++] });
     expect(i).toBe(a.length);
     return out;
   }
-  it('property: is a shortest edit that turns the live chain into the file\'s (20,000 random chains with repeats)', () => {
+  it("property: is a shortest edit that turns the live chain into the file's (20,000 random chains with repeats)", () => {
     let seed = 7;
     const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     for (let t = 0; t < 20000; t++) {
@@ -370,6 +521,9 @@ describe('rule-by-rule diff', () => {
   it('a long chain with one rule replaced: two lines, the addition first', () => {
     const a = Array.from({ length: 3000 }, (_, i) => `tcp dport ${i} accept`);
     const b = a.map((r, i) => (i === 1500 ? 'tcp dport 1500 drop' : r));
-    expect(lcsDiff(a, b)).toEqual([{ op: '+', rule: 'tcp dport 1500 drop' }, { op: '-', rule: 'tcp dport 1500 accept' }]);
+    expect(lcsDiff(a, b)).toEqual([
+      { op: '+', rule: 'tcp dport 1500 drop' },
+      { op: '-', rule: 'tcp dport 1500 accept' },
+    ]);
   });
 });

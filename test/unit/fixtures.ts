@@ -2,7 +2,8 @@
 // shapes the pure core takes, and small helpers the unit tests share.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RawLive, RawLink } from '../../src/live/raw.js';
+import type { RawLink } from '../../src/backends/ip/raw.js';
+import type { RawLive } from '../../src/backends/types.js';
 import type { HostFacts } from '../../src/kinds/types.js';
 import type { DesiredState, LiveState, Plan } from '../../src/model.js';
 import { normaliseLive } from '../../src/live/normalise.js';
@@ -62,7 +63,10 @@ export function load(text: string, file = 'test.yaml'): LoadResult {
 /** Loads a file that must be valid; fails the test with its diagnostics otherwise. */
 export function desired(text: string, file = 'test.yaml'): DesiredState {
   const r = load(text, file);
-  if (!r.desired) throw new Error(`expected a valid file, got:\n${r.diagnostics.map((d) => `${d.source?.line}:${d.source?.col} ${d.message}`).join('\n')}`);
+  if (!r.desired)
+    throw new Error(
+      `expected a valid file, got:\n${r.diagnostics.map((d) => `${d.source?.line}:${d.source?.col} ${d.message}`).join('\n')}`,
+    );
   return r.desired;
 }
 
@@ -72,4 +76,5 @@ export function plan(d: DesiredState, l: LiveState): Plan {
 
 /** Position of the first operation of a resource in the put phase (-1 if none). */
 export const putIndex = (p: Plan, id: string) => p.operations.findIndex((o) => o.resource === id && o.phase === 'put');
-export const delIndex = (p: Plan, id: string) => p.operations.findIndex((o) => o.resource === id && o.phase === 'delete');
+export const delIndex = (p: Plan, id: string) =>
+  p.operations.findIndex((o) => o.resource === id && o.phase === 'delete');

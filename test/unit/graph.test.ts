@@ -59,13 +59,15 @@ describe('topoSort', () => {
   });
 
   // Random DAGs: edges only from a higher to a lower index, so there is never a cycle.
-  const dag = fc.integer({ min: 1, max: 40 }).chain((size) =>
-    fc.tuple(
-      fc.constant(size),
-      fc.array(fc.tuple(fc.nat(size - 1), fc.nat(size - 1)), { maxLength: size * 3 }),
-      fc.array(fc.string({ maxLength: 3 }), { minLength: size, maxLength: size }),
-    ),
-  );
+  const dag = fc
+    .integer({ min: 1, max: 40 })
+    .chain((size) =>
+      fc.tuple(
+        fc.constant(size),
+        fc.array(fc.tuple(fc.nat(size - 1), fc.nat(size - 1)), { maxLength: size * 3 }),
+        fc.array(fc.string({ maxLength: 3 }), { minLength: size, maxLength: size }),
+      ),
+    );
 
   it('property: every edge is respected, every node placed once, the result independent of input order', () => {
     fc.assert(
@@ -134,9 +136,11 @@ describe('findCycle', () => {
   });
 
   it('property: a cycle exists exactly when topoSort throws, and what findCycle names is one', () => {
-    const graph = fc.integer({ min: 1, max: 12 }).chain((size) =>
-      fc.tuple(fc.constant(size), fc.array(fc.tuple(fc.nat(size - 1), fc.nat(size - 1)), { maxLength: size * 2 })),
-    );
+    const graph = fc
+      .integer({ min: 1, max: 12 })
+      .chain((size) =>
+        fc.tuple(fc.constant(size), fc.array(fc.tuple(fc.nat(size - 1), fc.nat(size - 1)), { maxLength: size * 2 })),
+      );
     fc.assert(
       fc.property(graph, ([size, edges]) => {
         const nodes = Array.from({ length: size }, (_, i) => n(`v${i}`));

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scanJsonValues, splitIpBatch } from '../../src/util/ip-json.js';
+import { scanJsonValues, splitIpBatch } from '../../src/backends/ip/json.js';
 import { NethostError } from '../../src/model.js';
 import { HOST } from './fixtures.js';
 
@@ -15,7 +15,11 @@ const linksOf = (results: unknown[][]) => new Map((results[0] as any[]).map((l) 
 
 describe('real output with raw control characters inside strings', () => {
   it('is read: every link, aliases and names exactly as the kernel holds them', () => {
-    expect(() => ODD.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))).toThrow(SyntaxError); // as read.ts did
+    expect(() =>
+      ODD.split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l)),
+    ).toThrow(SyntaxError); // as read.ts did
     const results = splitIpBatch(ODD, 2);
     const links = linksOf(results);
     expect([...links.keys()].sort()).toEqual(['fb0', 'fv0', 'fv\x1b1', 'lo'].sort());
@@ -63,7 +67,9 @@ describe('strings the scanner must not misread', () => {
 
 describe('the usual output', () => {
   it('both paths read the captured dumps as JSON.parse reads each file', () => {
-    const files = ['address.json', 'neigh-all.json', 'route4.json', 'rule4.json'].map((f) => readFileSync(join(HOST, 'rich', f), 'utf8'));
+    const files = ['address.json', 'neigh-all.json', 'route4.json', 'rule4.json'].map((f) =>
+      readFileSync(join(HOST, 'rich', f), 'utf8'),
+    );
     const want = files.map((t) => JSON.parse(t));
     const batch = files.map((t) => JSON.stringify(JSON.parse(t))).join('\n') + '\n';
     expect(splitIpBatch(batch, 4)).toEqual(want);

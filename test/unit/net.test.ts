@@ -27,10 +27,17 @@ describe('IPv4', () => {
     ['255.255.255.255', [255, 255, 255, 255]],
   ])('parses %s', (s, want) => expect(parseIPv4(s)).toEqual(want));
 
-  it.each(['256.0.0.1', '192.0.2', '192.0.2.1.5', '192.0.2.01', '1.2.3.-1', ' 192.0.2.1', '192.0.2.1 ', '0x7f.0.0.1', ''])(
-    'rejects %j',
-    (s) => expect(parseIPv4(s)).toBeUndefined(),
-  );
+  it.each([
+    '256.0.0.1',
+    '192.0.2',
+    '192.0.2.1.5',
+    '192.0.2.01',
+    '1.2.3.-1',
+    ' 192.0.2.1',
+    '192.0.2.1 ',
+    '0x7f.0.0.1',
+    '',
+  ])('rejects %j', (s) => expect(parseIPv4(s)).toBeUndefined());
 });
 
 describe('IPv6 canonical text (RFC 5952)', () => {
@@ -88,7 +95,7 @@ describe('IPv6 canonical text (RFC 5952)', () => {
     'fe80::1%eth0',
   ])('rejects %j', (s) => expect(parseIPv6(s)).toBeUndefined());
 
-  it('the kernel\'s IPv6 text in the fixtures is already canonical', () => {
+  it("the kernel's IPv6 text in the fixtures is already canonical", () => {
     const seen: string[] = [];
     for (const s of ['rich', 'applied'] as const)
       for (const l of raw(s).links) for (const a of l.addr_info ?? []) if (a.family === 'inet6') seen.push(a.local);
@@ -115,42 +122,47 @@ describe('IPv6 canonical text (RFC 5952)', () => {
 
   /** Any valid text for the groups: random case, leading zeros, which zero run (if any) becomes "::", dotted IPv4 tail. */
   const anyText = groups.chain((g) =>
-    fc.record({
-      g: fc.constant(g),
-      upper: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
-      pad: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 8, maxLength: 8 }),
-      compress: fc.nat(),
-      dotted: fc.boolean(),
-    }).map(({ g, upper, pad, compress, dotted }) => {
-      let parts = g.map((x, i) => {
-        const h = x.toString(16).padStart(Math.min(4, x.toString(16).length + pad[i]), '0');
-        return upper[i] ? h.toUpperCase() : h;
-      });
-      let tail = '';
-      if (dotted) {
-        tail = [g[6] >> 8, g[6] & 0xff, g[7] >> 8, g[7] & 0xff].join('.');
-        parts = parts.slice(0, 6);
-      }
-      // zero runs among the (remaining) hex groups
-      const runs: [number, number][] = [];
-      for (let i = 0; i < parts.length; ) {
-        if (g[i] !== 0) { i++; continue; }
-        let j = i;
-        while (j < parts.length && g[j] === 0) j++;
-        runs.push([i, j]);
-        i = j;
-      }
-      const pick = runs.length ? compress % (runs.length + 1) : 0;
-      let text: string;
-      if (pick === 0) text = parts.join(':') + (dotted ? `:${tail}` : '');
-      else {
-        const [a, b] = runs[pick - 1];
-        const left = parts.slice(0, a).join(':');
-        const right = [...parts.slice(b), ...(dotted ? [tail] : [])].join(':');
-        text = `${left}::${right}`;
-      }
-      return { g, text };
-    }),
+    fc
+      .record({
+        g: fc.constant(g),
+        upper: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+        pad: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 8, maxLength: 8 }),
+        compress: fc.nat(),
+        dotted: fc.boolean(),
+      })
+      .map(({ g, upper, pad, compress, dotted }) => {
+        let parts = g.map((x, i) => {
+          const h = x.toString(16).padStart(Math.min(4, x.toString(16).length + pad[i]), '0');
+          return upper[i] ? h.toUpperCase() : h;
+        });
+        let tail = '';
+        if (dotted) {
+          tail = [g[6] >> 8, g[6] & 0xff, g[7] >> 8, g[7] & 0xff].join('.');
+          parts = parts.slice(0, 6);
+        }
+        // zero runs among the (remaining) hex groups
+        const runs: [number, number][] = [];
+        for (let i = 0; i < parts.length; ) {
+          if (g[i] !== 0) {
+            i++;
+            continue;
+          }
+          let j = i;
+          while (j < parts.length && g[j] === 0) j++;
+          runs.push([i, j]);
+          i = j;
+        }
+        const pick = runs.length ? compress % (runs.length + 1) : 0;
+        let text: string;
+        if (pick === 0) text = parts.join(':') + (dotted ? `:${tail}` : '');
+        else {
+          const [a, b] = runs[pick - 1];
+          const left = parts.slice(0, a).join(':');
+          const right = [...parts.slice(b), ...(dotted ? [tail] : [])].join(':');
+          text = `${left}::${right}`;
+        }
+        return { g, text };
+      }),
   );
 
   it('property: any valid text parses to its groups and formats to the one RFC 5952 form', () => {
@@ -180,7 +192,12 @@ describe('IPv6 canonical text (RFC 5952)', () => {
     // Arbitrary strings over the address alphabet: mostly invalid, which is the point.
     const text = fc.oneof(
       fc.stringMatching(/^[0-9a-fA-F:.]{0,24}$/),
-      fc.array(fc.oneof(fc.constant(''), fc.stringMatching(/^[0-9a-fA-F]{1,5}$/), fc.constant('192.0.2.1')), { minLength: 1, maxLength: 10 }).map((p) => p.join(':')),
+      fc
+        .array(fc.oneof(fc.constant(''), fc.stringMatching(/^[0-9a-fA-F]{1,5}$/), fc.constant('192.0.2.1')), {
+          minLength: 1,
+          maxLength: 10,
+        })
+        .map((p) => p.join(':')),
     );
     fc.assert(
       fc.property(text, (s) => {
@@ -230,10 +247,17 @@ describe('CIDR and networks', () => {
     ['2001:db8::1/128', { family: 6, ip: '2001:db8::1', prefix: 128 }],
   ])('parses %s', (s, want) => expect(parseCidr(s)).toEqual(want));
 
-  it.each(['192.0.2.1', '192.0.2.1/33', '192.0.2.1/', '192.0.2.1/-1', '192.0.2.1/24/1', '2001:db8::/129', '2001:db8::', 'default', '192.0.2.1/2 4'])(
-    'rejects %j as an address with prefix',
-    (s) => expect(parseCidr(s)).toBeUndefined(),
-  );
+  it.each([
+    '192.0.2.1',
+    '192.0.2.1/33',
+    '192.0.2.1/',
+    '192.0.2.1/-1',
+    '192.0.2.1/24/1',
+    '2001:db8::/129',
+    '2001:db8::',
+    'default',
+    '192.0.2.1/2 4',
+  ])('rejects %j as an address with prefix', (s) => expect(parseCidr(s)).toBeUndefined());
 
   it('an address without prefix is a host prefix when the prefix is optional', () => {
     expect(parseCidr('192.0.2.1', false)).toEqual({ family: 4, ip: '192.0.2.1', prefix: 32 });
@@ -281,7 +305,10 @@ describe('CIDR and networks', () => {
     // every destination in the captured route dumps has a canonical form
     for (const s of ['rich', 'applied'] as const) {
       const r = raw(s);
-      for (const [list, fam] of [[r.routes4, 4], [r.routes6, 6]] as const)
+      for (const [list, fam] of [
+        [r.routes4, 4],
+        [r.routes6, 6],
+      ] as const)
         for (const x of list) expect(canonicalDestination(x.dst, fam), x.dst).toBeDefined();
     }
   });
@@ -289,8 +316,10 @@ describe('CIDR and networks', () => {
 
 describe('multicast', () => {
   it('224.0.0.0/4 and ff00::/8, by value not by spelling', () => {
-    for (const ip of ['224.0.0.22', '239.1.1.1', 'ff02::2', 'ff02::1:ffef:8d0', 'ff05::1:3']) expect(isMulticast(canonicalIp(ip)!.ip), ip).toBe(true);
-    for (const ip of ['223.255.255.255', '240.0.0.1', '192.0.2.1', 'ff::1', 'fe80::1', '2001:db8::ff', '::']) expect(isMulticast(canonicalIp(ip)!.ip), ip).toBe(false);
+    for (const ip of ['224.0.0.22', '239.1.1.1', 'ff02::2', 'ff02::1:ffef:8d0', 'ff05::1:3'])
+      expect(isMulticast(canonicalIp(ip)!.ip), ip).toBe(true);
+    for (const ip of ['223.255.255.255', '240.0.0.1', '192.0.2.1', 'ff::1', 'fe80::1', '2001:db8::ff', '::'])
+      expect(isMulticast(canonicalIp(ip)!.ip), ip).toBe(false);
   });
 });
 
@@ -302,13 +331,20 @@ describe('MAC addresses', () => {
     ['AA:BB:CC:DD:EE:FF', 'aa:bb:cc:dd:ee:ff'],
   ])('%s → %s', (s, want) => expect(canonicalMac(s)).toBe(want));
 
-  it.each(['02:00:00:00:00', '02:00:00:00:00:00:00', '02:00-00:00:00:00', '0200.0000.000a', '02:00:00:00:00:0g', '002:00:00:00:00:00', ''])(
-    'rejects %j',
-    (s) => expect(canonicalMac(s)).toBeUndefined(),
-  );
+  it.each([
+    '02:00:00:00:00',
+    '02:00:00:00:00:00:00',
+    '02:00-00:00:00:00',
+    '0200.0000.000a',
+    '02:00:00:00:00:0g',
+    '002:00:00:00:00:00',
+    '',
+  ])('rejects %j', (s) => expect(canonicalMac(s)).toBeUndefined());
 
-  it('the kernel\'s MACs in the fixtures are already canonical', () => {
-    const macs = raw('rich').links.map((l) => l.address).filter((a): a is string => !!a);
+  it("the kernel's MACs in the fixtures are already canonical", () => {
+    const macs = raw('rich')
+      .links.map((l) => l.address)
+      .filter((a): a is string => !!a);
     expect(macs.length).toBeGreaterThan(10);
     for (const m of macs) expect(canonicalMac(m)).toBe(m);
   });

@@ -2,7 +2,8 @@
 // Expectations come from the raw JSON and from the commands capture.sh ran, not from the code.
 import { describe, it, expect } from 'vitest';
 import { normaliseLive } from '../../src/live/normalise.js';
-import { emptyRawLive, type RawLink } from '../../src/live/raw.js';
+import type { RawLink } from '../../src/backends/ip/raw.js';
+import { emptyRawLive } from '../../src/registry/backends.js';
 import { routeId } from '../../src/kinds/route.js';
 import { canonicalDestination, canonicalIp } from '../../src/util/net.js';
 import { facts, live, raw, rawLink } from './fixtures.js';
@@ -75,11 +76,29 @@ describe('links: canonical kind attributes', () => {
   });
 
   it('vxlan: group + dev, ttl', () => {
-    expect(get('link:vx0').attrs).toMatchObject({ vni: 100, group: '239.1.1.1', remote: null, local: null, dev: 'uplink0', dstport: 4789, ttl: 10, learning: true });
+    expect(get('link:vx0').attrs).toMatchObject({
+      vni: 100,
+      group: '239.1.1.1',
+      remote: null,
+      local: null,
+      dev: 'uplink0',
+      dstport: 4789,
+      ttl: 10,
+      learning: true,
+    });
   });
 
   it('vxlan: remote + local, nolearning', () => {
-    expect(get('link:vx1').attrs).toMatchObject({ vni: 200, group: null, remote: '203.0.113.7', local: '198.51.100.2', dev: null, dstport: 4789, ttl: 0, learning: false });
+    expect(get('link:vx1').attrs).toMatchObject({
+      vni: 200,
+      group: null,
+      remote: '203.0.113.7',
+      local: '198.51.100.2',
+      dev: null,
+      dstport: 4789,
+      ttl: 0,
+      learning: false,
+    });
   });
 
   it('vxlan: a port left to the kernel is its 8472, not the IANA 4789 a file defaults to', () => {
@@ -92,13 +111,24 @@ describe('links: canonical kind attributes', () => {
   it('vxlan: IPv6 remote and local (iproute2 prints them as remote6/local6)', () => {
     const d = rawLink('rich', 'vx6').linkinfo!.info_data!;
     expect(d.remote6).toBe('2001:db8:100::7'); // the fixture's shape
-    expect(get('link:vx6').attrs).toMatchObject({ vni: 300, remote: '2001:db8:100::7', local: '2001:db8:100::2', ttl: 64 });
+    expect(get('link:vx6').attrs).toMatchObject({
+      vni: 300,
+      remote: '2001:db8:100::7',
+      local: '2001:db8:100::2',
+      ttl: 64,
+    });
   });
 
   it('macvlan and macvtap: each mode, on its lower link', () => {
     const want: Record<string, [string, string, string]> = {
-      mvb: ['macvlan', 'bridge', 'uplink0'], mvv: ['macvlan', 'vepa', 'uplink0'], mvp: ['macvlan', 'private', 'uplink0'], mvpt: ['macvlan', 'passthru', 'lowb'],
-      mtb: ['macvtap', 'bridge', 'uplink0'], mtv: ['macvtap', 'vepa', 'uplink0'], mtp: ['macvtap', 'private', 'uplink0'], mtpt: ['macvtap', 'passthru', 'lowc'],
+      mvb: ['macvlan', 'bridge', 'uplink0'],
+      mvv: ['macvlan', 'vepa', 'uplink0'],
+      mvp: ['macvlan', 'private', 'uplink0'],
+      mvpt: ['macvlan', 'passthru', 'lowb'],
+      mtb: ['macvtap', 'bridge', 'uplink0'],
+      mtv: ['macvtap', 'vepa', 'uplink0'],
+      mtp: ['macvtap', 'private', 'uplink0'],
+      mtpt: ['macvtap', 'passthru', 'lowc'],
     };
     for (const [name, [kind, mode, link]] of Object.entries(want)) {
       const r = get(`link:${name}`);
@@ -143,7 +173,8 @@ describe('kernel-chosen objects are not state', () => {
     for (const l of raw('rich').links)
       for (const a of l.addr_info ?? []) {
         const id = `address:${l.ifname}:${canonicalIp(a.local)!.ip}/${a.prefixlen}`;
-        const kernelChosen = (a.family === 'inet6' && a.scope === 'link') || a.scope === 'host' || a.valid_life_time !== 4294967295;
+        const kernelChosen =
+          (a.family === 'inet6' && a.scope === 'link') || a.scope === 'host' || a.valid_life_time !== 4294967295;
         expect(read.includes(id), id).toBe(!kernelChosen);
       }
     expect(read).not.toContain('address:uplink0:198.51.100.10/24');
@@ -157,14 +188,18 @@ describe('kernel-chosen objects are not state', () => {
     expect(rich.addresses.some((a) => a.startsWith('fe80::'))).toBe(true);
   });
 
-  it('the local table and the link-local prefix are not read; other proto kernel routes of the main table are, as the kernel\'s (never owned)', () => {
+  it("the local table and the link-local prefix are not read; other proto kernel routes of the main table are, as the kernel's (never owned)", () => {
     const r = raw('rich');
     const ids = new Set([...rich.resources.keys()]);
     let local = 0;
     let kernel = 0;
-    for (const [list, fam] of [[r.routes4, 4], [r.routes6, 6]] as const)
+    for (const [list, fam] of [
+      [r.routes4, 4],
+      [r.routes6, 6],
+    ] as const)
       for (const x of list) {
-        const table = x.table === undefined ? 254 : x.table === 'local' ? 255 : x.table === 'main' ? 254 : Number(x.table);
+        const table =
+          x.table === undefined ? 254 : x.table === 'local' ? 255 : x.table === 'main' ? 254 : Number(x.table);
         const id = routeId(table, canonicalDestination(x.dst, fam)!, x.metric ?? (fam === 6 ? 1024 : 0));
         if (table === 255 || (x.protocol === 'kernel' && x.dst === 'fe80::/64')) {
           local++;
@@ -182,19 +217,38 @@ describe('kernel-chosen objects are not state', () => {
     expect([...ids].some((id) => id.startsWith('route:255:'))).toBe(false);
   });
 
-  it('the default rules (0 local, 32766 main, 32767 default) never count as anybody\'s', () => {
-    for (const id of ['rule:4:0:*:*:*:*:*', 'rule:4:32766:*:*:*:*:*', 'rule:4:32767:*:*:*:*:*', 'rule:6:0:*:*:*:*:*', 'rule:6:32766:*:*:*:*:*']) {
+  it("the default rules (0 local, 32766 main, 32767 default) never count as anybody's", () => {
+    for (const id of [
+      'rule:4:0:*:*:*:*:*',
+      'rule:4:32766:*:*:*:*:*',
+      'rule:4:32767:*:*:*:*:*',
+      'rule:6:0:*:*:*:*:*',
+      'rule:6:32766:*:*:*:*:*',
+    ]) {
       const r = rich.resources.get(id);
       if (r) expect(r.owned, id).toBe(false);
     }
   });
 
-  it('learnt neighbours (reachable, incomplete) and the kernel\'s multicast entries are not read; static ones are', () => {
-    const ids = [...rich.resources.values()].filter((r) => r.kind === 'neighbor').map((r) => r.id).sort();
+  it("learnt neighbours (reachable, incomplete) and the kernel's multicast entries are not read; static ones are", () => {
+    const ids = [...rich.resources.values()]
+      .filter((r) => r.kind === 'neighbor')
+      .map((r) => r.id)
+      .sort();
     // 192.0.2.11 is a static noarp entry that a plain `neigh show` would hide.
-    expect(ids).toEqual(['neighbor:br0:192.0.2.10', 'neighbor:br0:192.0.2.11', 'neighbor:br0:2001:db8:1::10', 'neighbor:br0:2001:db8:1::11', 'neighbor:nhbr0:192.0.2.130'].sort());
+    expect(ids).toEqual(
+      [
+        'neighbor:br0:192.0.2.10',
+        'neighbor:br0:192.0.2.11',
+        'neighbor:br0:2001:db8:1::10',
+        'neighbor:br0:2001:db8:1::11',
+        'neighbor:nhbr0:192.0.2.130',
+      ].sort(),
+    );
     // The fixture does hold the kernel's NOARP entries for joined groups (MLD/IGMP), on many links.
-    expect(raw('rich').neighbors.filter((n) => n.state?.includes('NOARP') && /^(ff|22[4-9]|23\d)/.test(n.dst)).length).toBeGreaterThan(10);
+    expect(
+      raw('rich').neighbors.filter((n) => n.state?.includes('NOARP') && /^(ff|22[4-9]|23\d)/.test(n.dst)).length,
+    ).toBeGreaterThan(10);
     expect(raw('rich').neighbors.some((n) => n.state?.includes('REACHABLE'))).toBe(true);
     expect(raw('rich').neighbors.some((n) => n.state?.includes('INCOMPLETE'))).toBe(true);
   });
@@ -207,10 +261,21 @@ describe('kernel-chosen objects are not state', () => {
 
 describe('routes, rules, neighbours: canonical attributes', () => {
   it('IPv4 routes, main and table 100', () => {
-    expect(get('route:254:0.0.0.0/0:100').attrs).toMatchObject({ type: 'unicast', via: '198.51.100.1', dev: 'uplink0', mark: 'static', onlink: false });
+    expect(get('route:254:0.0.0.0/0:100').attrs).toMatchObject({
+      type: 'unicast',
+      via: '198.51.100.1',
+      dev: 'uplink0',
+      mark: 'static',
+      onlink: false,
+    });
     expect(get('route:254:203.0.113.0/25:0').attrs).toMatchObject({ via: '192.0.2.2', mark: null }); // proto boot: not printed
     expect(get('route:254:203.0.113.5/32:5').attrs).toMatchObject({ via: '192.0.2.3', metric: 5 });
-    expect(get('route:254:203.0.113.128/26:0').attrs).toMatchObject({ via: '203.0.113.254', dev: 'uplink0', onlink: true, mark: '232' });
+    expect(get('route:254:203.0.113.128/26:0').attrs).toMatchObject({
+      via: '203.0.113.254',
+      dev: 'uplink0',
+      onlink: true,
+      mark: '232',
+    });
     expect(get('route:254:203.0.113.192/27:0').attrs).toMatchObject({ type: 'blackhole', via: null, mark: '232' });
     expect(get('route:254:203.0.113.224/28:50').attrs).toMatchObject({ type: 'unreachable', metric: 50 });
     expect(get('route:254:203.0.113.240/29:0').attrs).toMatchObject({ type: 'prohibit', mark: 'static' });
@@ -232,7 +297,11 @@ describe('routes, rules, neighbours: canonical attributes', () => {
   it('rules: selectors and actions', () => {
     expect(get('rule:4:100:*:*:0x1/0xff:*:*').attrs).toMatchObject({ type: 'lookup', table: 100, mark: '232' });
     expect(get('rule:4:110:*:*:*:br0:*').attrs).toMatchObject({ iif: 'br0', table: 100, mark: null });
-    expect(get('rule:4:120:192.0.2.0/26:203.0.113.0/24:*:*:*').attrs).toMatchObject({ from: '192.0.2.0/26', to: '203.0.113.0/24', table: 100 });
+    expect(get('rule:4:120:192.0.2.0/26:203.0.113.0/24:*:*:*').attrs).toMatchObject({
+      from: '192.0.2.0/26',
+      to: '203.0.113.0/24',
+      table: 100,
+    });
     expect(get('rule:4:130:198.51.100.0/24:*:*:*:*').attrs).toMatchObject({ type: 'blackhole', table: null });
     expect(get('rule:4:140:*:203.0.113.128/25:*:*:*').attrs).toMatchObject({ type: 'unreachable', mark: '232' });
     expect(get('rule:4:150:*:*:0x10/0xffffffff:*:*').attrs).toMatchObject({ type: 'prohibit' });
@@ -243,23 +312,40 @@ describe('routes, rules, neighbours: canonical attributes', () => {
   });
 
   it('neighbours', () => {
-    expect(get('neighbor:br0:192.0.2.10').attrs).toMatchObject({ lladdr: '02:00:00:00:00:0a', state: 'permanent', mark: null });
+    expect(get('neighbor:br0:192.0.2.10').attrs).toMatchObject({
+      lladdr: '02:00:00:00:00:0a',
+      state: 'permanent',
+      mark: null,
+    });
     expect(get('neighbor:nhbr0:192.0.2.130').attrs).toMatchObject({ state: 'permanent', mark: '232' });
   });
 });
 
 describe('ownership: ifalias on links, protocol 232 on the rest', () => {
-  const owned = (kind: string) => [...rich.resources.values()].filter((r) => r.kind === kind && r.owned).map((r) => r.id).sort();
+  const owned = (kind: string) =>
+    [...rich.resources.values()]
+      .filter((r) => r.kind === kind && r.owned)
+      .map((r) => r.id)
+      .sort();
 
   it('links: those whose ifalias capture.sh set to nethost or nethost:existing', () => {
-    const marked = raw('rich').links.filter((l) => l.ifalias === 'nethost' || l.ifalias === 'nethost:existing').map((l) => `link:${l.ifname}`);
+    const marked = raw('rich')
+      .links.filter((l) => l.ifalias === 'nethost' || l.ifalias === 'nethost:existing')
+      .map((l) => `link:${l.ifname}`);
     expect(marked.sort()).toEqual(['link:lowc', 'link:nhbr0', 'link:nhmv0', 'link:nhtap0']);
     const ownedLinks = [...rich.resources.values()].filter((r) => r.id.startsWith('link:') && r.owned).map((r) => r.id);
     expect(ownedLinks.sort()).toEqual(marked.sort());
   });
 
   it('addresses follow their link', () => {
-    expect(owned('address')).toEqual(['address:lowc:203.0.113.33/32', 'address:nhbr0:192.0.2.129/26', 'address:nhbr0:2001:db8:2::1/64', 'address:nhmv0:192.0.2.193/27'].sort());
+    expect(owned('address')).toEqual(
+      [
+        'address:lowc:203.0.113.33/32',
+        'address:nhbr0:192.0.2.129/26',
+        'address:nhbr0:2001:db8:2::1/64',
+        'address:nhmv0:192.0.2.193/27',
+      ].sort(),
+    );
   });
 
   it('routes, rules, neighbours: exactly those with proto/protocol 232', () => {

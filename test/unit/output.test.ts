@@ -7,13 +7,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/model.js';
 import { NethostError } from '../../src/model.js';
-import type { RawLive } from '../../src/live/raw.js';
+import type { RawLive } from '../../src/backends/types.js';
 import { normaliseLive } from '../../src/live/normalise.js';
-import { splitIpBatch } from '../../src/util/ip-json.js';
+import { splitIpBatch } from '../../src/backends/ip/json.js';
 import { renderDrift, renderPlan } from '../../src/render/human.js';
-import { renderScript, shellQuote } from '../../src/render/script.js';
+import { renderScript } from '../../src/render/script.js';
+import { shellQuote } from '../../src/util/text.js';
 import { planJson } from '../../src/render/json.js';
-import { errorJson, errorText, formatDiagnostic, MAX_PRINTED_DIAGNOSTICS, toJson } from '../../src/cli/base.js';
+import { errorJson, errorText, MAX_PRINTED_DIAGNOSTICS, toJson } from '../../commands/base.js';
+import { formatDiagnostic } from '../../src/render/diagnostics.js';
 import { checkNetns, netnsProblem } from '../../src/util/netns.js';
 import { describeValue, printable, quote } from '../../src/util/text.js';
 import { desired, facts, load, plan } from './fixtures.js';
@@ -33,15 +35,20 @@ function oddLive(edit: (raw: RawLive) => void = () => {}) {
 const FV0_ALIAS = String.raw`"line1\nline2 \x1b[31mred\x1b[0m \"q\" \\ ` + '\ufffd\ufffd"';
 
 describe('a foreign link with odd bytes in its name or alias', () => {
-  it('is not nethost\'s: a plan around it touches nothing of it', () => {
+  it("is not nethost's: a plan around it touches nothing of it", () => {
     const p = plan(desired('version: 1\ninterfaces:\n  br0: {kind: bridge}\n'), oddLive());
     expect(p.changes.map((c) => `${c.action} ${c.id}`)).toEqual(['create link:br0']);
   });
 
   it('adopted, its alias is shown (it is replaced) with every control character escaped', () => {
-    const p = plan(desired('version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [fv0]}\n  fv0: {kind: ethernet}\n'), oddLive());
+    const p = plan(
+      desired('version: 1\ninterfaces:\n  br0: {kind: bridge, ports: [fv0]}\n  fv0: {kind: ethernet}\n'),
+      oddLive(),
+    );
     const human = renderPlan(p, { color: false });
-    expect(human).toContain(`& ethernet fv0  (exists, not created by nethost: will be marked as managed, replacing its alias ${FV0_ALIAS})`);
+    expect(human).toContain(
+      `& ethernet fv0  (exists, not created by nethost: will be marked as managed, replacing its alias ${FV0_ALIAS})`,
+    );
     expect(human).not.toMatch(RAW);
     const drift = renderDrift(p);
     expect(drift).toContain(`drift: ethernet fv0: not marked as managed (alias ${FV0_ALIAS})`);
@@ -50,10 +57,12 @@ describe('a foreign link with odd bytes in its name or alias', () => {
     const json = toJson(planJson(p));
     expect(json).not.toMatch(RAW);
     const adopt = JSON.parse(json).changes.find((c: any) => c.id === 'link:fv0');
-    expect(adopt.attributes.find((a: any) => a.name === 'mark').before).toBe('line1\nline2 \x1b[31mred\x1b[0m "q" \\ \ufffd\ufffd');
+    expect(adopt.attributes.find((a: any) => a.name === 'mark').before).toBe(
+      'line1\nline2 \x1b[31mred\x1b[0m "q" \\ \ufffd\ufffd',
+    );
   });
 
-  it('a link marked as nethost\'s whose name holds an ESC: deleted, and its name printed escaped everywhere', () => {
+  it("a link marked as nethost's whose name holds an ESC: deleted, and its name printed escaped everywhere", () => {
     const live = oddLive((raw) => {
       raw.links.find((l) => l.ifname === 'fv\x1b1')!.ifalias = 'nethost';
     });
@@ -66,13 +75,21 @@ describe('a foreign link with odd bytes in its name or alias', () => {
     const script = renderScript(p);
     expect(script).not.toMatch(RAW);
     expect(script).toContain(`ip -n ns-odd link del dev "$(printf 'fv\\0331')"`);
-    expect(JSON.parse(toJson(planJson(p))).operations[0].command).toEqual(['ip', '-n', 'ns-odd', 'link', 'del', 'dev', 'fv\x1b1']);
+    expect(JSON.parse(toJson(planJson(p))).operations[0].command).toEqual([
+      'ip',
+      '-n',
+      'ns-odd',
+      'link',
+      'del',
+      'dev',
+      'fv\x1b1',
+    ]);
   });
 });
 
 describe('shell quoting in --script', () => {
   it('every argument reads back as itself through sh, control characters included, none printed raw', () => {
-    for (const a of ['plain', 'a b', "it's", 'fv\x1b1', 'x\x01%y\\z\'\u009b', '\x7f', '50%']) {
+    for (const a of ['plain', 'a b', "it's", 'fv\x1b1', "x\x01%y\\z'\u009b", '\x7f', '50%']) {
       const q = shellQuote(a);
       expect(q).not.toMatch(RAW);
       expect(execFileSync('sh', ['-c', `printf '%s' ${q}`]).toString('utf8')).toBe(a);
@@ -81,11 +98,18 @@ describe('shell quoting in --script', () => {
 });
 
 describe('errors and diagnostics', () => {
-  const d = (message: string, hint?: string): Diagnostic => ({ severity: 'error', message, hint, source: { file: 'f\x1b.yaml', line: 3, col: 4 } });
+  const d = (message: string, hint?: string): Diagnostic => ({
+    severity: 'error',
+    message,
+    hint,
+    source: { file: 'f\x1b.yaml', line: 3, col: 4 },
+  });
 
-  it('a diagnostic is printed with control characters escaped, the hint\'s own line breaks kept', () => {
+  it("a diagnostic is printed with control characters escaped, the hint's own line breaks kept", () => {
     const text = formatDiagnostic(d('unknown key "\x1b[2J"', 'write:\n  br0: {kind: bridge}\x07'));
-    expect(text).toBe('f\\x1b.yaml:3:4: error: unknown key "\\x1b[2J"\n    hint: write:\n            br0: {kind: bridge}\\x07');
+    expect(text).toBe(
+      'f\\x1b.yaml:3:4: error: unknown key "\\x1b[2J"\n    hint: write:\n            br0: {kind: bridge}\\x07',
+    );
   });
 
   it('an error sentence from the kernel (stderr) is printed escaped, its line breaks kept', () => {
@@ -94,7 +118,11 @@ describe('errors and diagnostics', () => {
   });
 
   it(`at most ${MAX_PRINTED_DIAGNOSTICS} diagnostics are printed, then how many more there are; JSON says how many in all`, () => {
-    const lines = ['version: 1', 'interfaces:', ...Array.from({ length: 120 }, (_, i) => `  br${i}: {kind: bridge, stpp: 1}`)];
+    const lines = [
+      'version: 1',
+      'interfaces:',
+      ...Array.from({ length: 120 }, (_, i) => `  br${i}: {kind: bridge, stpp: 1}`),
+    ];
     const r = load(lines.join('\n') + '\n');
     expect(r.diagnostics).toHaveLength(120);
     const e = new NethostError('test.yaml is not valid', r.diagnostics);
@@ -135,7 +163,9 @@ describe('--netns: only a name `ip netns add` could have made', () => {
   ])('%j is refused with a sentence', (name, why) => {
     expect(netnsProblem(name)).toMatch(why);
     expect(() => checkNetns(name, '--netns')).toThrow(NethostError);
-    expect(() => checkNetns(name, '--netns')).toThrow(new RegExp(`^--netns ${quote(name).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')} `));
+    expect(() => checkNetns(name, '--netns')).toThrow(
+      new RegExp(`^--netns ${quote(name).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')} `),
+    );
   });
   it.each(['lab1', 'nht-x.y_z', 'n'.repeat(255), 'ünï', '-dash'])('%j is taken', (name) => {
     expect(netnsProblem(name)).toBeUndefined();
@@ -158,8 +188,13 @@ describe('util/text', () => {
     expect([quote(5), quote(null), quote([1]), quote({})]).toEqual(['5', 'null', 'a list', 'a mapping']);
   });
   it('describeValue says what a value is', () => {
-    expect([describeValue('1500'), describeValue(5), describeValue(true), describeValue(null), describeValue(Infinity), describeValue(NaN)]).toEqual([
-      'a string "1500"', 'the number 5', 'the boolean true', 'an empty value (null)', '.inf', '.nan',
-    ]);
+    expect([
+      describeValue('1500'),
+      describeValue(5),
+      describeValue(true),
+      describeValue(null),
+      describeValue(Infinity),
+      describeValue(NaN),
+    ]).toEqual(['a string "1500"', 'the number 5', 'the boolean true', 'an empty value (null)', '.inf', '.nan']);
   });
 });

@@ -3,12 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { desired, fileText, live, plan } from './fixtures.js';
 import { claimUnmarked, createdBefore, restoreReport, restoreScope } from '../../src/plan/restore.js';
-import { liveFromJson, liveToJson } from '../../src/live/serial.js';
+import { liveFromJson, liveToJson } from '../../src/exec/serial.js';
 import { diff } from '../../src/diff/diff.js';
 import type { DesiredState, LiveState } from '../../src/model.js';
 
 describe('restoreScope', () => {
-  it('closes the plan\'s ids over everything that hangs on them, in the snapshot and now', () => {
+  it("closes the plan's ids over everything that hangs on them, in the snapshot and now", () => {
     const l = live('rich');
     const links = [...l.resources.values()].filter((r) => r.id.startsWith('link:'));
     const master = links.find((r) => links.some((p) => p.attrs.master === r.id.slice(5)))!;
@@ -21,7 +21,10 @@ describe('restoreScope', () => {
     for (const id of scope) {
       if (id === master.id) continue;
       const r = l.resources.get(id)!;
-      expect(r.deps.some((d) => scope.has(d.id)), `${id} is in scope only through a dependency`).toBe(true);
+      expect(
+        r.deps.some((d) => scope.has(d.id)),
+        `${id} is in scope only through a dependency`,
+      ).toBe(true);
     }
     // Something unrelated stays out.
     expect([...l.resources.keys()].some((id) => !scope.has(id))).toBe(true);
@@ -34,13 +37,16 @@ describe('restoreScope', () => {
     const p = plan(d, before);
     const ids = p.changes.map((c) => c.id);
     const scope = restoreScope(ids, before, after);
-    for (const r of after.resources.values()) if (r.deps.some((x) => ids.includes(x.id))) expect(scope.has(r.id)).toBe(true);
+    for (const r of after.resources.values())
+      if (r.deps.some((x) => ids.includes(x.id))) expect(scope.has(r.id)).toBe(true);
   });
 });
 
 describe('createdBefore / claimUnmarked', () => {
   it('names the links whose creating operation lies before the cutoff, and a veth end with its peer', () => {
-    const d = desired('version: 1\ninterfaces:\n  br0: {kind: bridge}\n  v0: {kind: veth, peer: v1}\n  v1: {kind: veth, peer: v0}\n  tap0: {kind: tap}\n');
+    const d = desired(
+      'version: 1\ninterfaces:\n  br0: {kind: bridge}\n  v0: {kind: veth, peer: v1}\n  v1: {kind: veth, peer: v0}\n  tap0: {kind: tap}\n',
+    );
     const p = plan(d, live('empty'));
     const at = (id: string) => p.operations.findIndex((o) => o.resource === id);
     expect([...createdBefore(p, 0)]).toEqual([]);
@@ -50,7 +56,7 @@ describe('createdBefore / claimUnmarked', () => {
     expect(createdBefore(p, creator + 1).has('link:v0') && createdBefore(p, creator + 1).has('link:v1')).toBe(true);
   });
 
-  it('claims an unmarked link of the planned kind, never one of another kind or one that carries someone\'s alias', () => {
+  it("claims an unmarked link of the planned kind, never one of another kind or one that carries someone's alias", () => {
     const d = desired('version: 1\ninterfaces:\n  br0: {kind: bridge}\n  tap0: {kind: tap}\n');
     const empty = live('empty');
     const p = plan(d, empty);
@@ -65,8 +71,16 @@ describe('createdBefore / claimUnmarked', () => {
     const claimed = claimUnmarked(now, empty, p, createdBefore(p, p.operations.length));
     expect(claimed.resources.get('link:br0')!.owned).toBe(true);
     expect(claimed.resources.get('link:tap0')!.owned).toBe(false); // a bridge where a tap was planned: someone else's
-    now.resources.set('link:br0', { id: 'link:br0', kind: 'bridge', attrs: { mark: 'uplink to rack 3' }, owned: false, deps: [] });
-    expect(claimUnmarked(now, empty, p, createdBefore(p, p.operations.length)).resources.get('link:br0')!.owned).toBe(false);
+    now.resources.set('link:br0', {
+      id: 'link:br0',
+      kind: 'bridge',
+      attrs: { mark: 'uplink to rack 3' },
+      owned: false,
+      deps: [],
+    });
+    expect(claimUnmarked(now, empty, p, createdBefore(p, p.operations.length)).resources.get('link:br0')!.owned).toBe(
+      false,
+    );
   });
 });
 
@@ -101,13 +115,21 @@ describe('the snapshot in the journal', () => {
   });
 });
 
-describe('a name for nethost\'s protocol number', () => {
-  it('in rt_protos (ip -j then prints the name) still reads as nethost\'s mark', async () => {
+describe("a name for nethost's protocol number", () => {
+  it("in rt_protos (ip -j then prints the name) still reads as nethost's mark", async () => {
     const { raw, facts } = await import('./fixtures.js');
     const { normaliseLive } = await import('../../src/live/normalise.js');
     const r = raw('applied');
-    const named = { ...r, routes4: r.routes4.map((x) => (x.protocol === '232' ? { ...x, protocol: 'nethost' } : x)), routes6: r.routes6.map((x) => (x.protocol === '232' ? { ...x, protocol: 'nethost' } : x)) };
-    const ours = (l: ReturnType<typeof normaliseLive>) => [...l.resources.values()].filter((x) => x.kind === 'route' && x.owned).map((x) => x.id).sort();
+    const named = {
+      ...r,
+      routes4: r.routes4.map((x) => (x.protocol === '232' ? { ...x, protocol: 'nethost' } : x)),
+      routes6: r.routes6.map((x) => (x.protocol === '232' ? { ...x, protocol: 'nethost' } : x)),
+    };
+    const ours = (l: ReturnType<typeof normaliseLive>) =>
+      [...l.resources.values()]
+        .filter((x) => x.kind === 'route' && x.owned)
+        .map((x) => x.id)
+        .sort();
     const expected = ours(normaliseLive(r, facts(), 'x'));
     expect(expected.length).toBeGreaterThan(0);
     expect(ours(normaliseLive(named, facts(), 'x'))).toEqual([]); // without the name: not recognised

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseSubset } from '../../src/config/yaml-subset.js';
 import { parseGeneral, parseYaml } from '../../src/config/yaml.js';
-// @ts-ignore plain JS module
+// @ts-expect-error plain JS module
 import { nethostYaml } from '../../bench/gen.mjs';
 
 const pos = () => ({ file: 'x', line: 1, col: 1 });
@@ -40,7 +40,10 @@ describe('the files nethost users and benchmarks write take the fast path, with 
     expect(agrees(nethostYaml(20, { changed: true }))).toBe(true);
   });
   it('parseYaml gives the fast path its positions', () => {
-    const r = parseYaml('version: 1\ninterfaces:\n  br0: {kind: bridge, mtu: 9000}\nroutes:\n  - to: default\n    via: 192.0.2.1\n', 'f.yaml');
+    const r = parseYaml(
+      'version: 1\ninterfaces:\n  br0: {kind: bridge, mtu: 9000}\nroutes:\n  - to: default\n    via: 192.0.2.1\n',
+      'f.yaml',
+    );
     if (!r.ok) throw new Error(r.error.message);
     expect(r.at(['interfaces', 'br0', 'mtu'])).toEqual({ file: 'f.yaml', line: 3, col: 28 });
     expect(r.at(['interfaces', 'br0'], true)).toEqual({ file: 'f.yaml', line: 3, col: 3 });
@@ -121,15 +124,97 @@ describe('hand-written cases', () => {
 
 // Documents from a random tree, written in random styles, then randomly damaged: whatever the fast
 // path takes must be exactly what js-yaml makes of it.
-const commonScalars = ['x', 'br0', 'bridge', '100', '192.0.2.1/24', '2001:db8::1/64', '02:00:00:00:01:fe', 'default', 'a b', 'a#b', 'net.ipv4.ip_forward', '0x1/0xff', 'é→ü'];
+const commonScalars = [
+  'x',
+  'br0',
+  'bridge',
+  '100',
+  '192.0.2.1/24',
+  '2001:db8::1/64',
+  '02:00:00:00:01:fe',
+  'default',
+  'a b',
+  'a#b',
+  'net.ipv4.ip_forward',
+  '0x1/0xff',
+  'é→ü',
+];
 const scalarPool = [
-  'x', 'br0', 'true', 'True', 'TRUE', 'false', 'null', '~', 'NULL', '1', '-1', '+1', '0', '007', '0x1F', '0o17', '1.5', '1e3', '.inf', '-.INF', '.nan',
-  '2001:db8::1/64', '02:00:00:00:01:fe', '192.0.2.1/24', 'a b', 'a#b', 'a,b', '-x', 'x:y', "it's", 'a: b', 'yes', 'on', '0b101', '1_000', '12:30',
-  'é', '', ' lead', 'trail ', 'x]', '{y', '#z', '&a', '*b', '!c', '|', '>', '%', '@', '?', ':', '-', '- x', "'", '"',
+  'x',
+  'br0',
+  'true',
+  'True',
+  'TRUE',
+  'false',
+  'null',
+  '~',
+  'NULL',
+  '1',
+  '-1',
+  '+1',
+  '0',
+  '007',
+  '0x1F',
+  '0o17',
+  '1.5',
+  '1e3',
+  '.inf',
+  '-.INF',
+  '.nan',
+  '2001:db8::1/64',
+  '02:00:00:00:01:fe',
+  '192.0.2.1/24',
+  'a b',
+  'a#b',
+  'a,b',
+  '-x',
+  'x:y',
+  "it's",
+  'a: b',
+  'yes',
+  'on',
+  '0b101',
+  '1_000',
+  '12:30',
+  'é',
+  '',
+  ' lead',
+  'trail ',
+  'x]',
+  '{y',
+  '#z',
+  '&a',
+  '*b',
+  '!c',
+  '|',
+  '>',
+  '%',
+  '@',
+  '?',
+  ':',
+  '-',
+  '- x',
+  "'",
+  '"',
 ];
 type Tree = string | Tree[] | { [k: string]: Tree };
 const keyArb = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('a', 'b', 'kind', 'to', 'via', 'br0', 'net.ipv4.ip_forward', 'key with space', 'x-y', 'a:b', 'a[0]') },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      'a',
+      'b',
+      'kind',
+      'to',
+      'via',
+      'br0',
+      'net.ipv4.ip_forward',
+      'key with space',
+      'x-y',
+      'a:b',
+      'a[0]',
+    ),
+  },
   { weight: 1, arbitrary: fc.constantFrom('1', 'true', 'null', '__proto__', '-', '? k', 'k #', '"q"') },
 );
 const treeArb: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
@@ -167,12 +252,14 @@ function flow(t: Tree, s: Style, salt: number): string {
 function block(t: Tree, s: Style, depth: number, col: number, salt: number): string[] {
   const pad = ' '.repeat(col);
   const comment = s.comments && salt % 4 === 0 ? '  # note' : '';
-  if (typeof t === 'string' || depth >= s.flowDepth || (Array.isArray(t) ? !t.length : !Object.keys(t).length)) return [flow(t, s, salt) + comment];
+  if (typeof t === 'string' || depth >= s.flowDepth || (Array.isArray(t) ? !t.length : !Object.keys(t).length))
+    return [flow(t, s, salt) + comment];
   const lines: string[] = [];
   if (Array.isArray(t)) {
     t.forEach((x, i) => {
       const inner = block(x, s, depth + 1, col + 2, salt + i);
-      if (typeof x !== 'string' && !Array.isArray(x) && Object.keys(x).length && depth + 1 < s.flowDepth) lines.push(`${pad}- ${inner[0].trimStart()}`, ...inner.slice(1));
+      if (typeof x !== 'string' && !Array.isArray(x) && Object.keys(x).length && depth + 1 < s.flowDepth)
+        lines.push(`${pad}- ${inner[0].trimStart()}`, ...inner.slice(1));
       else if (inner.length === 1 && !inner[0].startsWith(' ')) lines.push(`${pad}- ${inner[0]}`);
       else lines.push(`${pad}-`, ...inner);
     });
@@ -181,7 +268,8 @@ function block(t: Tree, s: Style, depth: number, col: number, salt: number): str
   Object.entries(t).forEach(([k, v], i) => {
     const nestedSeq = Array.isArray(v) && v.length && depth + 1 < s.flowDepth;
     const inner = block(v, s, depth + 1, nestedSeq && s.compactSeq ? col : col + s.indent, salt + i);
-    if (inner.length === 1 && !inner[0].startsWith(' ') && !inner[0].startsWith('-')) lines.push(`${pad}${k}: ${inner[0]}`);
+    if (inner.length === 1 && !inner[0].startsWith(' ') && !inner[0].startsWith('-'))
+      lines.push(`${pad}${k}: ${inner[0]}`);
     else lines.push(`${pad}${k}:${s.comments && i % 2 ? ' # c' : ''}`, ...inner);
   });
   return lines;
@@ -195,14 +283,50 @@ const styleArb = fc.record({
   comments: fc.boolean(),
 });
 const rootArb = fc.dictionary(keyArb, treeArb, { minKeys: 1, maxKeys: 5 });
-const damageArb = fc.oneof(fc.constant([] as [number, string][]), fc.array(fc.tuple(fc.nat(), fc.constantFrom(' ', '\n', ':', '-', '#', ',', '[', ']', '{', '}', "'", '"', '&', '*', '!', '?', '|', '\\', '  ', 'x', '\n  ', '\n# c', '\n    # c', '\n\n', ' # c', '- ', ': ', '\n- ')), { maxLength: 3 }));
+const damageArb = fc.oneof(
+  fc.constant([] as [number, string][]),
+  fc.array(
+    fc.tuple(
+      fc.nat(),
+      fc.constantFrom(
+        ' ',
+        '\n',
+        ':',
+        '-',
+        '#',
+        ',',
+        '[',
+        ']',
+        '{',
+        '}',
+        "'",
+        '"',
+        '&',
+        '*',
+        '!',
+        '?',
+        '|',
+        '\\',
+        '  ',
+        'x',
+        '\n  ',
+        '\n# c',
+        '\n    # c',
+        '\n\n',
+        ' # c',
+        '- ',
+        ': ',
+        '\n- ',
+      ),
+    ),
+    { maxLength: 3 },
+  ),
+);
 
 describe('generated documents', () => {
   it('whatever the fast path takes, it reads exactly as js-yaml does', () => {
     let taken = 0;
     let total = 0;
-    let undamaged = 0;
-    let undamagedTaken = 0;
     fc.assert(
       fc.property(rootArb, styleArb, damageArb, (root, style, damage) => {
         let text = block(root, style, 0, 0, 0).join('\n') + '\n';
@@ -213,10 +337,6 @@ describe('generated documents', () => {
         total++;
         const ok = agrees(text);
         if (ok) taken++;
-        if (!damage.length) {
-          undamaged++;
-          if (ok) undamagedTaken++;
-        }
       }),
       { numRuns: Number(process.env.YAML_RUNS ?? 3000) },
     );

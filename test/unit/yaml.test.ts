@@ -17,7 +17,7 @@ describe('positions', () => {
     'interfaces:', //                                  2
     '  br0:', //                                       3
     '    kind: bridge', //                             4
-    "    addresses: ['192.0.2.1/24', \"2001:db8::1/64\"]", // 5
+    '    addresses: [\'192.0.2.1/24\', "2001:db8::1/64"]', // 5
     '  vx0: {kind: vxlan, vni: 7, dev: &up eth0}', //  6
     'routes:', //                                      7
     '  - to: 198.51.100.0/24', //                      8
@@ -59,7 +59,13 @@ describe('positions', () => {
 
 describe('YAML 1.2 core schema, as the spec reads it', () => {
   it('yes/no and dates stay strings; octal and null are typed', () => {
-    expect(ok('a: yes\nb: 2001-12-14\nc: 0o17\nd: ~\ne: "1"\n').data).toEqual({ a: 'yes', b: '2001-12-14', c: 15, d: null, e: '1' });
+    expect(ok('a: yes\nb: 2001-12-14\nc: 0o17\nd: ~\ne: "1"\n').data).toEqual({
+      a: 'yes',
+      b: '2001-12-14',
+      c: 15,
+      d: null,
+      e: '1',
+    });
   });
   it('an empty file is null data, not an error', () => {
     expect(ok('').data).toBeNull();
@@ -81,34 +87,58 @@ describe('errors', () => {
   it('two documents are refused, at the second', () => {
     const r = parseYaml('a: 1\n---\nb: 2\n', F);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatchObject({ message: expect.stringMatching(/more than one YAML document/), source: { line: 3 } });
+    if (!r.ok)
+      expect(r.error).toMatchObject({
+        message: expect.stringMatching(/more than one YAML document/),
+        source: { line: 3 },
+      });
   });
   it('an alias bomb is refused', () => {
     const lines = ['a0: &a0 [x, x]'];
-    for (let i = 1; i <= 12; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    for (let i = 1; i <= 12; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
     expect(parseYaml(lines.join('\n') + '\n', F).ok).toBe(false);
   });
 });
 
 describe('agrees with an independent parser', () => {
   // Keys and scalars a network file holds: names, numbers, booleans, addresses, nulls.
-  const scalar = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.stringMatching(/^[a-z0-9:./_-]{0,12}$/), fc.string({ maxLength: 8 }));
+  const scalar = fc.oneof(
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.stringMatching(/^[a-z0-9:./_-]{0,12}$/),
+    fc.string({ maxLength: 8 }),
+  );
   const value = fc.letrec((tie) => ({
-    node: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/), tie('node'), { maxKeys: 4 })),
+    node: fc.oneof(
+      { depthSize: 'small' },
+      scalar,
+      fc.array(tie('node'), { maxLength: 4 }),
+      fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/), tie('node'), { maxKeys: 4 }),
+    ),
   })).node;
   it('same data as the yaml package, in block and flow style, and every path has a position', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/), value, { maxKeys: 5 }), fc.boolean(), (doc, flow) => {
-        const text = stringify(doc, flow ? { collectionStyle: 'flow' } : {});
-        const r = ok(text);
-        expect(r.data).toEqual(referenceParse(text));
-        const walk = (v: unknown, path: (string | number)[]) => {
-          if (path.length) expect(r.at(path)).toBeDefined();
-          if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
-          else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
-        };
-        walk(r.data, []);
-      }),
+      fc.property(
+        fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/), value, { maxKeys: 5 }),
+        fc.boolean(),
+        (doc, flow) => {
+          const text = stringify(doc, flow ? { collectionStyle: 'flow' } : {});
+          const r = ok(text);
+          expect(r.data).toEqual(referenceParse(text));
+          const walk = (v: unknown, path: (string | number)[]) => {
+            if (path.length) expect(r.at(path)).toBeDefined();
+            if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+            else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+          };
+          walk(r.data, []);
+        },
+      ),
       { numRuns: 300 },
     );
   });

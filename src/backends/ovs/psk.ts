@@ -47,7 +47,10 @@ export function resolvePsk(ref: string, tunnel?: string): string {
   if (ref.startsWith(HELD)) {
     const name = ref.slice(HELD.length);
     const key = held.get(name);
-    if (key === undefined) throw new NethostError(`IPsec key of ${name}: the key it had before this apply is not known to this process (nethost never stores keys)`);
+    if (key === undefined)
+      throw new NethostError(
+        `IPsec key of ${name}: the key it had before this apply is not known to this process (nethost never stores keys)`,
+      );
     return key; // OVSDB's own value, put back as it was
   }
   if (ref.startsWith('file:')) {
@@ -55,14 +58,18 @@ export function resolvePsk(ref: string, tunnel?: string): string {
     try {
       value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
     } catch (e: any) {
-      throw new NethostError(`${who}: cannot read ${path} (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`);
+      throw new NethostError(
+        `${who}: cannot read ${path} (${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)})`,
+      );
     }
   } else if (ref.startsWith('env:')) {
     value = process.env[ref.slice(4)];
     if (value === undefined) throw new NethostError(`${who}: the environment variable ${ref.slice(4)} is not set`);
   } else throw new NethostError(`internal: bad key reference`);
   if (!validPsk(value))
-    throw new NethostError(`${who} (${ref.replace(/^(file|env):/, '')}) must be at least 8 printable characters without blanks, quotes or backslashes`);
+    throw new NethostError(
+      `${who} (${ref.replace(/^(file|env):/, '')}) must be at least 8 printable characters without blanks, quotes or backslashes`,
+    );
   return value;
 }
 

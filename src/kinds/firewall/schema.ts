@@ -12,18 +12,29 @@ const portRange = z.string().regex(/^\d{1,5}-\d{1,5}$/, 'write a port range as N
 export const portSpec = z.union([portNumber, portRange, z.array(z.union([portNumber, portRange])).min(1)]);
 
 /** An address or a prefix (an address alone is one host). */
-export const prefix = z.string().refine((s) => parseCidr(s, false) !== undefined, { message: 'not an address or prefix; write e.g. 192.0.2.0/24 or 2001:db8::/32' });
+export const prefix = z.string().refine((s) => parseCidr(s, false) !== undefined, {
+  message: 'not an address or prefix; write e.g. 192.0.2.0/24 or 2001:db8::/32',
+});
 const prefixes = z.union([prefix, z.array(prefix).min(1)]);
 
 export const ruleSchema = z
   .object({
-    proto: z.union([z.enum(PROTOS), z.number().int().min(0).max(255)]).optional().describe('tcp, udp, icmp, icmpv6, gre, esp, ah, sctp, or a protocol number; absent: any'),
+    proto: z
+      .union([z.enum(PROTOS), z.number().int().min(0).max(255)])
+      .optional()
+      .describe('tcp, udp, icmp, icmpv6, gre, esp, ah, sctp, or a protocol number; absent: any'),
     port: portSpec.optional().describe('destination port: a number, N-M, or a list (tcp, udp, sctp)'),
     from: prefixes.optional().describe('source prefix or list of prefixes'),
     to: prefixes.optional().describe('destination prefix or list of prefixes'),
     in: ifname.optional().describe('incoming interface (by name)'),
     out: ifname.optional().describe('outgoing interface (by name)'),
-    type: z.union([z.string().regex(/^[a-z-]+$/, 'an ICMP type name such as echo-request, or a number'), z.number().int().min(0).max(255)]).optional().describe('ICMP / ICMPv6 type (icmp, icmpv6 only)'),
+    type: z
+      .union([
+        z.string().regex(/^[a-z-]+$/, 'an ICMP type name such as echo-request, or a number'),
+        z.number().int().min(0).max(255),
+      ])
+      .optional()
+      .describe('ICMP / ICMPv6 type (icmp, icmpv6 only)'),
   })
   .strict();
 
@@ -33,7 +44,10 @@ const masquerade = z
   .object({
     from: prefix.optional().describe('source prefix; absent: any source'),
     out: ifname.optional().describe('outgoing interface; absent: any'),
-    exclude: z.array(prefix).optional().describe('destinations left alone (libvirt: its own network, multicast, broadcast)'),
+    exclude: z
+      .array(prefix)
+      .optional()
+      .describe('destinations left alone (libvirt: its own network, multicast, broadcast)'),
     ports: portRange.optional().describe('tcp/udp source ports to map to, N-M'),
   })
   .strict();
@@ -43,7 +57,10 @@ const snat = z
     from: prefix.optional().describe('source prefix; absent: any source'),
     out: ifname.optional().describe('outgoing interface; absent: any'),
     exclude: z.array(prefix).optional().describe('destinations left alone'),
-    to: z.string().refine((s) => canonicalIp(s) !== undefined, { message: 'not an address; write e.g. 198.51.100.10' }).describe('the source address to write'),
+    to: z
+      .string()
+      .refine((s) => canonicalIp(s) !== undefined, { message: 'not an address; write e.g. 198.51.100.10' })
+      .describe('the source address to write'),
   })
   .strict();
 
@@ -62,7 +79,9 @@ const mssClamp = z
     from: prefix.optional().describe('source prefix of the connections (either direction of them)'),
     in: ifname.optional().describe('incoming interface'),
     out: ifname.optional().describe('outgoing interface'),
-    mss: z.union([z.number().int().min(536).max(65495), z.literal('pmtu')]).describe('the largest MSS to let through, or pmtu (the route MTU)'),
+    mss: z
+      .union([z.number().int().min(536).max(65495), z.literal('pmtu')])
+      .describe('the largest MSS to let through, or pmtu (the route MTU)'),
   })
   .strict();
 
@@ -75,7 +94,7 @@ const filterChain = z
 
 export const firewallSchema = z
   .object({
-    masquerade: z.array(masquerade).optional().describe('source NAT to the outgoing interface\'s address'),
+    masquerade: z.array(masquerade).optional().describe("source NAT to the outgoing interface's address"),
     snat: z.array(snat).optional().describe('source NAT to a given address'),
     port_forwards: z.array(portForward).optional().describe('destination NAT'),
     mss_clamp: z.array(mssClamp).optional().describe('forwarded TCP SYN and SYN-ACK lowered to at most mss'),
@@ -88,7 +107,12 @@ export const firewallSchema = z
 export const guardSchema = z
   .object({
     mac: macAddress.optional().describe('the only source MAC (and ARP sender MAC) the port may use'),
-    ips: z.array(z.string().refine((s) => canonicalIp(s) !== undefined, { message: 'not an address; write e.g. 192.0.2.50' })).optional().describe('the only source IPs (and ARP sender IPs)'),
+    ips: z
+      .array(
+        z.string().refine((s) => canonicalIp(s) !== undefined, { message: 'not an address; write e.g. 192.0.2.50' }),
+      )
+      .optional()
+      .describe('the only source IPs (and ARP sender IPs)'),
     allow_in: z.array(ruleSchema).optional().describe('what may reach the port; absent: everything'),
     allow_out: z.array(ruleSchema).optional().describe('what the port may send; absent: everything'),
   })

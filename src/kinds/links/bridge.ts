@@ -1,12 +1,15 @@
+import { portsField } from './schema.js';
 import { z } from 'zod';
-import { defineLinkKind, portsField } from './common.js';
+import { defineLinkKind } from './define.js';
+import { RANK } from '../ranks.js';
 
 // Times are written in seconds (as brctl, netplan and nmstate do); iproute2 speaks centiseconds.
 const cs = (s: number) => String(Math.round(s * 100));
 
 export const bridge = defineLinkKind({
   configKind: 'bridge',
-  rank: 1,
+  rank: RANK.bridges,
+  mtuFollowsPorts: true,
   fields: {
     ports: portsField,
     stp: z.boolean().optional().describe('kernel STP; default false'),
@@ -34,9 +37,25 @@ export const bridge = defineLinkKind({
     };
   },
   // At creation only what differs from the kernel's defaults, as a person would write it.
-  createArgs: (_n, a) =>
-    ['type', 'bridge', ...bridgeArgs({ ...a, forward_delay: a.forward_delay === 15 ? undefined : a.forward_delay, ageing: a.ageing === 300 ? undefined : a.ageing, stp: a.stp || undefined }, false)],
+  createArgs: (_n, a) => [
+    'type',
+    'bridge',
+    ...bridgeArgs(
+      {
+        ...a,
+        forward_delay: a.forward_delay === 15 ? undefined : a.forward_delay,
+        ageing: a.ageing === 300 ? undefined : a.ageing,
+        stp: a.stp || undefined,
+      },
+      false,
+    ),
+  ],
   changeArgs: (c) => ['type', 'bridge', ...bridgeArgs(c, true)],
+  // The change sets the FDB ageing time (default 300 s), in place.
+  sample: {
+    file: 'version: 1\ninterfaces:\n  br0: {kind: bridge, ageing: 300}\n',
+    change: 'version: 1\ninterfaces:\n  br0: {kind: bridge, ageing: 120}\n',
+  },
 });
 
 function bridgeArgs(a: Record<string, unknown>, change: boolean): string[] {
@@ -45,8 +64,8 @@ function bridgeArgs(a: Record<string, unknown>, change: boolean): string[] {
   if (a.forward_delay !== undefined) out.push('forward_delay', cs(a.forward_delay as number));
   if (a.ageing !== undefined) out.push('ageing_time', cs(a.ageing as number));
   // At creation "off" is left out: kernels built without VLAN filtering reject even "vlan_filtering 0".
-  if (a.vlan_filtering !== undefined && (change || a.vlan_filtering)) out.push('vlan_filtering', a.vlan_filtering ? '1' : '0');
+  if (a.vlan_filtering !== undefined && (change || a.vlan_filtering))
+    out.push('vlan_filtering', a.vlan_filtering ? '1' : '0');
   if (a.stp !== undefined) out.push('stp_state', a.stp ? '1' : '0');
   return out;
 }
-

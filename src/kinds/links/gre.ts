@@ -1,9 +1,10 @@
+import { linkId } from '../../model.js';
 import { z } from 'zod';
 import { canonicalIp } from '../../util/net.js';
 import { ifname, ipAddress } from '../fields.js';
-import { defineLinkKind, linkId } from './common.js';
+import { defineLinkKind, type LinkSpec } from './define.js';
 
-const ip = (s: unknown) => (typeof s === 'string' && s !== 'any' ? canonicalIp(s)?.ip ?? null : null);
+const ip = (s: unknown) => (typeof s === 'string' && s !== 'any' ? (canonicalIp(s)?.ip ?? null) : null);
 /** iproute2 prints GRE keys as dotted quads ("0.0.4.210" is 1234). */
 const key = (s: unknown): number | null => {
   if (typeof s === 'number') return s;
@@ -12,9 +13,10 @@ const key = (s: unknown): number | null => {
   return p.length === 4 ? ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3] : Number(s);
 };
 
-function greKind(kind: 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap') {
+function greKind(kind: 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap', sample: LinkSpec['sample']) {
   return defineLinkKind({
     configKind: kind,
+    sample,
     fields: {
       local: ipAddress.optional().describe('source address'),
       remote: ipAddress.optional().describe('peer address; absent = unbound (multicast/NBMA GRE with neighbours)'),
@@ -36,7 +38,7 @@ function greKind(kind: 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap') {
         okey: e.okey ?? e.key ?? null,
         ttl: e.ttl ?? 0,
         tos: kind.startsWith('ip6') ? undefined : e.tos,
-        pmtudisc: kind.startsWith('ip6') ? undefined : e.pmtudisc ?? true,
+        pmtudisc: kind.startsWith('ip6') ? undefined : (e.pmtudisc ?? true),
         dev: e.dev ?? null,
       },
       deps: e.dev ? [{ id: linkId(e.dev), via: 'dev', mode: 'recreate' }] : [],
@@ -55,7 +57,11 @@ function greKind(kind: 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap') {
       };
     },
     createArgs: (_n, a) => ['type', kind, ...greArgs(a)],
-    changeArgs: (c, a) => ['type', kind, ...greArgs({ ...c, local: a.local, remote: a.remote, ikey: a.ikey, okey: a.okey })],
+    changeArgs: (c, a) => [
+      'type',
+      kind,
+      ...greArgs({ ...c, local: a.local, remote: a.remote, ikey: a.ikey, okey: a.okey }),
+    ],
   });
 }
 
@@ -72,7 +78,15 @@ function greArgs(a: Record<string, unknown>): string[] {
   return out;
 }
 
-export const gre = greKind('gre');
-export const gretap = greKind('gretap');
-export const ip6gre = greKind('ip6gre');
-export const ip6gretap = greKind('ip6gretap');
+/** One keyed tunnel of this kind between two documentation addresses; the change is its TTL (hop
+ *  limit), which the kernel changes in place (endpoints and keys it does not). */
+function greSample(kind: string, name: string, local: string, remote: string, needs: string): LinkSpec['sample'] {
+  const file = (ttl: number) =>
+    `version: 1\ninterfaces:\n  ${name}: {kind: ${kind}, local: "${local}", remote: "${remote}", key: 1, ttl: ${ttl}}\n`;
+  return { file: file(64), change: file(32), needs: [needs] };
+}
+
+export const gre = greKind('gre', greSample('gre', 'gre1', '198.51.100.1', '198.51.100.2', 'ip_gre'));
+export const gretap = greKind('gretap', greSample('gretap', 'gt1', '198.51.100.1', '198.51.100.2', 'ip_gre'));
+export const ip6gre = greKind('ip6gre', greSample('ip6gre', 'g6', '2001:db8::1', '2001:db8::2', 'ip6_gre'));
+export const ip6gretap = greKind('ip6gretap', greSample('ip6gretap', 'gt6', '2001:db8::1', '2001:db8::2', 'ip6_gre'));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { HostFacts } from '../types.js';
 import type { Diagnostic } from '../../model.js';
-import { defineLinkKind } from './common.js';
+import { defineLinkKind } from './define.js';
 import { account } from '../fields.js';
 import { quote } from '../../util/text.js';
 
@@ -14,8 +14,11 @@ function resolve(v: string | number | undefined, table: Record<string, number>):
 }
 
 function tuntap(kind: 'tap' | 'tun') {
+  // Owner and queues are fixed at creation: the change is a common attribute, the MTU.
+  const sample = (mtu: number) => `version: 1\ninterfaces:\n  ${kind}0: {kind: ${kind}, mtu: ${mtu}}\n`;
   return defineLinkKind({
     configKind: kind,
+    sample: { file: sample(1500), change: sample(1400) },
     fields: {
       user: account('user').optional().describe('owner (name or uid)'),
       group: account('group').optional().describe('group (name or gid)'),
@@ -28,16 +31,26 @@ function tuntap(kind: 'tap' | 'tun') {
       const user = resolve(e.user, facts.users);
       const group = resolve(e.group, facts.groups);
       if (user === undefined)
-        diagnostics.push({ severity: 'error', message: `no such user ${quote(e.user)} on this host`, hint: 'write an existing user name or a numeric uid', path: ['interfaces', name, 'user'] });
+        diagnostics.push({
+          severity: 'error',
+          message: `no such user ${quote(e.user)} on this host`,
+          hint: 'write an existing user name or a numeric uid',
+          path: ['interfaces', name, 'user'],
+        });
       if (group === undefined)
-        diagnostics.push({ severity: 'error', message: `no such group ${quote(e.group)} on this host`, hint: 'write an existing group name or a numeric gid', path: ['interfaces', name, 'group'] });
+        diagnostics.push({
+          severity: 'error',
+          message: `no such group ${quote(e.group)} on this host`,
+          hint: 'write an existing group name or a numeric gid',
+          path: ['interfaces', name, 'group'],
+        });
       return { attrs: { user: user ?? null, group: group ?? null, multi_queue: e.multi_queue ?? false }, diagnostics };
     },
     liveAttrs: (l, facts) => {
       const d = l.linkinfo?.info_data ?? {};
       return {
-        user: d.user === undefined ? null : resolve(d.user, facts.users) ?? null,
-        group: d.group === undefined ? null : resolve(d.group, facts.groups) ?? null,
+        user: d.user === undefined ? null : (resolve(d.user, facts.users) ?? null),
+        group: d.group === undefined ? null : (resolve(d.group, facts.groups) ?? null),
         multi_queue: !!d.multi_queue,
       };
     },

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import { linkId } from '../../model.js';
 import { ifname, netnsName } from '../fields.js';
-import { defineLinkKind, linkId } from './common.js';
+import { defineLinkKind, linkName } from './define.js';
 
 export const veth = defineLinkKind({
   configKind: 'veth',
@@ -25,6 +25,32 @@ export const veth = defineLinkKind({
     if (a.peer_netns) out.push('netns', String(a.peer_netns));
     return out;
   },
+  // Both ends in the file; the change is one end's MTU.
+  sample: {
+    file: 'version: 1\ninterfaces:\n  v0: {kind: veth, peer: v1, mtu: 1500}\n  v1: {kind: veth, peer: v0}\n',
+    change: 'version: 1\ninterfaces:\n  v0: {kind: veth, peer: v1, mtu: 1400}\n  v1: {kind: veth, peer: v0}\n',
+  },
   createdBy: (r) => (r.deps.some((d) => d.via === 'peer') ? linkId(String(r.attrs.peer)) : undefined),
   alsoDeletes: (r) => (typeof r.attrs.peer === 'string' ? [r.attrs.peer] : []),
+  // A peer the file declares must name this end back; a peer it does not declare is created with
+  // this end, so there is nothing to wait for.
+  checkFile(r, file) {
+    const name = linkName(r.id);
+    const { entry } = file.interfaces.get(name)!;
+    if (entry.peer_netns) return [];
+    const other = file.interfaces.get(entry.peer);
+    if (!other) {
+      r.deps = r.deps.filter((d) => d.via !== 'peer');
+      return [];
+    }
+    if (other.kind === veth && other.entry.peer === name) return [];
+    return [
+      {
+        severity: 'error',
+        message: `veth ${name} names ${entry.peer} as its peer, but ${entry.peer} is not a veth whose peer is ${name}`,
+        hint: `write ${entry.peer}: {kind: veth, peer: ${name}}`,
+        source: file.at(['interfaces', name, 'peer']),
+      },
+    ];
+  },
 });

@@ -1,6 +1,7 @@
+import { linkId } from '../../model.js';
 import { z } from 'zod';
 import { ifname } from '../fields.js';
-import { defineLinkKind, linkId } from './common.js';
+import { defineLinkKind } from './define.js';
 
 export const vlan = defineLinkKind({
   configKind: 'vlan',
@@ -17,7 +18,18 @@ export const vlan = defineLinkKind({
   }),
   liveAttrs: (l) => {
     const d = l.linkinfo?.info_data ?? {};
-    return { link: typeof l.link === 'string' ? l.link : undefined, id: d.id, protocol: typeof d.protocol === 'string' ? d.protocol.toLowerCase() : undefined };
+    return {
+      link: typeof l.link === 'string' ? l.link : undefined,
+      id: d.id,
+      protocol: typeof d.protocol === 'string' ? d.protocol.toLowerCase() : undefined,
+    };
   },
   createArgs: (_n, a) => ['link', String(a.link), 'type', 'vlan', 'protocol', String(a.protocol), 'id', String(a.id)],
+  // On eth0, which the test provides (a veth end). Parent, id and protocol are fixed: the change is the MTU.
+  sample: {
+    file: 'version: 1\ninterfaces:\n  eth0: {kind: ethernet}\n  eth0.10: {kind: vlan, link: eth0, id: 10, mtu: 1500}\n',
+    change:
+      'version: 1\ninterfaces:\n  eth0: {kind: ethernet}\n  eth0.10: {kind: vlan, link: eth0, id: 10, mtu: 1400}\n',
+    needs: ['8021q'],
+  },
 });

@@ -1,7 +1,8 @@
+import { linkId } from '../../model.js';
 import { z } from 'zod';
 import { canonicalIp } from '../../util/net.js';
 import { ifname, ipAddress } from '../fields.js';
-import { defineLinkKind, linkId } from './common.js';
+import { defineLinkKind } from './define.js';
 
 const ip = (s: string | undefined) => (s === undefined ? undefined : canonicalIp(s)?.ip);
 
@@ -34,7 +35,14 @@ export const vxlan = defineLinkKind({
     deps: e.dev ? [{ id: linkId(e.dev), via: 'dev', mode: 'recreate' }] : [],
     diagnostics:
       e.group && e.remote
-        ? [{ severity: 'error', message: 'group and remote exclude each other', hint: 'keep group (multicast, with dev) or remote (unicast), not both', path: ['interfaces', _name, 'remote'] }]
+        ? [
+            {
+              severity: 'error',
+              message: 'group and remote exclude each other',
+              hint: 'keep group (multicast, with dev) or remote (unicast), not both',
+              path: ['interfaces', _name, 'remote'],
+            },
+          ]
         : [],
   }),
   liveAttrs: (l) => {
@@ -61,6 +69,11 @@ export const vxlan = defineLinkKind({
     out.push('dstport', String(a.dstport), 'ttl', String(a.ttl));
     if (!a.learning) out.push('nolearning');
     return out;
+  },
+  // VNI, port and endpoints are fixed (a change of one is a replace): the change is the TTL (default 0, inherit).
+  sample: {
+    file: 'version: 1\ninterfaces:\n  vx0: {kind: vxlan, vni: 100, remote: 198.51.100.2, ttl: 0}\n',
+    change: 'version: 1\ninterfaces:\n  vx0: {kind: vxlan, vni: 100, remote: 198.51.100.2, ttl: 64}\n',
   },
   changeArgs: (c, a) => {
     // iproute2 wants the VNI on every vxlan change, even an unchanged one.

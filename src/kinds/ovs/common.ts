@@ -1,21 +1,30 @@
+// The Open vSwitch kinds, one file each (bridge, port, device, internal, tunnel, bond, patch). In the file: `ovs-bridge` (its `ports` a list of names or a map of name →
+// port settings), `ovs-internal`, `ovs-tunnel`, `ovs-bond`, `ovs-patch`. Behind them, one resource per OVSDB
+// concern, so that the dependency graph orders them against the kernel's objects:
+//   link:BR          ovs-bridge   the Bridge row
+//   ovs-device:BR    ovs-device   the bridge's kernel device (up/down; its addresses hang on link:BR)
+//   ovs-port:P       ovs-port     a Port row on a bridge (tag, trunks) with its Interface's type
+//   link:P           ovs-internal an internal port's kernel device (addresses and routes like any link)
+//   ovs-tunnel:P     ovs-tunnel   a tunnel Interface's options
+//   ovs-bond:P       ovs-bond     a bonded Port's bond settings (its members are the port's interfaces)
+//   ovs-patch:P      ovs-patch    a patch Interface's peer (options:peer): two bridges joined
+// Every OVSDB change is an operation of the `ovs` backend (one ovs-vsctl transaction per run of them);
+// rows are ranked together (12), the kernel devices' `ip link set up` after them (13), so that one
+// transaction normally carries every OVS change of an apply.
+//
 // What the Open vSwitch kinds share: ownership (external_ids:nethost on the Bridge and Port rows
 // nethost creates), names, and how the rows of the raw state are found. Ports and tunnels are OVSDB
 // rows, not kernel links: only bridges and internal ports have a kernel device (`link:NAME`).
 import { z } from 'zod';
-import type { AttrValue } from '../../model.js';
+import type { AttrValue, Resource } from '../../model.js';
 import type { OpSpec } from '../types.js';
-import type { RawLink, RawLive } from '../../live/raw.js';
-import type { OvsLive } from '../../backends/ovs/raw.js';
+import type { RawLink } from '../../backends/ip/raw.js';
+import type { RawLive } from '../../backends/types.js';
+import type { OvsLive } from '../../backends/ovs/rows.js';
 
-/** external_ids key and value on the rows nethost owns. */
-export const OVS_MARK_KEY = 'nethost';
-export const OVS_MARK = '1';
-/** external_ids key on the Bridge and Interface rows nethost writes map keys on: which keys of which
- *  map columns it set (`options:key,options:remote_ip`). It removes only those; a key of the same
- *  name someone else set reads as unset (no drift) and survives every change. */
-export const OVS_KEYS_KEY = 'nethost-keys';
-/** external_ids key on a tunnel's Interface row: where its IPsec key comes from (never the key). */
-export const PSK_REF_KEY = 'nethost-psk';
+import { OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, PSK_REF_KEY } from '../../backends/ovs/rows.js';
+
+export { OVS_KEYS_KEY, OVS_MARK, OVS_MARK_KEY, PSK_REF_KEY };
 
 export const portId = (name: string) => `ovs-port:${name}`;
 export const deviceId = (bridge: string) => `ovs-device:${bridge}`;
@@ -26,12 +35,18 @@ export const nameOf = (id: string) => id.slice(id.indexOf(':') + 1);
 
 /** OVSDB names of ports and tunnels: no kernel limit applies, but they are arguments to ovs-vsctl
  *  and names in OpenFlow: kept to what is safe everywhere. */
-export const ovsName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'OVS port names are 1 to 64 letters, digits, "_", "." or "-"; choose e.g. gre0 or vx-east');
+export const ovsName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.-]{1,64}$/,
+    'OVS port names are 1 to 64 letters, digits, "_", "." or "-"; choose e.g. gre0 or vx-east',
+  );
 
 export const ovsOp = (...args: string[]): OpSpec => ({ backend: 'ovs', args, disruptive: false });
 
 /** Kernel devices Open vSwitch makes for its datapath and tunnels, whatever its database says. */
-const DATAPATH_DEVICE = /^(ovs-system|ovs-netdev|gre_sys|ip6gre_sys|erspan_sys|ip6erspan_sys|(vxlan|genev|stt|lisp|gtpu|bareudp)_sys_\d+)$/;
+const DATAPATH_DEVICE =
+  /^(ovs-system|ovs-netdev|gre_sys|ip6gre_sys|erspan_sys|ip6erspan_sys|(vxlan|genev|stt|lisp|gtpu|bareudp)_sys_\d+)$/;
 
 const internals = new WeakMap<OvsLive, Set<string>>();
 /** Names of the interfaces with a kernel device of OVS's own: bridges' local ports and internal ports. */
@@ -48,46 +63,42 @@ export function isOvsDevice(l: RawLink, raw: RawLive): boolean {
   return !!raw.ovs && internalNames(raw.ovs).has(l.ifname);
 }
 
+/** What an OVS resource carries for the engine (Resource.carried): never compared or shown. */
+export interface OvsCarried {
+  /** The row's record of the map keys nethost set (external_ids:nethost-keys). */
+  keys?: string[];
+  /** Managed map keys someone else set on the row (`column:key` → value): a rollback writes them back. */
+  foreign?: Record<string, string>;
+  /** A port's interfaces without nethost's mark (a member added to its bond by hand). */
+  unmarkedInterfaces?: string[];
+  /** An internal port's kernel device as it is: a rollback to "unset" puts these back. */
+  deviceMtu?: number | null;
+  deviceMac?: string | null;
+}
+
+export const ovsCarried = (r: Pick<Resource, 'carried'> | undefined): OvsCarried => (r?.carried ?? {}) as OvsCarried;
+
 /** A row's managed map keys as nethost owns them. `get` answers only for keys in the row's record;
- *  `keys` is the record; `foreign` holds the managed keys someone else set (`col:key=value`), which a
- *  rollback writes back. */
-export function ownedMaps(ext: Record<string, string>, maps: Record<string, Record<string, string>>, managed: readonly string[]) {
+ *  `keys` is the record; `foreign` holds the managed keys someone else set, which a rollback writes back. */
+export function ownedMaps(
+  ext: Record<string, string>,
+  maps: Record<string, Record<string, string>>,
+  managed: readonly string[],
+) {
   const keys = (ext[OVS_KEYS_KEY] ?? '').split(',').filter(Boolean).sort();
   const mine = new Set(keys);
   const value = (colKey: string) => {
     const i = colKey.indexOf(':');
     return maps[colKey.slice(0, i)]?.[colKey.slice(i + 1)];
   };
-  return {
-    get: (colKey: string) => (mine.has(colKey) ? value(colKey) : undefined),
-    keys,
-    foreign: managed.filter((k) => !mine.has(k) && value(k) !== undefined).map((k) => `${k}=${value(k)}`),
-  };
-}
-
-/** `foreign` back into column:key → value. */
-export function foreignValues(v: unknown): Map<string, string> {
-  const out = new Map<string, string>();
-  if (Array.isArray(v))
-    for (const x of v) {
-      const s = String(x);
-      const i = s.indexOf('=');
-      if (i > 0) out.set(s.slice(0, i), s.slice(i + 1));
-    }
-  return out;
-}
-
-/** Equality for kinds with attributes only the engine uses (`internal`): those are never compared. */
-export function equalIgnoring(internal: readonly string[]) {
-  return (name: string, a: AttrValue | undefined, b: AttrValue | undefined) => {
-    if (internal.includes(name)) return true;
-    if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
-    return a === b;
-  };
+  const foreign: Record<string, string> = {};
+  for (const k of managed) if (!mine.has(k) && value(k) !== undefined) foreign[k] = value(k)!;
+  return { get: (colKey: string) => (mine.has(colKey) ? value(colKey) : undefined), keys, foreign };
 }
 
 /** A map key as a canonical attribute value: absent → the default. */
-export const num = (v: string | undefined, dflt: number | null): number | null => (v === undefined || v === '' || !/^\d+$/.test(v) ? dflt : Number(v));
+export const num = (v: string | undefined, dflt: number | null): number | null =>
+  v === undefined || v === '' || !/^\d+$/.test(v) ? dflt : Number(v);
 
 /** `col=value` for ovs-vsctl (sets as `a,b`, an empty set as `[]`). */
 export function assign(col: string, v: AttrValue): string {

@@ -1,1 +1,0 @@
-export const FIREWALL_ID = 'nft:nethost';
