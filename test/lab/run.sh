@@ -3,7 +3,7 @@
 #   bash test/lab/run.sh                        # every test/lab/**/*.lab.test.ts
 #   bash test/lab/run.sh test/lab/kernel.lab.test.ts [more files, vitest options...]
 # Streams vitest's output and exits with its status. 124 = timed out (guest killed),
-# 125 = the guest failed to boot or died. Env: NETHOST_LAB_TIMEOUT (s, default 2400),
+# 125 = the guest failed to boot or died. Env: NETHOST_LAB_TIMEOUT (s, default 3600),
 # NETHOST_LAB_MEM (MB, default 2048), NETHOST_LAB_SMP (default 2), NETHOST_LAB_VERBOSE=1
 # (boot log and timings on stderr).
 set -u
@@ -11,7 +11,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root" || exit 125
 
-timeout_s=${NETHOST_LAB_TIMEOUT:-2400}
+timeout_s=${NETHOST_LAB_TIMEOUT:-3600}
 mem=${NETHOST_LAB_MEM:-2048}
 smp=${NETHOST_LAB_SMP:-2}
 vflag=(); [ "${NETHOST_LAB_VERBOSE:-0}" = 1 ] && vflag=(-v)
