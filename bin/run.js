@@ -17,6 +17,13 @@ if (process.env.NETHOST_TRACE) {
 // measurement had kept apply out). Set after the bundle is loaded: V8 checks its code cache
 // against the flags in force, and the build wrote that cache without this one. (node:v8 is
 // imported only here: it loads node's stream modules, ~12 M instructions --version does without.)
+//
+// TurboFan waits for four times V8's default interrupt budget before it optimizes a function: a run
+// lasts a second or two, and on two CPUs the optimizing thread competed with the run it was
+// optimizing for. Counted with callgrind (main thread / V8's other threads, M instructions): no-op
+// plan at 200 bridges 1042 / 248 -> 1073 / 106; at 1000 bridges 2498 / 1710 -> 2716 / 802; the
+// 10,000-resource planner 4659 / 3867 -> 5022 / 1645. --no-opt saves a little more CPU but costs
+// the main thread 22-34 % at those sizes (bench/ANALYSIS.md, issue 20).
 if (['plan', 'drift-check', 'validate', 'apply'].includes(process.argv[2]))
-  (await import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1');
+  (await import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1 --interrupt-budget=270336');
 await exports.main(import.meta.url);
