@@ -54,7 +54,7 @@ snap=bench/out/nethost; [ "$src" = src ] || snap=bench/out/nethost-alt
 rm -rf "$snap"
 mkdir -p "$snap"
 cp -r "$src" "$snap/src"
-cp -r bin build.mjs package.json examples "$snap/"
+cp -r bin commands build.mjs package.json examples "$snap/"
 # The build warms its code cache up on the captured live states, as a real build does.
 mkdir -p "$snap/test/fixtures" && cp -r test/fixtures/host "$snap/test/fixtures/"
 ln -s "$PWD/node_modules" "$snap/node_modules"
