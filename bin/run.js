@@ -24,6 +24,6 @@ if (process.env.NETHOST_TRACE) {
 // plan at 200 bridges 1042 / 248 -> 1073 / 106; at 1000 bridges 2498 / 1710 -> 2716 / 802; the
 // 10,000-resource planner 4659 / 3867 -> 5022 / 1645. --no-opt saves a little more CPU but costs
 // the main thread 22-34 % at those sizes (bench/ANALYSIS.md, issue 20).
-if (['plan', 'drift-check', 'validate', 'apply'].includes(process.argv[2]))
-  (await import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1 --interrupt-budget=270336');
+const flags = exports.v8FlagsFor(process.argv[2]); // commands/main.ts: one list for both entries
+if (flags) (await import('node:v8')).setFlagsFromString(flags);
 await exports.main(import.meta.url);

@@ -17,6 +17,14 @@ export async function warmUp(samples: import('../src/engine/warm-up.js').WarmUpS
 }
 
 /** `args` defaults to the process's own (the build passes its own to warm the code cache up). */
+/** The V8 flags a command runs with (bin/run.js and the single executable's entry both set them once the
+ *  bundle is loaded; bin/run.js says why each), or undefined for none. */
+export function v8FlagsFor(command: string | undefined): string | undefined {
+  return command && ['plan', 'drift-check', 'validate', 'apply'].includes(command)
+    ? '--semi-space-growth-factor=1 --interrupt-budget=270336'
+    : undefined;
+}
+
 export async function main(dir: string, args?: string[]): Promise<void> {
   // No user plugins: nethost installs none, and reading ~/.local/share/nethost as another user
   // (sudo keeps HOME) only prints an EACCES warning.

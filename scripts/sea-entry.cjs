@@ -56,7 +56,7 @@ if (process.env.NETHOST_TRACE) {
 }
 // As bin/run.js (which says why): set only after the bundle is compiled from its cache, and node:v8
 // loaded only for these commands.
-if (['plan', 'drift-check', 'validate', 'apply'].includes(process.argv[2]))
-  require('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
+const flags = mod.exports.v8FlagsFor(process.argv[2]);
+if (flags) require('node:v8').setFlagsFromString(flags);
 // A SEA's argv is [execPath, execPath, ...args], as node's [node, script, ...args]: main reads argv.slice(2).
 mod.exports.main(ROOT);
